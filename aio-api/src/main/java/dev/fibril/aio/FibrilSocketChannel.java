@@ -1,0 +1,36 @@
+package dev.fibril.aio;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.ByteChannel;
+
+/**
+ * A stream socket driven by a Fibril runtime. {@link #read} returns as soon as some bytes arrived
+ * (or -1 at end of stream); {@link #write} returns once every byte was handed to the kernel.
+ */
+public interface FibrilSocketChannel extends ByteChannel {
+
+    /**
+     * Connects to {@code remote}, parking until the connection is established.
+     *
+     * @throws java.nio.channels.AlreadyConnectedException if already connected
+     * @throws java.nio.channels.UnsupportedAddressTypeException if not an {@link InetSocketAddress}
+     * @throws ErrnoException for ECONNREFUSED and other kernel errors
+     */
+    void connect(SocketAddress remote) throws IOException;
+
+    /** Half-closes the input: later reads return -1. */
+    void shutdownInput() throws IOException;
+
+    /** Half-closes the output: the peer reads end of stream once it has read what was sent. */
+    void shutdownOutput() throws IOException;
+
+    boolean isConnected();
+
+    /** The local address, or null while unbound. */
+    InetSocketAddress localAddress() throws IOException;
+
+    /** The peer's address, or null while not connected. */
+    InetSocketAddress remoteAddress() throws IOException;
+}

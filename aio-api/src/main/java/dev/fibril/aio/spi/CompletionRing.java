@@ -1,0 +1,46 @@
+package dev.fibril.aio.spi;
+
+/**
+ * One submission/completion ring, owned by one carrier thread: the shape of io_uring, which the
+ * epoll and simulated backends imitate.
+ *
+ * <p>Threads: every method but {@link #wakeup()} is called only by the owner thread (the carrier,
+ * or a fibril running on it). {@link #wakeup()} may be called from any thread.
+ *
+ * <p>Protocol: {@link #enqueue} writes submissions; {@link #flush} hands everything enqueued since
+ * the last flush to the kernel in one go; {@link #reap} delivers completions that are already
+ * available without blocking; {@link #await} blocks until a completion is available, the timeout
+ * passes, or {@link #wakeup()} is called (a wake-up that comes before the wait makes the next wait
+ * return at once). Every enqueued request completes exactly once, including after
+ * {@code ASYNC_CANCEL}; a cancelled request completes with {@code -ECANCELED}.
+ *
+ * <p>Shutdown: the owner stops enqueueing, cancels what is in flight, reaps until
+ * {@link #inFlight()} is 0, then calls {@link #close()}.
+ */
+public interface CompletionRing extends AutoCloseable {
+
+    /** Writes a submission for {@code request}. Returns false when the submission queue is full: flush, then retry. */
+    boolean enqueue(IoRequest request);
+
+    /** Hands all enqueued submissions to the kernel. Returns how many. */
+    int flush();
+
+    /** Delivers up to {@code max} available completions to {@code sink}, without blocking. Returns how many. */
+    int reap(CompletionSink sink, int max);
+
+    /** Blocks until a completion is available, {@code timeoutNanos} pass ({@code < 0}: no limit), or a wake-up. */
+    void await(long timeoutNanos);
+
+    /** Makes the owner's current or next {@link #await} return. Any thread. */
+    void wakeup();
+
+    /** Requests enqueued and not yet reaped. */
+    int inFlight();
+
+    /** Calls into the kernel so far (io_uring_enter, epoll_wait, or their simulated equivalent). */
+    long kernelCalls();
+
+    /** Releases the ring. Requests still in flight are abandoned, so call it only with none. */
+    @Override
+    void close();
+}

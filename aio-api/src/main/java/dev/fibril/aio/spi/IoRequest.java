@@ -1,0 +1,115 @@
+package dev.fibril.aio.spi;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * One request as a backend sees it: the fields of an io_uring SQE, in Java types. The runtime
+ * fills it, hands it to {@link CompletionRing#enqueue}, and does not touch it (nor its buffer)
+ * again until the ring has reported the completion for its {@link #userData()}. A backend may keep
+ * the reference until then, and only until then.
+ *
+ * <p>The buffer region the kernel reads or writes is {@code buffer[position, position + length)};
+ * the backend never moves the buffer's position or limit.
+ */
+public class IoRequest {
+    /** {@code IOSQE_IO_LINK}: the next request starts only after this one succeeds. */
+    public static final int FLAG_LINK = 1 << 2;
+
+    private byte opcode;
+    private int fd;
+    private ByteBuffer buffer;
+    private int position;
+    private int length;
+    private long offset;
+    private int flags;
+    private int opFlags;
+    private InetSocketAddress address;
+    private long userData;
+
+    /** Sets every field at once, so no field of an earlier use survives. */
+    public final void prepare(byte opcode, int fd, ByteBuffer buffer, int position, int length, long offset) {
+        this.opcode = opcode;
+        this.fd = fd;
+        this.buffer = buffer;
+        this.position = position;
+        this.length = length;
+        this.offset = offset;
+        this.flags = 0;
+        this.opFlags = 0;
+        this.address = null;
+    }
+
+    public final byte opcode() {
+        return opcode;
+    }
+
+    public final int fd() {
+        return fd;
+    }
+
+    /** The caller's buffer, or null for requests that carry no data. */
+    public final ByteBuffer buffer() {
+        return buffer;
+    }
+
+    /** Where in {@link #buffer()} the data starts (absolute index). */
+    public final int position() {
+        return position;
+    }
+
+    /** How many bytes to transfer. */
+    public final int length() {
+        return length;
+    }
+
+    /**
+     * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
+     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, and the target's user_data for ASYNC_CANCEL.
+     */
+    public final long offset() {
+        return offset;
+    }
+
+    /** SQE flags such as {@link #FLAG_LINK}. */
+    public final int flags() {
+        return flags;
+    }
+
+    public final void flags(int flags) {
+        this.flags = flags;
+    }
+
+    /** Per-operation flags: {@code how} for SHUTDOWN ({@code SHUT_RD}=0, {@code SHUT_WR}=1), {@code fsync_flags} for FSYNC. */
+    public final int opFlags() {
+        return opFlags;
+    }
+
+    public final void opFlags(int opFlags) {
+        this.opFlags = opFlags;
+    }
+
+    /** The peer address for CONNECT. */
+    public final InetSocketAddress address() {
+        return address;
+    }
+
+    public final void address(InetSocketAddress address) {
+        this.address = address;
+    }
+
+    /** The token that the completion carries back; the runtime encodes {@code generation << 32 | index}. */
+    public final long userData() {
+        return userData;
+    }
+
+    public final void userData(long userData) {
+        this.userData = userData;
+    }
+
+    /** Drops the references to caller objects, so a pooled request does not keep them alive. */
+    public final void clearReferences() {
+        this.buffer = null;
+        this.address = null;
+    }
+}
