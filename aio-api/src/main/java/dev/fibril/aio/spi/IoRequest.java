@@ -40,6 +40,19 @@ public class IoRequest {
         this.address = null;
     }
 
+    /** Copies every SQE field but {@link #userData()} from {@code other}. */
+    public final void copyFrom(IoRequest other) {
+        this.opcode = other.opcode;
+        this.fd = other.fd;
+        this.buffer = other.buffer;
+        this.position = other.position;
+        this.length = other.length;
+        this.offset = other.offset;
+        this.flags = other.flags;
+        this.opFlags = other.opFlags;
+        this.address = other.address;
+    }
+
     public final byte opcode() {
         return opcode;
     }

@@ -1,0 +1,80 @@
+package dev.fibril;
+
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.CloseSignal;
+import dev.fibril.internal.scheduler.IoCalls;
+
+import dev.fibril.aio.Errno;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Entry points: {@link #runtime()} builds a runtime; {@link #sleep} and {@link #isFibril} serve
+ * code running inside one.
+ */
+public final class Fibril {
+    private Fibril() {
+    }
+
+    /** A builder for a new runtime. */
+    public static FibrilRuntime.Builder runtime() {
+        return new FibrilRuntime.Builder();
+    }
+
+    /** Whether the current thread is a fibril running on a Fibril carrier. */
+    public static boolean isFibril() {
+        return Thread.currentThread().isVirtual() && Carrier.current() != null;
+    }
+
+    /**
+     * Parks the current fibril for {@code duration} with a TIMEOUT request on its carrier's ring
+     * (no timer thread involved). Outside a fibril it is {@link Thread#sleep(Duration)}.
+     *
+     * @throws IllegalArgumentException if {@code duration} is negative
+     * @throws InterruptedException     if interrupted while sleeping (the timer is cancelled)
+     */
+    public static void sleep(Duration duration) throws InterruptedException {
+        Objects.requireNonNull(duration, "duration");
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException("negative sleep duration: " + duration);
+        }
+        Carrier c = Carrier.current();
+        if (c == null || !Thread.currentThread().isVirtual()) {
+            Thread.sleep(duration);
+            return;
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        long nanos;
+        try {
+            nanos = duration.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = Long.MAX_VALUE;
+        }
+        int result;
+        try {
+            IoRequest r = IoCalls.begin(c.group(), -1);
+            try {
+                r.prepare(Op.TIMEOUT, -1, null, 0, 0, nanos);
+                result = IoCalls.submitAndAwait(r, CloseSignal.NEVER);
+            } finally {
+                IoCalls.end(r);
+            }
+        } catch (IOException e) {
+            InterruptedException ie = new InterruptedException("sleep interrupted or runtime closed: " + e.getMessage());
+            ie.initCause(e);
+            throw ie;
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        if (result != -Errno.ETIME && result < 0) {
+            throw new IllegalStateException("timer failed: " + Errno.name(-result));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package dev.fibril;
+
+import dev.fibril.aio.ErrnoException;
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilServerSocketChannel;
+import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.IoBatch;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.internal.Backends;
+import dev.fibril.internal.channel.FileChannelImpl;
+import dev.fibril.internal.channel.IoBatchImpl;
+import dev.fibril.internal.channel.ServerSocketChannelImpl;
+import dev.fibril.internal.channel.SocketChannelImpl;
+import dev.fibril.internal.metrics.FibrilMetrics;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.CarrierGroup;
+import dev.fibril.internal.scheduler.RuntimeClosedException;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * A Fibril runtime: carriers (one platform thread each) that schedule fibrils — virtual threads
+ * whose blocking I/O calls become requests on the carrier's completion ring — and the channels
+ * that make those calls.
+ *
+ * <pre>{@code
+ * try (FibrilRuntime rt = Fibril.runtime().carriers(2).build()) {
+ *     rt.start(() -> { ... blocking-style code ... }).join();
+ * }
+ * }</pre>
+ *
+ * Channel calls from a fibril of this runtime park the fibril and allocate nothing; calls from
+ * any other thread work too, blocking that thread, through a slower cross-thread path.
+ */
+public final class FibrilRuntime implements AutoCloseable {
+    private final CarrierGroup group;
+    private final Duration closeTimeout;
+    private final FibrilMetrics metrics;
+
+    private FibrilRuntime(Builder b) {
+        Backend backend = b.backendInstance != null ? b.backendInstance : Backends.open(b.backendName);
+        try {
+            this.group = new CarrierGroup(backend, b.carriers, b.poolSize, b.poolBound, b.strict);
+        } catch (RuntimeException e) {
+            if (b.backendInstance == null) {
+                backend.close();
+            }
+            throw e;
+        }
+        this.closeTimeout = b.closeTimeout;
+        this.metrics = new FibrilMetrics(group);
+    }
+
+    /**
+     * Starts a fibril running {@code task}.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once {@link #close()} has begun
+     */
+    public Thread start(Runnable task) {
+        return group.start(task);
+    }
+
+    /** An {@link ExecutorService} that runs each task in a new fibril; shut down by {@link #close()}. */
+    public ExecutorService executor() {
+        return group.executor();
+    }
+
+    /** A factory of unstarted fibrils; returns null (rejects) once {@link #close()} has begun. */
+    public ThreadFactory threadFactory() {
+        return group.threadFactory();
+    }
+
+    /**
+     * Opens a file. Options as {@link java.nio.channels.FileChannel#open}: READ (the default),
+     * WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING.
+     *
+     * @throws UnsupportedOperationException for another option
+     * @throws ErrnoException                for ENOENT, EEXIST and other kernel errors
+     */
+    public FibrilFileChannel openFile(Path path, OpenOption... options) throws IOException {
+        Objects.requireNonNull(path, "path");
+        Set<OpenOption> opts = Set.of(options);
+        for (OpenOption o : opts) {
+            if (!(o instanceof StandardOpenOption so) || switch (so) {
+                case READ, WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING -> false;
+                default -> true;
+            }) {
+                throw new UnsupportedOperationException("open option not supported: " + o);
+            }
+        }
+        boolean append = opts.contains(StandardOpenOption.APPEND);
+        boolean write = append || opts.contains(StandardOpenOption.WRITE);
+        boolean read = opts.contains(StandardOpenOption.READ) || !write;
+        if (append && opts.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+            throw new IllegalArgumentException("APPEND and TRUNCATE_EXISTING cannot be combined");
+        }
+        int flags = read && write ? Backend.O_RDWR : write ? Backend.O_WRONLY : Backend.O_RDONLY;
+        if (write && opts.contains(StandardOpenOption.CREATE_NEW)) {
+            flags |= Backend.O_CREAT | Backend.O_EXCL;
+        } else if (write && opts.contains(StandardOpenOption.CREATE)) {
+            flags |= Backend.O_CREAT;
+        }
+        if (write && opts.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+            flags |= Backend.O_TRUNC;
+        }
+        ensureOpen();
+        String name = path.toString();
+        int fd = group.backend().open(name, flags, 0644);
+        if (fd < 0) {
+            throw new ErrnoException("open " + name, -fd);
+        }
+        return registered(() -> new FileChannelImpl(group, fd, name, read, write, append), fd);
+    }
+
+    /** A new, unconnected stream socket. */
+    public FibrilSocketChannel openSocket() throws IOException {
+        int fd = newSocket();
+        return registered(() -> new SocketChannelImpl(group, fd, false), fd);
+    }
+
+    /** A new, unbound listening socket. */
+    public FibrilServerSocketChannel openServerSocket() throws IOException {
+        int fd = newSocket();
+        return registered(() -> new ServerSocketChannelImpl(group, fd), fd);
+    }
+
+    /** A batch for submit-many / await-completions use; must be used from a fibril of this runtime. */
+    public IoBatch newBatch() throws IOException {
+        ensureOpen();
+        Carrier c = Carrier.current();
+        if (c == null || c.group() != group) {
+            throw new IllegalStateException("an IoBatch must be opened and used by a fibril of this runtime");
+        }
+        return new IoBatchImpl(c);
+    }
+
+    /** Micrometer meters for this runtime (fibrils, switches, requests, descriptors, run queues). */
+    public MeterBinder meterBinder() {
+        return metrics;
+    }
+
+    /** A snapshot of the runtime's counters. */
+    public RuntimeStats stats() {
+        return metrics.snapshot();
+    }
+
+    /** The backend's name: {@code simulated}, {@code io_uring} or {@code epoll}. */
+    public String backendName() {
+        return group.backend().name();
+    }
+
+    /** The backend, for tests and tools that need its own accounting. */
+    public Backend backend() {
+        return group.backend();
+    }
+
+    /** Closes with the builder's close timeout; see {@link #close(Duration)}. */
+    @Override
+    public void close() {
+        close(closeTimeout);
+    }
+
+    /**
+     * Stops new fibrils, waits up to {@code timeout} for running ones, then interrupts those left
+     * (their in-flight requests are cancelled and complete before their descriptors are freed),
+     * closes channels still open and stops the carriers. Bounded: never hangs. Idempotent.
+     */
+    public void close(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative close timeout: " + timeout);
+        }
+        group.close(timeout);
+    }
+
+    private void ensureOpen() throws RuntimeClosedException {
+        if (group.state() != CarrierGroup.State.OPEN) {
+            throw new RuntimeClosedException("Fibril runtime is " + group.state().name().toLowerCase());
+        }
+    }
+
+    private int newSocket() throws IOException {
+        ensureOpen();
+        int fd = group.backend().socket();
+        if (fd < 0) {
+            throw new ErrnoException("socket", -fd);
+        }
+        return fd;
+    }
+
+    private interface ChannelConstructor<T> {
+        T create() throws ClosedChannelException;
+    }
+
+    private <T> T registered(ChannelConstructor<T> constructor, int fd) throws ClosedChannelException {
+        try {
+            return constructor.create();
+        } catch (ClosedChannelException | RuntimeException e) {
+            group.backend().close(fd);
+            throw e;
+        }
+    }
+
+    /** Configures a runtime. Every setting has a default; {@link #build()} starts the carriers. */
+    public static final class Builder {
+        private int carriers = Runtime.getRuntime().availableProcessors();
+        private String backendName = System.getProperty("fibril.backend");
+        private Backend backendInstance;
+        private int poolSize = 256;
+        private int poolBound = 4096;
+        private boolean strict;
+        private Duration closeTimeout = Duration.ofSeconds(5);
+
+        Builder() {
+        }
+
+        /** Number of carriers (platform threads); default: available processors. */
+        public Builder carriers(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("carriers must be at least 1, was " + count);
+            }
+            this.carriers = count;
+            return this;
+        }
+
+        /** Backend by name: {@code simulated}, {@code io_uring} or {@code epoll}; default: {@code -Dfibril.backend}, else probed. */
+        public Builder backend(String name) {
+            this.backendName = Objects.requireNonNull(name, "backend name");
+            this.backendInstance = null;
+            return this;
+        }
+
+        /** A backend instance (for example a configured simulated kernel); the runtime closes it. */
+        public Builder backend(Backend backend) {
+            this.backendInstance = Objects.requireNonNull(backend, "backend");
+            this.backendName = null;
+            return this;
+        }
+
+        /** Descriptors preallocated per carrier (default 256). */
+        public Builder descriptorPoolSize(int size) {
+            if (size < 1) {
+                throw new IllegalArgumentException("descriptor pool size must be at least 1, was " + size);
+            }
+            this.poolSize = size;
+            return this;
+        }
+
+        /** Most descriptors per carrier; callers beyond it park until one frees (default 4096). */
+        public Builder descriptorPoolBound(int bound) {
+            if (bound < 1) {
+                throw new IllegalArgumentException("descriptor pool bound must be at least 1, was " + bound);
+            }
+            this.poolBound = bound;
+            return this;
+        }
+
+        /** Strict mode: refuse to start without the scheduler hook instead of falling back. */
+        public Builder strict(boolean strict) {
+            this.strict = strict;
+            return this;
+        }
+
+        /** How long {@link FibrilRuntime#close()} waits for fibrils before interrupting them (default 5 s). */
+        public Builder closeTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("negative close timeout: " + timeout);
+            }
+            this.closeTimeout = timeout;
+            return this;
+        }
+
+        public FibrilRuntime build() {
+            if (poolSize > poolBound) {
+                throw new IllegalArgumentException("descriptor pool size " + poolSize + " exceeds its bound " + poolBound);
+            }
+            return new FibrilRuntime(this);
+        }
+    }
+}

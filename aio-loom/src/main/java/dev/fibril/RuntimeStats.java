@@ -1,0 +1,49 @@
+package dev.fibril;
+
+/**
+ * A snapshot of a runtime's counters, summed over its carriers. Each carrier's counters are
+ * written by that carrier alone, so a snapshot taken while fibrils run is a moment old, not torn.
+ *
+ * @param backend            the backend's name
+ * @param carriers           number of carriers
+ * @param fibrilsStarted     fibrils created since start
+ * @param fibrilsAlive       fibrils not yet finished
+ * @param parks              times a fibril parked waiting for a completion
+ * @param sameCarrierResumes wake-ups made on the fibril's own carrier (no cross-thread hand-off)
+ * @param crossThreadResumes wake-ups that came from another thread through the carrier's MPSC queue
+ * @param inlineCompletions  requests whose completion was taken without parking
+ * @param submissions        requests submitted (retries after EINTR/EAGAIN included)
+ * @param completions        final completions delivered to callers
+ * @param retries            EINTR/EAGAIN completions resubmitted inside the runtime
+ * @param staleCompletions   completions whose generation no longer matched: detected, never delivered
+ * @param cancels            ASYNC_CANCEL requests submitted
+ * @param kernelCalls        calls into the kernel (flushes and waits)
+ * @param descriptorsInUse   descriptors taken now
+ * @param descriptorCapacity descriptors allocated so far (grows up to the bound)
+ * @param descriptorBound    the most descriptors the pools may hold
+ * @param descriptorWaiters  callers parked now for a descriptor
+ * @param descriptorWaits    times a caller had to wait for a descriptor (back-pressure)
+ * @param descriptorHighWater the most descriptors one carrier ever had in use at once
+ */
+public record RuntimeStats(
+        String backend,
+        int carriers,
+        long fibrilsStarted,
+        int fibrilsAlive,
+        long parks,
+        long sameCarrierResumes,
+        long crossThreadResumes,
+        long inlineCompletions,
+        long submissions,
+        long completions,
+        long retries,
+        long staleCompletions,
+        long cancels,
+        long kernelCalls,
+        int descriptorsInUse,
+        int descriptorCapacity,
+        int descriptorBound,
+        int descriptorWaiters,
+        long descriptorWaits,
+        int descriptorHighWater) {
+}

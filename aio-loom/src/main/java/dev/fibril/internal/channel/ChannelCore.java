@@ -1,0 +1,150 @@
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.ErrnoException;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.internal.scheduler.CarrierGroup;
+import dev.fibril.internal.scheduler.CloseSignal;
+import dev.fibril.internal.scheduler.IoCalls;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every Fibril channel shares: the fd, the open/closed state, and the count of calls in
+ * progress, so that close never frees an fd that a request still names.
+ *
+ * <p>State: one int, bit 31 = closed, the rest = calls in progress. {@code begin} counts a call in
+ * unless closed; {@code close} sets the bit and, when calls are in progress, cancels their
+ * requests on every carrier; whoever brings the count to zero with the bit set (close itself, or
+ * the last call's {@code end}) closes the fd, exactly once.
+ */
+final class ChannelCore implements CloseSignal {
+    private static final int CLOSED = 1 << 31;
+
+    private final CarrierGroup group;
+    private final Closeable owner;
+    private final int fd;
+    private final AtomicInteger state = new AtomicInteger();
+
+    ChannelCore(CarrierGroup group, Closeable owner, int fd) throws ClosedChannelException {
+        this.group = group;
+        this.owner = owner;
+        this.fd = fd;
+        group.register(owner);
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    CarrierGroup group() {
+        return group;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    /** Counts a call in; throws if the channel is closed. */
+    void begin() throws ClosedChannelException {
+        int s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                throw new ClosedChannelException();
+            }
+        } while (!state.compareAndSet(s, s + 1));
+    }
+
+    void end() {
+        if (state.decrementAndGet() == CLOSED) {
+            closeFd();
+        }
+    }
+
+    /** Idempotent. Cancels calls in progress (they throw {@link AsynchronousCloseException}). */
+    void close() {
+        int s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                return;
+            }
+        } while (!state.compareAndSet(s, s | CLOSED));
+        if (s == 0) {
+            closeFd();
+        } else {
+            IoCalls.cancelAllOn(group, fd);
+        }
+    }
+
+    private void closeFd() {
+        group.unregister(owner);
+        group.backend().close(fd);
+    }
+
+    /**
+     * One request, start to finish: takes a descriptor, lets {@code setup} fill it, submits it and
+     * parks until its completion. Returns the CQE result; turns a cancellation into the exception
+     * java.nio would throw (closing the channel on interrupt).
+     */
+    int call(byte op, ByteBuffer buffer, int position, int length, long offset, int opFlags,
+             java.net.InetSocketAddress address) throws IOException {
+        IoRequest r = begin(this);
+        try {
+            r.prepare(op, fd, buffer, position, length, offset);
+            r.opFlags(opFlags);
+            r.address(address);
+            return checkCancelled(IoCalls.submitAndAwait(r, this));
+        } finally {
+            IoCalls.end(r);
+        }
+    }
+
+    /** Like {@link #call} for a request handle the caller keeps across several submissions. */
+    IoRequest beginRequest() throws IOException {
+        return begin(this);
+    }
+
+    int submit(IoRequest r) throws IOException {
+        return checkCancelled(IoCalls.submitAndAwait(r, this));
+    }
+
+    private static IoRequest begin(ChannelCore core) throws IOException {
+        try {
+            return IoCalls.begin(core.group, core.fd);
+        } catch (ClosedByInterruptException e) {
+            core.close();
+            throw e;
+        }
+    }
+
+    private int checkCancelled(int result) throws IOException {
+        if (result != -Errno.ECANCELED) {
+            return result;
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            close();
+            throw new ClosedByInterruptException();
+        }
+        if (isClosed()) {
+            throw new AsynchronousCloseException();
+        }
+        return result;
+    }
+
+    /** {@code result} as a count, or the errno as an exception naming {@code operation}. */
+    static int check(int result, String operation) throws ErrnoException {
+        if (result < 0) {
+            throw new ErrnoException(operation, -result);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,263 @@
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.scheduler.CarrierGroup;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's ring. */
+public final class FileChannelImpl implements FibrilFileChannel {
+    /** {@code IORING_FSYNC_DATASYNC}. */
+    private static final int FSYNC_DATASYNC = 1;
+    /** Largest single transfer, as Linux caps read/write at about 2 GiB. */
+    private static final int MAX_TRANSFER = 1 << 30;
+
+    private final ChannelCore core;
+    private final boolean readable;
+    private final boolean writable;
+    private final boolean append;
+    private final String path;
+    /** Guards {@link #position} for the relative read/write calls (a virtual-thread-friendly lock). */
+    private final ReentrantLock positionLock = new ReentrantLock();
+    private long position;
+
+    public FileChannelImpl(CarrierGroup group, int fd, String path, boolean readable, boolean writable, boolean append)
+            throws ClosedChannelException {
+        this.core = new ChannelCore(group, this, fd);
+        this.path = path;
+        this.readable = readable;
+        this.writable = writable;
+        this.append = append;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        checkRead(dst);
+        checkPosition(position);
+        core.begin();
+        try {
+            return readAt(dst, position);
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        checkRead(dst);
+        core.begin();
+        positionLock.lock();
+        try {
+            int n = readAt(dst, position);
+            if (n > 0) {
+                position += n;
+            }
+            return n;
+        } finally {
+            positionLock.unlock();
+            core.end();
+        }
+    }
+
+    private int readAt(ByteBuffer dst, long at) throws IOException {
+        int length = Math.min(dst.remaining(), MAX_TRANSFER);
+        if (length == 0) {
+            return 0;
+        }
+        int n = ChannelCore.check(core.call(Op.READ, dst, dst.position(), length, at, 0, null), "pread " + path);
+        if (n == 0) {
+            return -1;
+        }
+        dst.position(dst.position() + n);
+        return n;
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        checkWrite(src);
+        checkPosition(position);
+        core.begin();
+        try {
+            return writeAt(src, position);
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        checkWrite(src);
+        core.begin();
+        positionLock.lock();
+        try {
+            long at = append ? sizeOrThrow() : position;
+            int n = writeAt(src, at);
+            position = at + n;
+            return n;
+        } finally {
+            positionLock.unlock();
+            core.end();
+        }
+    }
+
+    /** Writes every remaining byte, continuing after short writes with the same descriptor. */
+    private int writeAt(ByteBuffer src, long at) throws IOException {
+        int total = 0;
+        if (!src.hasRemaining()) {
+            return 0;
+        }
+        IoRequest r = core.beginRequest();
+        try {
+            while (src.hasRemaining()) {
+                int length = Math.min(src.remaining(), MAX_TRANSFER);
+                r.prepare(Op.WRITE, core.fd(), src, src.position(), length, at + total);
+                int n = ChannelCore.check(core.submit(r), "pwrite " + path);
+                src.position(src.position() + n);
+                total += n;
+            }
+        } finally {
+            dev.fibril.internal.scheduler.IoCalls.end(r);
+        }
+        return total;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        core.begin();
+        try {
+            ChannelCore.check(core.call(Op.FSYNC, null, 0, 0, 0, metaData ? 0 : FSYNC_DATASYNC, null), "fsync " + path);
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public long position() throws IOException {
+        ensureOpen();
+        positionLock.lock();
+        try {
+            return position;
+        } finally {
+            positionLock.unlock();
+        }
+    }
+
+    @Override
+    public FibrilFileChannel position(long newPosition) throws IOException {
+        checkPosition(newPosition);
+        ensureOpen();
+        positionLock.lock();
+        try {
+            position = newPosition;
+        } finally {
+            positionLock.unlock();
+        }
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        core.begin();
+        try {
+            return sizeOrThrow();
+        } finally {
+            core.end();
+        }
+    }
+
+    private long sizeOrThrow() throws IOException {
+        long size = core.group().backend().size(core.fd());
+        if (size < 0) {
+            ChannelCore.check((int) size, "fstat " + path);
+        }
+        return size;
+    }
+
+    @Override
+    public FibrilFileChannel truncate(long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException("negative size: " + size);
+        }
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+        core.begin();
+        positionLock.lock();
+        try {
+            if (size < sizeOrThrow()) {
+                ChannelCore.check(core.group().backend().truncate(core.fd(), size), "ftruncate " + path);
+            }
+            if (position > size) {
+                position = size;
+            }
+            return this;
+        } finally {
+            positionLock.unlock();
+            core.end();
+        }
+    }
+
+    ChannelCore core() {
+        return core;
+    }
+
+    boolean readable() {
+        return readable;
+    }
+
+    boolean writable() {
+        return writable;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !core.isClosed();
+    }
+
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FibrilFileChannel[" + path + ", fd " + core.fd() + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (core.isClosed()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void checkRead(ByteBuffer dst) {
+        Objects.requireNonNull(dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("read into a read-only buffer");
+        }
+        if (!readable) {
+            throw new NonReadableChannelException();
+        }
+    }
+
+    private void checkWrite(ByteBuffer src) {
+        Objects.requireNonNull(src, "src");
+        if (!writable) {
+            throw new NonWritableChannelException();
+        }
+    }
+
+    private static void checkPosition(long position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("negative file position: " + position);
+        }
+    }
+}

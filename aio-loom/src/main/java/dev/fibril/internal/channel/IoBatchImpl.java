@@ -1,0 +1,280 @@
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.IoBatch;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.CompletionListener;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.IoCalls;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@link IoBatch} on one carrier: prepared requests are pooled descriptors owned by this batch
+ * (a {@link CompletionListener}); completions queue up here as descriptor indices until
+ * {@link #await} reports them. Used by one fibril, on its carrier's thread, so nothing here is
+ * shared: plain fields throughout.
+ */
+public final class IoBatchImpl implements IoBatch, CompletionListener {
+    private final Carrier carrier;
+    private final Thread owner;
+    private Descriptor[] prepared = new Descriptor[16];
+    private int preparedCount;
+    private long[] tagByIndex = new long[64];
+    private ChannelCore[] coreByIndex = new ChannelCore[64];
+    private int[] completed = new int[16];
+    private int completedHead;
+    private int completedCount;
+    private int submitted; // submitted, not yet reported
+    private boolean closed;
+
+    public IoBatchImpl(Carrier carrier) {
+        this.carrier = carrier;
+        this.owner = Thread.currentThread();
+    }
+
+    @Override
+    public void read(FibrilFileChannel file, ByteBuffer dst, long position, long tag) throws IOException {
+        FileChannelImpl f = file(file);
+        checkTarget(dst, position);
+        if (!f.readable()) {
+            throw new NonReadableChannelException();
+        }
+        prepare(f.core(), Op.READ, dst, position, tag);
+    }
+
+    @Override
+    public void write(FibrilFileChannel file, ByteBuffer src, long position, long tag) throws IOException {
+        FileChannelImpl f = file(file);
+        Objects.requireNonNull(src, "src");
+        checkPosition(position);
+        if (!f.writable()) {
+            throw new NonWritableChannelException();
+        }
+        prepare(f.core(), Op.WRITE, src, position, tag);
+    }
+
+    @Override
+    public void fsync(FibrilFileChannel file, long tag) throws IOException {
+        prepare(file(file).core(), Op.FSYNC, null, 0, tag);
+    }
+
+    @Override
+    public void recv(FibrilSocketChannel socket, ByteBuffer dst, long tag) throws IOException {
+        checkTarget(dst, 0);
+        prepare(socket(socket).core(), Op.RECV, dst, 0, tag);
+    }
+
+    @Override
+    public void send(FibrilSocketChannel socket, ByteBuffer src, long tag) throws IOException {
+        Objects.requireNonNull(src, "src");
+        prepare(socket(socket).core(), Op.SEND, src, 0, tag);
+    }
+
+    @Override
+    public void nop(long tag) throws IOException {
+        prepare(null, Op.NOP, null, 0, tag);
+    }
+
+    private void prepare(ChannelCore core, byte op, ByteBuffer buffer, long offset, long tag) throws IOException {
+        checkOwner();
+        if (core != null) {
+            core.begin();
+        }
+        Descriptor d;
+        try {
+            d = (Descriptor) IoCalls.begin(carrier.group(), core == null ? -1 : core.fd());
+        } catch (IOException | RuntimeException e) {
+            if (core != null) {
+                core.end();
+            }
+            throw e;
+        }
+        int fd = core == null ? -1 : core.fd();
+        d.prepare(op, fd, buffer, buffer == null ? 0 : buffer.position(), buffer == null ? 0 : buffer.remaining(), offset);
+        d.owner(this);
+        int i = d.index();
+        if (i >= tagByIndex.length) {
+            int n = Math.max(i + 1, tagByIndex.length * 2);
+            tagByIndex = Arrays.copyOf(tagByIndex, n);
+            coreByIndex = Arrays.copyOf(coreByIndex, n);
+        }
+        tagByIndex[i] = tag;
+        coreByIndex[i] = core;
+        if (preparedCount == prepared.length) {
+            prepared = Arrays.copyOf(prepared, preparedCount * 2);
+        }
+        prepared[preparedCount++] = d;
+    }
+
+    @Override
+    public int submit() throws IOException {
+        checkOwner();
+        int n = preparedCount;
+        for (int i = 0; i < n; i++) {
+            Descriptor d = prepared[i];
+            prepared[i] = null;
+            carrier.submit(d);
+            ChannelCore core = coreByIndex[d.index()];
+            if (core != null && core.isClosed()) {
+                carrier.cancel(d);
+            }
+        }
+        preparedCount = 0;
+        submitted += n;
+        carrier.flushAndReap();
+        return n;
+    }
+
+    @Override
+    public void onCompletion(Descriptor d) {
+        if (completedCount == completed.length) {
+            int[] bigger = new int[completed.length * 2];
+            for (int i = 0; i < completedCount; i++) {
+                bigger[i] = completed[(completedHead + i) % completed.length];
+            }
+            completed = bigger;
+            completedHead = 0;
+        }
+        completed[(completedHead + completedCount) % completed.length] = d.index();
+        completedCount++;
+        if (owner != Thread.currentThread()) {
+            LockSupport.unpark(owner);
+        }
+    }
+
+    @Override
+    public int await(int min, CompletionHandler handler) throws IOException {
+        checkOwner();
+        Objects.requireNonNull(handler, "handler");
+        if (min < 0) {
+            throw new IllegalArgumentException("negative completion count: " + min);
+        }
+        return awaitCompletions(min, handler);
+    }
+
+    private int awaitCompletions(int min, CompletionHandler handler) throws IOException {
+        int want = Math.min(min, submitted);
+        if (completedCount < want) {
+            carrier.flushAndReap();
+        }
+        while (completedCount < want) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                cancelOutstanding();
+                Thread.currentThread().interrupt();
+                throw new java.nio.channels.ClosedByInterruptException();
+            }
+        }
+        int reported = 0;
+        while (completedCount > 0) {
+            Descriptor d = carrier.pool().byIndex(completed[completedHead]);
+            completedHead = (completedHead + 1) % completed.length;
+            completedCount--;
+            submitted--;
+            int result = d.result();
+            ByteBuffer buffer = d.buffer();
+            if (result > 0 && buffer != null) {
+                buffer.position(buffer.position() + result); // bytes read into, or taken from, the buffer
+            }
+            long tag = tagByIndex[d.index()];
+            ChannelCore core = coreByIndex[d.index()];
+            coreByIndex[d.index()] = null;
+            carrier.pool().release(d);
+            if (core != null) {
+                core.end();
+            }
+            reported++;
+            handler.onCompletion(tag, result);
+        }
+        return reported;
+    }
+
+    @Override
+    public int outstanding() {
+        return submitted;
+    }
+
+    /** Cancels what is outstanding, waits for every completion, releases prepared descriptors. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        checkOwner();
+        for (int i = 0; i < preparedCount; i++) {
+            Descriptor d = prepared[i];
+            ChannelCore core = coreByIndex[d.index()];
+            carrier.pool().release(d);
+            if (core != null) {
+                core.end();
+            }
+        }
+        preparedCount = 0;
+        closed = true;
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (submitted > 0) {
+                awaitCompletions(submitted, (tag, result) -> { });
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void cancelOutstanding() {
+        carrier.pool().forEachSubmitted(d -> {
+            if (d.owner() == this) {
+                carrier.cancel(d);
+            }
+        });
+    }
+
+    private void checkOwner() throws ClosedChannelException {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("an IoBatch is used only by the fibril that opened it");
+        }
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private static void checkTarget(ByteBuffer dst, long position) {
+        Objects.requireNonNull(dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("read into a read-only buffer");
+        }
+        checkPosition(position);
+    }
+
+    private static void checkPosition(long position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("negative file position: " + position);
+        }
+    }
+
+    private FileChannelImpl file(FibrilFileChannel file) {
+        if (file instanceof FileChannelImpl f && f.core().group() == carrier.group()) {
+            return f;
+        }
+        throw new IllegalArgumentException("not a file channel of this runtime: " + file);
+    }
+
+    private SocketChannelImpl socket(FibrilSocketChannel socket) {
+        if (socket instanceof SocketChannelImpl s && s.core().group() == carrier.group()) {
+            return s;
+        }
+        throw new IllegalArgumentException("not a socket channel of this runtime: " + socket);
+    }
+}

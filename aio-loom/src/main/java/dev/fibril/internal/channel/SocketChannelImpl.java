@@ -1,0 +1,196 @@
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.scheduler.CarrierGroup;
+import dev.fibril.internal.scheduler.IoCalls;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ConnectionPendingException;
+import java.nio.channels.NotYetConnectedException;
+import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
+public final class SocketChannelImpl implements FibrilSocketChannel {
+    private static final int SHUT_RD = 0;
+    private static final int SHUT_WR = 1;
+    private static final int UNCONNECTED = 0;
+    private static final int CONNECTING = 1;
+    private static final int CONNECTED = 2;
+
+    private final ChannelCore core;
+    private final AtomicInteger connectState;
+    private volatile boolean inputShut;
+    private volatile boolean outputShut;
+
+    public SocketChannelImpl(CarrierGroup group, int fd, boolean connected) throws ClosedChannelException {
+        this.core = new ChannelCore(group, this, fd);
+        this.connectState = new AtomicInteger(connected ? CONNECTED : UNCONNECTED);
+    }
+
+    @Override
+    public void connect(SocketAddress remote) throws IOException {
+        Objects.requireNonNull(remote, "remote");
+        if (!(remote instanceof InetSocketAddress inet)) {
+            throw new UnsupportedAddressTypeException();
+        }
+        if (inet.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address: " + inet);
+        }
+        core.begin();
+        try {
+            if (!connectState.compareAndSet(UNCONNECTED, CONNECTING)) {
+                if (connectState.get() == CONNECTED) {
+                    throw new AlreadyConnectedException();
+                }
+                throw new ConnectionPendingException();
+            }
+            boolean ok = false;
+            try {
+                ChannelCore.check(core.call(Op.CONNECT, null, 0, 0, 0, 0, inet), "connect to " + inet);
+                ok = true;
+            } finally {
+                connectState.set(ok ? CONNECTED : UNCONNECTED);
+            }
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        Objects.requireNonNull(dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("read into a read-only buffer");
+        }
+        core.begin();
+        try {
+            ensureConnected();
+            if (inputShut) {
+                return -1;
+            }
+            int length = dst.remaining();
+            if (length == 0) {
+                return 0;
+            }
+            int n = ChannelCore.check(core.call(Op.RECV, dst, dst.position(), length, 0, 0, null), "recv");
+            if (n == 0) {
+                return -1;
+            }
+            dst.position(dst.position() + n);
+            return n;
+        } finally {
+            core.end();
+        }
+    }
+
+    /** Sends every remaining byte (continuing after short sends) before returning. */
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
+        core.begin();
+        try {
+            ensureConnected();
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
+            int total = 0;
+            if (!src.hasRemaining()) {
+                return 0;
+            }
+            IoRequest r = core.beginRequest();
+            try {
+                while (src.hasRemaining()) {
+                    r.prepare(Op.SEND, core.fd(), src, src.position(), src.remaining(), 0);
+                    int n = ChannelCore.check(core.submit(r), "send");
+                    src.position(src.position() + n);
+                    total += n;
+                }
+            } finally {
+                IoCalls.end(r);
+            }
+            return total;
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public void shutdownInput() throws IOException {
+        shutdown(SHUT_RD);
+        inputShut = true;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        shutdown(SHUT_WR);
+        outputShut = true;
+    }
+
+    private void shutdown(int how) throws IOException {
+        core.begin();
+        try {
+            ensureConnected();
+            ChannelCore.check(core.call(Op.SHUTDOWN, null, 0, 0, 0, how, null), "shutdown");
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public boolean isConnected() {
+        return connectState.get() == CONNECTED;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() throws IOException {
+        ensureOpen();
+        return core.group().backend().localAddress(core.fd());
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() throws IOException {
+        ensureOpen();
+        return isConnected() ? core.group().backend().remoteAddress(core.fd()) : null;
+    }
+
+    ChannelCore core() {
+        return core;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !core.isClosed();
+    }
+
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FibrilSocketChannel[fd " + core.fd() + (isConnected() ? ", connected" : "")
+                + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    private void ensureConnected() {
+        if (connectState.get() != CONNECTED) {
+            throw new NotYetConnectedException();
+        }
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (core.isClosed()) {
+            throw new ClosedChannelException();
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.fibril.internal.io;
+
+import java.util.ArrayDeque;
+
+/**
+ * A carrier's request descriptors: a table that starts preallocated and grows up to a bound, an
+ * int stack of free indices, and a FIFO of callers waiting for one (back-pressure).
+ *
+ * <p>Threads: the owning carrier thread only (see {@link Descriptor}). Steady state allocates
+ * nothing: acquire and release move an int on the free stack. A descriptor is only released
+ * when it is not SUBMITTED, so the kernel never holds a descriptor that is handed out again.
+ */
+public final class DescriptorPool {
+    private Descriptor[] table;
+    private int[] free;
+    private int freeTop;
+    private int allocated;
+    private final int bound;
+    private int inUse;
+    private int highWater;
+    private long waits;
+    private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
+
+    public DescriptorPool(int initialSize, int bound) {
+        if (initialSize < 1 || bound < initialSize) {
+            throw new IllegalArgumentException("descriptor pool needs 1 <= size <= bound, got size "
+                    + initialSize + " and bound " + bound);
+        }
+        this.bound = bound;
+        this.table = new Descriptor[initialSize];
+        this.free = new int[initialSize];
+        addDescriptors(initialSize);
+    }
+
+    /** A TAKEN descriptor, or null when all {@code bound} descriptors are in use. */
+    public Descriptor tryAcquire() {
+        if (freeTop == 0 && !growIfAllowed()) {
+            return null;
+        }
+        Descriptor d = table[free[--freeTop]];
+        d.state = Descriptor.TAKEN;
+        d.cancelRequested = false;
+        if (++inUse > highWater) {
+            highWater = inUse;
+        }
+        return d;
+    }
+
+    /** Queues {@code waiter} for the next released descriptor and counts the wait. */
+    public void await(PoolWaiter waiter) {
+        waits++;
+        waiters.addLast(waiter);
+    }
+
+    /** Removes a waiter that gave up (interrupted, runtime closing); false if it was already granted. */
+    public boolean cancelWait(PoolWaiter waiter) {
+        return waiters.remove(waiter);
+    }
+
+    /** Returns {@code d}: handed straight to the oldest waiter if there is one, else to the free stack. */
+    public void release(Descriptor d) {
+        if (d.state == Descriptor.SUBMITTED || d.state == Descriptor.FREE) {
+            throw new IllegalStateException("descriptor " + d.index + " released in state " + d.state);
+        }
+        d.clearReferences();
+        d.owner = null;
+        PoolWaiter next = waiters.pollFirst();
+        if (next != null) {
+            d.state = Descriptor.TAKEN;
+            d.cancelRequested = false;
+            next.onGranted(d);
+            return;
+        }
+        d.state = Descriptor.FREE;
+        free[freeTop++] = d.index;
+        inUse--;
+    }
+
+    /** The SUBMITTED descriptor that {@code token} names, or null if the token is stale or unknown. */
+    public Descriptor lookup(long token) {
+        int index = (int) token;
+        if (index < 0 || index >= allocated) {
+            return null;
+        }
+        Descriptor d = table[index];
+        if (d.generation != (int) (token >>> 32) || d.state != Descriptor.SUBMITTED) {
+            return null;
+        }
+        return d;
+    }
+
+    /** The descriptor at {@code index} (carrier-internal bookkeeping such as retries). */
+    public Descriptor byIndex(int index) {
+        return table[index];
+    }
+
+    /** Marks {@code d} submitted under a fresh generation and stamps its token. */
+    public static void stampSubmitted(Descriptor d) {
+        d.generation++;
+        d.cancelRequested = false;
+        d.state = Descriptor.SUBMITTED;
+        d.userData(d.token());
+    }
+
+    /** Calls {@code action} for each SUBMITTED descriptor (control plane: cancellation at close). */
+    public void forEachSubmitted(java.util.function.Consumer<Descriptor> action) {
+        for (int i = 0; i < allocated; i++) {
+            if (table[i].state == Descriptor.SUBMITTED) {
+                action.accept(table[i]);
+            }
+        }
+    }
+
+    /** Drains the waiters (runtime closing), so each can be failed. */
+    public PoolWaiter pollWaiter() {
+        return waiters.pollFirst();
+    }
+
+    public int inUse() {
+        return inUse;
+    }
+
+    /** The most descriptors ever in use at once. */
+    public int highWater() {
+        return highWater;
+    }
+
+    public int capacity() {
+        return allocated;
+    }
+
+    public int bound() {
+        return bound;
+    }
+
+    public int waiting() {
+        return waiters.size();
+    }
+
+    public long waits() {
+        return waits;
+    }
+
+    private boolean growIfAllowed() {
+        if (allocated == bound) {
+            return false;
+        }
+        int target = (int) Math.min(bound, Math.max(allocated * 2L, 1));
+        if (target > table.length) {
+            table = java.util.Arrays.copyOf(table, target);
+            free = java.util.Arrays.copyOf(free, target);
+        }
+        addDescriptors(target - allocated);
+        return true;
+    }
+
+    private void addDescriptors(int count) {
+        for (int i = 0; i < count; i++) {
+            int index = allocated++;
+            table[index] = new Descriptor(index);
+            free[freeTop++] = index;
+        }
+    }
+}

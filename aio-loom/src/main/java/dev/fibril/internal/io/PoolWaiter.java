@@ -1,0 +1,7 @@
+package dev.fibril.internal.io;
+
+/** A caller waiting for a descriptor while the pool is at its bound. Carrier thread only. */
+public interface PoolWaiter {
+    /** The pool hands {@code descriptor} (already TAKEN) to this waiter. */
+    void onGranted(Descriptor descriptor);
+}

@@ -1,0 +1,408 @@
+package dev.fibril.internal.scheduler;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.CompletionListener;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.DescriptorPool;
+import dev.fibril.internal.jdk.VirtualThreadBridge;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One carrier: a platform thread that runs fibrils' continuations and drives one completion ring.
+ * It is the {@link Executor} that the JDK calls to schedule its fibrils.
+ *
+ * <p>Threads. The ring, the descriptor pool, the local run queue and {@link CarrierStats} are
+ * touched only by the carrier thread, which is also the thread every fibril of this carrier runs
+ * on. Any thread may call {@link #execute} and {@link #submitCommand}; those go through the
+ * lock-free {@link MpscRunQueue} and wake the carrier if it sleeps in the ring.
+ *
+ * <p>One loop iteration: move cross-thread wake-ups to the local queue; run the fibrils that are
+ * ready now (those they wake run next iteration, so their submissions batch together); hand every
+ * SQE written meanwhile to the kernel in one flush; reap completions, which makes their fibrils
+ * ready on this carrier with no cross-thread hand-off; when nothing is ready, sleep in the ring
+ * until a completion or a wake-up.
+ *
+ * <p>States: RUNNING -> STOPPING (runtime closing: in-flight requests cancelled, loop runs until
+ * they have completed or the deadline passes) -> TERMINATED (ring closed; commands that arrive
+ * later are failed by their senders).
+ */
+public final class Carrier implements Executor, CompletionSink {
+    /** user_data of the runtime's own ASYNC_CANCEL requests: index -1 never names a descriptor. */
+    static final long CANCEL_TOKEN = 0xFFFF_FFFFL;
+    private static final int REAP_BATCH = 256;
+
+    private static final VarHandle IDLE;
+
+    static {
+        try {
+            IDLE = MethodHandles.lookup().findVarHandle(Carrier.class, "idle", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final CarrierGroup group;
+    private final int index;
+    private final CompletionRing ring;
+    private final DescriptorPool pool;
+    private final LocalRunQueue local = new LocalRunQueue(256);
+    private final MpscRunQueue remote = new MpscRunQueue();
+    private final CarrierThread thread;
+    private final CarrierStats stats = new CarrierStats();
+    /** Cross-thread wake-ups: bumped by foreign threads, hence atomic. */
+    private final AtomicLong remoteWakeups = new AtomicLong();
+    /** Fibrils whose home is this carrier; placement reads it from any thread. */
+    private final AtomicInteger alive = new AtomicInteger();
+
+    @SuppressWarnings("unused") // accessed through IDLE
+    private volatile boolean idle;
+    private volatile boolean stopping;
+    private volatile boolean terminated;
+    private volatile long stopDeadlineNanos;
+    private boolean cancelledAllForStop;
+    private int unflushed;
+    private int[] retries = new int[64];
+    private int retryCount;
+
+    Carrier(CarrierGroup group, int index, CompletionRing ring, int poolSize, int poolBound, String name) {
+        this.group = group;
+        this.index = index;
+        this.ring = ring;
+        this.pool = new DescriptorPool(poolSize, poolBound);
+        this.thread = new CarrierThread(this, name);
+    }
+
+    /** The carrier whose fibril or loop is running on the current thread, or null. */
+    public static Carrier current() {
+        Thread t = Thread.currentThread();
+        if (t instanceof CarrierThread ct) {
+            return ct.carrier;
+        }
+        return VirtualThreadBridge.schedulerOf(t) instanceof Carrier c ? c : null;
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    // ---------------------------------------------------------------- scheduling (any thread)
+
+    /**
+     * Schedules a fibril continuation. Never blocks, never throws: the JDK calls this from timer
+     * and poller threads and while the waking virtual thread is pinned.
+     */
+    @Override
+    public void execute(Runnable task) {
+        if (onCarrierThread()) {
+            stats.localWakeups++;
+            local.offer(task);
+        } else {
+            remoteWakeups.incrementAndGet();
+            remote.offer(task);
+            wakeIfIdle();
+        }
+    }
+
+    /** Runs {@code command} on the carrier thread (control plane: may allocate). Any thread. */
+    public void submitCommand(Runnable command) {
+        if (onCarrierThread()) {
+            local.offer(command);
+        } else {
+            remote.offer(command);
+            wakeIfIdle();
+        }
+    }
+
+    /** True on the carrier thread itself, or in a virtual thread mounted on it. */
+    public boolean onCarrierThread() {
+        Thread t = Thread.currentThread();
+        return t == thread || (t.isVirtual() && VirtualThreadBridge.carrierOf(t) == thread);
+    }
+
+    private void wakeIfIdle() {
+        // The carrier publishes idle = true before its last look at the queues; this read follows
+        // our queue insertion, so one of the two sides sees the other (both are volatile).
+        if ((boolean) IDLE.getVolatile(this) && IDLE.compareAndSet(this, true, false)) {
+            ring.wakeup();
+        }
+    }
+
+    // ---------------------------------------------------------------- requests (carrier thread)
+
+    public DescriptorPool pool() {
+        return pool;
+    }
+
+    /** Stamps {@code d} with a fresh generation and writes its submission; flushes first if the SQ is full. */
+    public void submit(Descriptor d) {
+        DescriptorPool.stampSubmitted(d);
+        enqueue(d);
+        stats.submissions++;
+    }
+
+    private void enqueue(IoRequest request) {
+        while (!ring.enqueue(request)) {
+            flush();
+        }
+        unflushed++;
+    }
+
+    /**
+     * Parks the current fibril until {@code d} is DONE, and returns its result. If the fibril is
+     * the last ready one, the batch is flushed and reaped first, and a completion that is already
+     * there is taken without parking. An interrupt submits ASYNC_CANCEL for {@code d} and keeps
+     * waiting for d's own completion (the kernel may still write its buffer until then); the
+     * interrupt status is restored before returning.
+     */
+    public int awaitDone(Descriptor d) {
+        if (local.isEmpty() && remote.isEmpty()) {
+            flush();
+            reapAvailable();
+            if (d.state() == Descriptor.DONE) {
+                stats.inlineCompletions++;
+                return d.result();
+            }
+        }
+        boolean interrupted = false;
+        while (d.state() != Descriptor.DONE) {
+            if (Thread.interrupted()) {
+                interrupted = true;
+                cancel(d);
+                continue;
+            }
+            stats.parks++;
+            LockSupport.park(this);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return d.result();
+    }
+
+    /** Submits ASYNC_CANCEL for {@code d} once per generation; d still completes through the ring. */
+    public void cancel(Descriptor d) {
+        if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested()) {
+            return;
+        }
+        d.markCancelRequested();
+        IoRequest cancel = new IoRequest(); // rare path; the ring may hold it until its completion
+        cancel.prepare(Op.ASYNC_CANCEL, -1, null, 0, 0, d.userData());
+        cancel.userData(CANCEL_TOKEN);
+        enqueue(cancel);
+        stats.cancelsSubmitted++;
+    }
+
+    /** Cancels every request in flight on {@code fd} (an asynchronous close of its channel). */
+    public void cancelAllOn(int fd) {
+        pool.forEachSubmitted(d -> {
+            if (d.fd() == fd) {
+                cancel(d);
+            }
+        });
+    }
+
+    @Override
+    public void onCompletion(long token, int result) {
+        if (token == CANCEL_TOKEN) {
+            return;
+        }
+        Descriptor d = pool.lookup(token);
+        if (d == null) {
+            stats.staleCompletions++;
+            return;
+        }
+        if ((result == -Errno.EINTR || result == -Errno.EAGAIN) && !d.isCancelRequested() && !stopping) {
+            // Handled here and never seen by the caller: the same request goes again.
+            stats.retries++;
+            DescriptorPool.stampSubmitted(d);
+            if (retryCount == retries.length) {
+                retries = java.util.Arrays.copyOf(retries, retryCount * 2);
+            }
+            retries[retryCount++] = d.index();
+            return;
+        }
+        if (result == -Errno.EINTR || result == -Errno.EAGAIN) {
+            result = -Errno.ECANCELED; // being cancelled or stopping: do not go again
+        }
+        d.complete(result);
+        if (result >= 0) {
+            stats.completionsOk[d.opcode()]++;
+        } else {
+            stats.completionsFailed[d.opcode()]++;
+        }
+        Object owner = d.owner();
+        if (owner instanceof Thread fibril) {
+            if (fibril != Thread.currentThread()) {
+                LockSupport.unpark(fibril);
+            }
+        } else if (owner instanceof CompletionListener listener) {
+            listener.onCompletion(d);
+        }
+    }
+
+    /** Hands the batch to the kernel now and takes what has completed (the batch API's submit). */
+    public void flushAndReap() {
+        flush();
+        reapAvailable();
+    }
+
+    private void flush() {
+        if (unflushed > 0) {
+            unflushed = 0;
+            stats.flushes++;
+            ring.flush();
+        }
+    }
+
+    private void reapAvailable() {
+        int n;
+        do {
+            n = ring.reap(this, REAP_BATCH);
+            resubmitRetries();
+        } while (n == REAP_BATCH);
+    }
+
+    private void resubmitRetries() {
+        for (int i = 0; i < retryCount; i++) {
+            enqueue(pool.byIndex(retries[i]));
+        }
+        retryCount = 0;
+    }
+
+    // ---------------------------------------------------------------- the loop
+
+    void runLoop() {
+        try {
+            while (true) {
+                drainRemote();
+                for (int budget = local.size(); budget > 0; budget--) {
+                    runTask(local.poll());
+                }
+                flush();
+                reapAvailable();
+                if (!local.isEmpty() || !remote.isEmpty()) {
+                    continue;
+                }
+                if (stopping && readyToTerminate()) {
+                    break;
+                }
+                IDLE.setVolatile(this, true);
+                if (remote.isEmpty()) {
+                    ring.await(stopping ? TimeUnit.MILLISECONDS.toNanos(10) : -1);
+                }
+                IDLE.setVolatile(this, false);
+            }
+        } finally {
+            terminate();
+        }
+    }
+
+    private void drainRemote() {
+        Runnable task;
+        while ((task = remote.poll()) != null) {
+            local.offer(task);
+        }
+    }
+
+    private void runTask(Runnable task) {
+        stats.tasksRun++;
+        try {
+            task.run();
+        } catch (Throwable t) {
+            System.getLogger("dev.fibril").log(System.Logger.Level.ERROR, "task failed on carrier " + index, t);
+        }
+    }
+
+    private boolean readyToTerminate() {
+        if (!cancelledAllForStop) {
+            cancelledAllForStop = true;
+            pool.forEachSubmitted(this::cancel);
+            flush();
+            return false;
+        }
+        return ring.inFlight() == 0 || System.nanoTime() - stopDeadlineNanos > 0;
+    }
+
+    private void terminate() {
+        terminated = true;
+        // Commands that raced with the stop are failed by their senders (see isTerminated).
+        Runnable task;
+        while ((task = remote.poll()) != null) {
+            if (task instanceof ForeignRequest call) {
+                call.abandon();
+            }
+        }
+        ForeignRequest.failWaiters(pool);
+        if (ring.inFlight() == 0) {
+            ring.close();
+        }
+        // else: the kernel still owns buffers of requests that did not complete by the deadline;
+        // the ring is left open (leaked) rather than unmapped under the kernel's feet.
+    }
+
+    /** Asks the loop to finish: cancel what is in flight, reap it, then stop by {@code deadlineNanos}. */
+    public void stop(long deadlineNanos) {
+        stopDeadlineNanos = deadlineNanos;
+        stopping = true;
+        submitCommand(() -> { });
+    }
+
+    public boolean join(long timeoutNanos) throws InterruptedException {
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+        return !thread.isAlive();
+    }
+
+    public boolean isTerminated() {
+        return terminated;
+    }
+
+    public boolean isStopping() {
+        return stopping;
+    }
+
+    // ---------------------------------------------------------------- accounting
+
+    public CarrierGroup group() {
+        return group;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public CompletionRing ring() {
+        return ring;
+    }
+
+    public CarrierStats stats() {
+        return stats;
+    }
+
+    public long remoteWakeups() {
+        return remoteWakeups.get();
+    }
+
+    public AtomicInteger alive() {
+        return alive;
+    }
+
+    /** Ready tasks: the local queue (a racy read from other threads, good enough for a gauge). */
+    public int runQueueDepth() {
+        return local.size();
+    }
+
+    public Thread thread() {
+        return thread;
+    }
+}

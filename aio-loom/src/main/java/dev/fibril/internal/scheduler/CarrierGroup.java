@@ -1,0 +1,304 @@
+package dev.fibril.internal.scheduler;
+
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.internal.jdk.JdkPoller;
+import dev.fibril.internal.jdk.VirtualThreadBridge;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The runtime's carriers, their backend, and the lifecycle of the fibrils on them.
+ *
+ * <p>Fibrils are virtual threads whose scheduler is one carrier (their home): they always run on
+ * that carrier's thread, so their descriptors and ring need no synchronization. A fibril started
+ * from outside goes to the next carrier in turn; one started by a fibril stays on its parent's
+ * carrier unless another carrier has fewer live fibrils.
+ *
+ * <p>Lifecycle (cold, so an enum under a lock): OPEN -> CLOSING (no new fibrils; running ones
+ * get the timeout to finish, then are interrupted, which cancels their requests; open channels are
+ * closed; carriers cancel and reap what is still in flight) -> CLOSED (backend released).
+ */
+public final class CarrierGroup {
+    public enum State { OPEN, CLOSING, CLOSED }
+
+    private static final System.Logger LOG = System.getLogger("dev.fibril");
+    private static volatile boolean fallbackWarned;
+
+    private final Backend backend;
+    private final Carrier[] carriers;
+    private final ThreadFactory[] factories;
+    private final boolean customScheduler;
+    private final Set<Thread> live = ConcurrentHashMap.newKeySet();
+    private final Set<Closeable> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger alive = new AtomicInteger();
+    private final AtomicLong started = new AtomicLong();
+    private final AtomicInteger nextCarrier = new AtomicInteger();
+    private final Object lifecycle = new Object();
+    private final ExecutorService executor;
+    private final ThreadFactory threadFactory;
+    private volatile State state = State.OPEN;
+
+    public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict) {
+        if (carrierCount < 1) {
+            throw new IllegalArgumentException("carriers must be at least 1, was " + carrierCount);
+        }
+        this.backend = backend;
+        this.customScheduler = VirtualThreadBridge.available();
+        if (!customScheduler) {
+            String why = "Fibril cannot install its scheduler: " + VirtualThreadBridge.unavailableReason();
+            if (strict) {
+                throw new IllegalStateException(why + " (strict mode)");
+            }
+            if (!fallbackWarned) {
+                fallbackWarned = true;
+                LOG.log(System.Logger.Level.WARNING, why + "; fibrils run on the JDK default virtual-thread "
+                        + "scheduler (ForkJoinPool) and reach Fibril's carriers through cross-thread calls");
+            }
+        }
+        JdkPoller.ensureOnDefaultScheduler();
+        this.carriers = new Carrier[carrierCount];
+        this.factories = new ThreadFactory[carrierCount];
+        for (int i = 0; i < carrierCount; i++) {
+            carriers[i] = new Carrier(this, i, backend.openRing(i), poolSize, poolBound,
+                    "fibril-carrier-" + i);
+            factories[i] = customScheduler
+                    ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
+                    : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
+        }
+        for (Carrier c : carriers) {
+            c.start();
+        }
+        this.threadFactory = task -> {
+            try {
+                return newFibril(task);
+            } catch (RejectedExecutionException e) {
+                return null; // ThreadFactory contract: null means rejected
+            }
+        };
+        this.executor = Executors.newThreadPerTaskExecutor(threadFactory);
+    }
+
+    // ---------------------------------------------------------------- fibrils
+
+    /** Creates an unstarted fibril that runs {@code task}; it counts as live from now on. */
+    public Thread newFibril(Runnable task) {
+        if (task == null) {
+            throw new NullPointerException("task");
+        }
+        alive.incrementAndGet();
+        if (state != State.OPEN) {
+            exited(null);
+            throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
+        }
+        Carrier home = place();
+        home.alive().incrementAndGet();
+        Thread[] self = new Thread[1];
+        Thread t = factories[home.index()].newThread(() -> {
+            try {
+                task.run();
+            } finally {
+                home.alive().decrementAndGet();
+                exited(self[0]);
+            }
+        });
+        self[0] = t;
+        live.add(t);
+        started.incrementAndGet();
+        return t;
+    }
+
+    public Thread start(Runnable task) {
+        Thread t = newFibril(task);
+        t.start();
+        return t;
+    }
+
+    private void exited(Thread t) {
+        if (t != null) {
+            live.remove(t);
+        }
+        if (alive.decrementAndGet() == 0 && state != State.OPEN) {
+            synchronized (lifecycle) {
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
+    private Carrier place() {
+        Carrier here = Carrier.current();
+        if (here != null && here.group() == this) {
+            Carrier best = here;
+            for (Carrier c : carriers) {
+                if (c.alive().get() < best.alive().get()) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+        return carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
+    }
+
+    /** The carrier that serves foreign-thread calls on {@code fd}. */
+    Carrier carrierFor(int fd) {
+        return carriers[Math.floorMod(fd, carriers.length)];
+    }
+
+    void ensureOpenForCalls() throws RuntimeClosedException {
+        if (state == State.CLOSED) {
+            throw new RuntimeClosedException("Fibril runtime is closed");
+        }
+    }
+
+    // ---------------------------------------------------------------- channels
+
+    /** Registers an open channel, so that closing the runtime closes it. */
+    public void register(Closeable channel) throws RuntimeClosedException {
+        channels.add(channel);
+        if (state == State.CLOSED) {
+            channels.remove(channel);
+            throw new RuntimeClosedException("Fibril runtime is closed: cannot open a channel");
+        }
+    }
+
+    public void unregister(Closeable channel) {
+        channels.remove(channel);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * Closes the runtime: waits up to {@code timeout} for fibrils to finish, interrupts those left
+     * (which cancels their requests) and waits up to {@code timeout} again, closes channels still
+     * open, then stops the carriers once their in-flight requests completed (bounded by
+     * {@code timeout} too). Never hangs longer than about three timeouts; idempotent.
+     */
+    public void close(Duration timeout) {
+        synchronized (lifecycle) {
+            if (state != State.OPEN) {
+                awaitState(State.CLOSED, timeout.multipliedBy(4));
+                return;
+            }
+            state = State.CLOSING;
+        }
+        executor.shutdown();
+        long timeoutNanos = timeout.toNanos();
+        if (!awaitFibrils(timeoutNanos)) {
+            for (Thread t : List.copyOf(live)) {
+                t.interrupt();
+            }
+            awaitFibrils(timeoutNanos);
+        }
+        for (Closeable ch : new ArrayList<>(channels)) {
+            try {
+                ch.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing a channel at runtime close failed", e);
+            }
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        for (Carrier c : carriers) {
+            c.stop(deadline);
+        }
+        boolean allStopped = true;
+        for (Carrier c : carriers) {
+            try {
+                allStopped &= c.join(Math.max(0, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                allStopped = false;
+                break;
+            }
+        }
+        if (allStopped) {
+            backend.close();
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "Fibril runtime closed with carriers still stopping; backend left open");
+        }
+        synchronized (lifecycle) {
+            state = State.CLOSED;
+            lifecycle.notifyAll();
+        }
+    }
+
+    private boolean awaitFibrils(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        synchronized (lifecycle) {
+            while (alive.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private void awaitState(State wanted, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (state != wanted) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- accounting
+
+    public State state() {
+        return state;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Carrier[] carriers() {
+        return carriers.clone();
+    }
+
+    public boolean customScheduler() {
+        return customScheduler;
+    }
+
+    public int aliveFibrils() {
+        return alive.get();
+    }
+
+    public long startedFibrils() {
+        return started.get();
+    }
+
+    public ExecutorService executor() {
+        return executor;
+    }
+
+    public ThreadFactory threadFactory() {
+        return threadFactory;
+    }
+}

@@ -1,0 +1,9 @@
+package dev.fibril.internal.scheduler;
+
+/** Tells a request whose channel was closed under it to cancel itself. Any thread. */
+@FunctionalInterface
+public interface CloseSignal {
+    CloseSignal NEVER = () -> false;
+
+    boolean isClosed();
+}

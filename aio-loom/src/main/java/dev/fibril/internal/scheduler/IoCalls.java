@@ -1,0 +1,114 @@
+package dev.fibril.internal.scheduler;
+
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.PoolWaiter;
+
+import java.nio.channels.ClosedByInterruptException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The blocking-call protocol that channels use:
+ *
+ * <pre>
+ *   IoRequest r = IoCalls.begin(group, fd);   // a pooled descriptor, or a foreign-call template
+ *   try {
+ *       r.prepare(Op.READ, fd, buffer, position, length, offset);
+ *       int res = IoCalls.submitAndAwait(r);  // parks the fibril until the completion
+ *   } finally {
+ *       IoCalls.end(r);                        // back to the pool
+ *   }
+ * </pre>
+ *
+ * A fibril of one of the group's carriers takes a descriptor from its own carrier's pool (parking
+ * while the pool is at its bound) and allocates nothing. Any other thread gets a
+ * {@link ForeignRequest} on the carrier that {@code fd} maps to.
+ */
+public final class IoCalls {
+    private IoCalls() {
+    }
+
+    /**
+     * Takes a request handle for the current thread. A fibril parks here while its carrier's pool
+     * is exhausted (back-pressure); an interrupt during that wait throws.
+     */
+    public static IoRequest begin(CarrierGroup group, int fd) throws ClosedByInterruptException, RuntimeClosedException {
+        group.ensureOpenForCalls();
+        Carrier c = Carrier.current();
+        if (c == null || c.group() != group) {
+            return new ForeignRequest(group.carrierFor(fd));
+        }
+        Descriptor d = c.pool().tryAcquire();
+        if (d != null) {
+            return d;
+        }
+        return awaitDescriptor(c);
+    }
+
+    /**
+     * Submits the prepared request and parks (or blocks) until its completion; returns the CQE
+     * result. If {@code closing} reports the channel closed once the request is in the ring, the
+     * request is cancelled: a concurrent close either finds it submitted or is seen here.
+     */
+    public static int submitAndAwait(IoRequest request, CloseSignal closing) throws RuntimeClosedException {
+        if (request instanceof Descriptor d) {
+            Carrier c = Carrier.current();
+            if (d.state() == Descriptor.DONE) {
+                d.retake();
+            }
+            d.owner(Thread.currentThread());
+            c.submit(d);
+            if (closing.isClosed()) {
+                c.cancel(d);
+            }
+            return c.awaitDone(d);
+        }
+        return ((ForeignRequest) request).execute(closing);
+    }
+
+    /** Asks every carrier to cancel the requests in flight on {@code fd}; any thread. */
+    public static void cancelAllOn(CarrierGroup group, int fd) {
+        for (Carrier c : group.carriers()) {
+            if (!c.isTerminated()) {
+                c.submitCommand(() -> c.cancelAllOn(fd));
+            }
+        }
+    }
+
+    /** Returns the handle taken by {@link #begin}. */
+    public static void end(IoRequest request) {
+        if (request instanceof Descriptor d) {
+            Carrier.current().pool().release(d);
+        }
+    }
+
+    private static Descriptor awaitDescriptor(Carrier c) throws ClosedByInterruptException {
+        FibrilPoolWaiter waiter = new FibrilPoolWaiter(Thread.currentThread());
+        c.pool().await(waiter);
+        while (waiter.granted == null) {
+            LockSupport.park(waiter);
+            if (Thread.currentThread().isInterrupted() && waiter.granted == null && c.pool().cancelWait(waiter)) {
+                throw new ClosedByInterruptException();
+            }
+        }
+        return waiter.granted;
+    }
+
+    /** A fibril parked for a descriptor: the pool hands it over directly (no barging). */
+    private static final class FibrilPoolWaiter implements PoolWaiter {
+        private final Thread fibril;
+        Descriptor granted;
+
+        FibrilPoolWaiter(Thread fibril) {
+            this.fibril = fibril;
+        }
+
+        @Override
+        public void onGranted(Descriptor descriptor) {
+            granted = descriptor;
+            if (fibril != Thread.currentThread()) {
+                LockSupport.unpark(fibril);
+            }
+        }
+    }
+}

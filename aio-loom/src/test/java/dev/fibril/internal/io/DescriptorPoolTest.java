@@ -1,0 +1,87 @@
+package dev.fibril.internal.io;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class DescriptorPoolTest {
+
+    @Test
+    void shouldGrowToItsBoundThenRefuse() {
+        DescriptorPool pool = new DescriptorPool(2, 5);
+        List<Descriptor> taken = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Descriptor d = pool.tryAcquire();
+            assertNotNull(d, "descriptor " + i);
+            taken.add(d);
+        }
+        assertNull(pool.tryAcquire(), "the pool never grows past its bound");
+        assertEquals(5, pool.inUse());
+        assertEquals(5, pool.capacity());
+        assertEquals(5, pool.highWater());
+        taken.forEach(pool::release);
+        assertEquals(0, pool.inUse());
+        assertEquals(5, pool.highWater());
+    }
+
+    @Test
+    void shouldDetectStaleTokensByGeneration() {
+        DescriptorPool pool = new DescriptorPool(1, 1);
+        Descriptor d = pool.tryAcquire();
+        DescriptorPool.stampSubmitted(d);
+        long first = d.userData();
+        assertSame(d, pool.lookup(first));
+        d.complete(0);
+        assertNull(pool.lookup(first), "a DONE descriptor takes no more completions");
+        d.retake();
+        DescriptorPool.stampSubmitted(d);
+        long second = d.userData();
+        assertNotEquals(first, second);
+        assertEquals((int) first, (int) second, "same index, new generation");
+        assertNull(pool.lookup(first), "the old generation's completion is stale");
+        assertSame(d, pool.lookup(second));
+        assertNull(pool.lookup(0xFFFF_FFFFL), "an index outside the table is stale");
+    }
+
+    @Test
+    void shouldHandReleasedDescriptorsToWaitersInOrder() {
+        DescriptorPool pool = new DescriptorPool(1, 1);
+        Descriptor d = pool.tryAcquire();
+        List<String> granted = new ArrayList<>();
+        pool.await(x -> granted.add("first"));
+        pool.await(x -> granted.add("second"));
+        assertEquals(2, pool.waiting());
+        assertEquals(2, pool.waits());
+        pool.release(d);
+        assertEquals(List.of("first"), granted);
+        assertEquals(1, pool.inUse(), "handed over, not freed");
+        assertEquals(Descriptor.TAKEN, d.state());
+        pool.release(d);
+        assertEquals(List.of("first", "second"), granted);
+        pool.release(d);
+        assertEquals(0, pool.inUse());
+    }
+
+    @Test
+    void shouldRefuseToReleaseASubmittedDescriptor() {
+        DescriptorPool pool = new DescriptorPool(1, 1);
+        Descriptor d = pool.tryAcquire();
+        DescriptorPool.stampSubmitted(d);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.release(d));
+        assertEquals("descriptor 0 released in state 2", e.getMessage());
+    }
+
+    @Test
+    void shouldRejectInconsistentSizes() {
+        assertThrows(IllegalArgumentException.class, () -> new DescriptorPool(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new DescriptorPool(4, 2));
+    }
+}
