@@ -1,0 +1,224 @@
+package dev.fibril.syscall.uring;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Ring-side state of every user request between enqueue and reap, in parallel arrays indexed by
+ * a slot. The SQE's user_data is {@code generation << 32 | slot} (never negative, so negative
+ * values are free for the ring's own SQEs); the runtime's user_data stays here and is handed back
+ * to the sink. Each slot also owns {@link #SCRATCH_BYTES} of native memory for what the kernel
+ * reads by pointer (a sockaddr, a timespec), which stays valid until the slot is freed.
+ *
+ * <pre>
+ *  FREE   -> KERNEL  enqueue wrote an SQE for it
+ *  FREE   -> FORCED  enqueue failed it inside a link chain: a NOP stands in, the CQE's res is replaced
+ *  FREE   -> LOCAL   enqueue failed it without the kernel; its result waits in the local queue
+ *  KERNEL -> FREE    its CQE was reaped (FORCED likewise)
+ *  LOCAL  -> FREE    reap delivered the local result
+ * </pre>
+ *
+ * Owner thread only. Grows (allocating) when every slot is taken; steady state allocates nothing.
+ */
+final class InFlightTable {
+    static final byte FREE = 0;
+    static final byte KERNEL = 1;
+    static final byte FORCED = 2;
+    static final byte LOCAL = 3;
+    /** Native bytes per slot: room for a sockaddr_in6 (28) or a __kernel_timespec (16). */
+    static final int SCRATCH_BYTES = 32;
+    private static final int GENERATION_MASK = 0x7fff_ffff;
+
+    private final Arena arena;
+    private long[] userData;
+    private int[] generation;
+    private byte[] state;
+    private byte[] opcode;
+    private ByteBuffer[] buffer;
+    private int[] position;
+    private int[] bounce;
+    private int[] result;
+    private MemorySegment[] scratch;
+    private final int chunk;
+    private int[] free;
+    private int freeTop;
+    /** Slots in state LOCAL, in completion order: a ring buffer of slot ids. */
+    private int[] localQueue;
+    private int localHead;
+    private int localTail;
+
+    InFlightTable(Arena arena, int initialSlots) {
+        this.arena = arena;
+        this.chunk = Math.max(16, initialSlots);
+        this.userData = new long[0];
+        this.generation = new int[0];
+        this.state = new byte[0];
+        this.opcode = new byte[0];
+        this.buffer = new ByteBuffer[0];
+        this.position = new int[0];
+        this.bounce = new int[0];
+        this.result = new int[0];
+        this.scratch = new MemorySegment[0];
+        this.free = new int[0];
+        this.localQueue = new int[0];
+        grow();
+    }
+
+    int capacity() {
+        return state.length;
+    }
+
+    /** User requests enqueued and not yet reaped. */
+    int live() {
+        return state.length - freeTop;
+    }
+
+    /** Takes a free slot for a request of {@code op} carrying {@code userData}; its state is still FREE. */
+    int acquire(byte op, long runtimeUserData) {
+        if (freeTop == 0) {
+            grow();
+        }
+        int slot = free[--freeTop];
+        opcode[slot] = op;
+        userData[slot] = runtimeUserData;
+        bounce[slot] = -1;
+        return slot;
+    }
+
+    void markKernel(int slot, ByteBuffer data, int pos, int bounceIndex) {
+        state[slot] = KERNEL;
+        buffer[slot] = data;
+        position[slot] = pos;
+        bounce[slot] = bounceIndex;
+    }
+
+    void markForced(int slot, int forcedResult) {
+        state[slot] = FORCED;
+        result[slot] = forcedResult;
+    }
+
+    void markLocal(int slot, int localResult) {
+        state[slot] = LOCAL;
+        result[slot] = localResult;
+        localQueue[localTail++ & (localQueue.length - 1)] = slot;
+    }
+
+    boolean hasLocal() {
+        return localHead != localTail;
+    }
+
+    /** The oldest LOCAL slot; call only when {@link #hasLocal}. */
+    int pollLocal() {
+        return localQueue[localHead++ & (localQueue.length - 1)];
+    }
+
+    long sqeUserData(int slot) {
+        return (long) generation[slot] << 32 | slot;
+    }
+
+    /** The slot a CQE's user_data names, or -1 if it names no request in the kernel (stale or foreign). */
+    int slotOf(long sqeUserData) {
+        int slot = (int) sqeUserData;
+        if (sqeUserData < 0 || slot < 0 || slot >= state.length) {
+            return -1;
+        }
+        byte s = state[slot];
+        boolean inKernel = s == KERNEL || s == FORCED;
+        return inKernel && generation[slot] == (int) (sqeUserData >>> 32) ? slot : -1;
+    }
+
+    /**
+     * The slot of the request in the kernel whose runtime user_data is {@code runtimeUserData}, or
+     * -1. A linear scan: only ASYNC_CANCEL asks, and a table holds a few hundred slots.
+     */
+    int findInKernel(long runtimeUserData) {
+        for (int slot = 0; slot < state.length; slot++) {
+            if (userData[slot] == runtimeUserData && (state[slot] == KERNEL || state[slot] == FORCED)) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    byte state(int slot) {
+        return state[slot];
+    }
+
+    byte opcode(int slot) {
+        return opcode[slot];
+    }
+
+    long userData(int slot) {
+        return userData[slot];
+    }
+
+    int result(int slot) {
+        return result[slot];
+    }
+
+    ByteBuffer buffer(int slot) {
+        return buffer[slot];
+    }
+
+    int position(int slot) {
+        return position[slot];
+    }
+
+    int bounce(int slot) {
+        return bounce[slot];
+    }
+
+    /** The slot's scratch memory: segment and offset of its {@link #SCRATCH_BYTES}. */
+    MemorySegment scratchSegment(int slot) {
+        return scratch[slot / chunk];
+    }
+
+    long scratchOffset(int slot) {
+        return (long) (slot % chunk) * SCRATCH_BYTES;
+    }
+
+    long scratchAddress(int slot) {
+        return scratchSegment(slot).address() + scratchOffset(slot);
+    }
+
+    /** Frees the slot: drops the buffer reference and moves the generation on, so a stale CQE finds nothing. */
+    void release(int slot) {
+        state[slot] = FREE;
+        buffer[slot] = null;
+        bounce[slot] = -1;
+        generation[slot] = (generation[slot] + 1) & GENERATION_MASK;
+        free[freeTop++] = slot;
+    }
+
+    private void grow() {
+        int old = state.length;
+        int size = old + chunk;
+        userData = Arrays.copyOf(userData, size);
+        generation = Arrays.copyOf(generation, size);
+        state = Arrays.copyOf(state, size);
+        opcode = Arrays.copyOf(opcode, size);
+        buffer = Arrays.copyOf(buffer, size);
+        position = Arrays.copyOf(position, size);
+        bounce = Arrays.copyOf(bounce, size);
+        result = Arrays.copyOf(result, size);
+        scratch = Arrays.copyOf(scratch, size / chunk);
+        scratch[scratch.length - 1] = arena.allocate((long) chunk * SCRATCH_BYTES, Long.BYTES);
+        int[] newFree = new int[size];
+        System.arraycopy(free, 0, newFree, 0, freeTop);
+        for (int slot = size - 1; slot >= old; slot--) {
+            newFree[freeTop++] = slot;
+            bounce[slot] = -1;
+        }
+        free = newFree;
+        int[] newLocal = new int[Integer.highestOneBit(size - 1) << 1];
+        int n = 0;
+        while (hasLocal()) {
+            newLocal[n++] = pollLocal();
+        }
+        localQueue = newLocal;
+        localHead = 0;
+        localTail = n;
+    }
+}

@@ -1,0 +1,270 @@
+package dev.fibril.syscall.uring;
+
+import dev.fibril.aio.ErrnoException;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.syscall.linux.Libc;
+import dev.fibril.syscall.linux.LinuxConstants;
+import dev.fibril.syscall.linux.SockaddrLayout;
+import dev.fibril.syscall.linux.StatxLayout;
+
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The io_uring {@link Backend}: opens one {@link IoUringRing} per carrier and answers the
+ * synchronous calls with plain libc calls. Thread-safe; the synchronous calls allocate (they are
+ * the control plane), the rings do not.
+ *
+ * <p>Sockets are IPv6 dual-stack ({@code AF_INET6}, {@code IPV6_V6ONLY} off) where the host has
+ * IPv6, so IPv4 and IPv6 peers both work; IPv4 addresses then travel as IPv4-mapped ones and come
+ * back as {@link java.net.Inet4Address}. Without IPv6 (or with {@code -Djava.net.preferIPv4Stack=true})
+ * they are {@code AF_INET}. Every descriptor is opened close-on-exec.
+ */
+public final class IoUringBackend implements Backend {
+    private final IoUringConfig config;
+    private final int socketFamily;
+    private final AtomicInteger openDescriptors = new AtomicInteger();
+    private final Set<IoUringRing> rings = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** A backend with {@link IoUringConfig#DEFAULT} rings. */
+    public IoUringBackend() {
+        this(IoUringConfig.DEFAULT);
+    }
+
+    /**
+     * A backend whose rings have {@code config}'s sizes.
+     *
+     * @throws IllegalStateException if io_uring is not usable here; {@link #probe()} tells why
+     */
+    public IoUringBackend(IoUringConfig config) {
+        IoUringProbe probe = probe();
+        if (!probe.available()) {
+            throw new IllegalStateException("io_uring is not available: " + probe.reason());
+        }
+        this.config = config;
+        this.socketFamily = chooseSocketFamily();
+    }
+
+    /** Whether io_uring is usable here, and why not; probed once per JVM. Never throws. */
+    public static IoUringProbe probe() {
+        return ProbeHolder.PROBE;
+    }
+
+    /** Whether the kernel supports opcode {@code op} ({@link dev.fibril.aio.spi.Op} values). */
+    public boolean supports(int op) {
+        return probe().supports(op);
+    }
+
+    @Override
+    public String name() {
+        return "io_uring";
+    }
+
+    /**
+     * Opens a ring for carrier {@code carrierIndex}. Call its methods from that carrier only.
+     *
+     * @throws UncheckedIOException wrapping an {@link ErrnoException} if the kernel refuses
+     *         (EMFILE, ENOMEM, ...)
+     * @throws IllegalStateException if the backend is closed
+     */
+    @Override
+    public IoUringRing openRing(int carrierIndex) {
+        if (closed) {
+            throw new IllegalStateException("backend is closed");
+        }
+        try {
+            IoUringRing ring = IoUringRing.open(this, carrierIndex, config);
+            rings.add(ring);
+            return ring;
+        } catch (RingMapping.SetupException e) {
+            throw new UncheckedIOException(new ErrnoException(e.call, e.errno));
+        }
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = Libc.openat(Libc.allocateCallState(arena), LinuxConstants.AT_FDCWD, arena.allocateFrom(path),
+                    flags | LinuxConstants.O_CLOEXEC, mode);
+            return counted(fd);
+        }
+    }
+
+    @Override
+    public int socket() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            int fd = Libc.socket(state, socketFamily, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
+            if (fd >= 0 && socketFamily == LinuxConstants.AF_INET6) {
+                int r = Libc.setsockopt(state, fd, LinuxConstants.IPPROTO_IPV6, LinuxConstants.IPV6_V6ONLY,
+                        arena.allocateFrom(JAVA_INT, 0));
+                if (r < 0) {
+                    Libc.close(state, fd);
+                    return r;
+                }
+            }
+            return counted(fd);
+        }
+    }
+
+    @Override
+    public int listen(int fd, InetSocketAddress address, int backlog) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            int r = Libc.setsockopt(state, fd, LinuxConstants.SOL_SOCKET, LinuxConstants.SO_REUSEADDR,
+                    arena.allocateFrom(JAVA_INT, 1));
+            if (r < 0) {
+                return r;
+            }
+            MemorySegment sockaddr = arena.allocate(SockaddrLayout.MAX_SIZE, Long.BYTES);
+            int length = SockaddrLayout.encode(address, socketFamily, sockaddr, 0);
+            if (length < 0) {
+                return length;
+            }
+            r = Libc.bind(state, fd, sockaddr, length);
+            return r < 0 ? r : Libc.listen(state, fd, backlog);
+        }
+    }
+
+    @Override
+    public InetSocketAddress localAddress(int fd) {
+        InetSocketAddress local = socketName(fd, false);
+        return local == null || local.getPort() == 0 ? null : local; // port 0: not bound yet
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress(int fd) {
+        return socketName(fd, true);
+    }
+
+    private InetSocketAddress socketName(int fd, boolean peer) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment sockaddr = arena.allocate(128, Long.BYTES); // sizeof(struct sockaddr_storage)
+            MemorySegment length = arena.allocateFrom(JAVA_INT, (int) sockaddr.byteSize());
+            int r = peer ? Libc.getpeername(state, fd, sockaddr, length) : Libc.getsockname(state, fd, sockaddr, length);
+            return r < 0 ? null : SockaddrLayout.decode(sockaddr, 0);
+        }
+    }
+
+    @Override
+    public long size(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment statx = arena.allocate(StatxLayout.LAYOUT);
+            int r = Libc.statx(Libc.allocateCallState(arena), fd, arena.allocateFrom(""),
+                    LinuxConstants.AT_EMPTY_PATH, LinuxConstants.STATX_SIZE, statx);
+            return r < 0 ? r : statx.get(JAVA_LONG, StatxLayout.STX_SIZE_OFFSET);
+        }
+    }
+
+    @Override
+    public int truncate(int fd, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            return Libc.ftruncate(Libc.allocateCallState(arena), fd, size);
+        }
+    }
+
+    /**
+     * Cancels what every open ring still has pending on {@code fd} (they complete with -ECANCELED
+     * when their owner next reaps), then closes it. Without the cancel, a pending RECV or ACCEPT
+     * would stay pending after close(2): io_uring holds its own reference to the file. Blocks for
+     * at most a second per ring while the kernel cancels.
+     */
+    @Override
+    public int close(int fd) {
+        boolean cancelled = true;
+        for (IoUringRing ring : rings) {
+            cancelled &= ring.cancelFd(fd) != -dev.fibril.aio.Errno.EINVAL;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            if (!cancelled) {
+                // Kernel before 6.0, no synchronous cancel: shutting a socket down at least ends its
+                // pending RECV (0) and ACCEPT (-EINVAL); ENOTSOCK for anything else is fine.
+                Libc.shutdown(state, fd, LinuxConstants.SHUT_RDWR);
+            }
+            int r = Libc.close(state, fd);
+            if (r == 0) {
+                openDescriptors.decrementAndGet();
+            }
+            return r;
+        }
+    }
+
+    /**
+     * A pipe for splicing, both ends close-on-exec: {@code fds[0]} the read end, {@code fds[1]}
+     * the write end. Returns 0 or -errno. Close the ends with {@link #close(int)}.
+     */
+    public int pipe(int[] fds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pair = arena.allocate(JAVA_INT, 2);
+            int r = Libc.pipe2(Libc.allocateCallState(arena), pair, LinuxConstants.O_CLOEXEC);
+            if (r == 0) {
+                fds[0] = pair.getAtIndex(JAVA_INT, 0);
+                fds[1] = pair.getAtIndex(JAVA_INT, 1);
+                openDescriptors.addAndGet(2);
+            }
+            return r;
+        }
+    }
+
+    /** Descriptors opened and not closed through this backend and its rings (OPENAT, ACCEPT and CLOSE count too). */
+    @Override
+    public int openDescriptors() {
+        return openDescriptors.get();
+    }
+
+    /** Marks the backend closed; it holds no native resources of its own. Close the rings first. */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    int socketFamily() {
+        return socketFamily;
+    }
+
+    AtomicInteger descriptorCounter() {
+        return openDescriptors;
+    }
+
+    void onRingClosed(CompletionRing ring) {
+        rings.remove(ring);
+    }
+
+    private int counted(int fd) {
+        if (fd >= 0) {
+            openDescriptors.incrementAndGet();
+        }
+        return fd;
+    }
+
+    private static int chooseSocketFamily() {
+        if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
+            return LinuxConstants.AF_INET;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            int fd = Libc.socket(state, LinuxConstants.AF_INET6, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                return LinuxConstants.AF_INET;
+            }
+            Libc.close(state, fd);
+            return LinuxConstants.AF_INET6;
+        }
+    }
+
+    private static final class ProbeHolder {
+        static final IoUringProbe PROBE = IoUringProbe.run();
+    }
+}

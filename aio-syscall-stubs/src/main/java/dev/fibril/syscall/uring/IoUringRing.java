@@ -1,0 +1,415 @@
+package dev.fibril.syscall.uring;
+
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.linux.Libc;
+import dev.fibril.syscall.linux.LinuxConstants;
+import dev.fibril.syscall.linux.TimespecLayout;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import static dev.fibril.syscall.uring.IoUringConstants.*;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A {@link CompletionRing} on one io_uring instance, for one carrier.
+ *
+ * <p>Threads: the owner (the carrier) calls everything except {@link #wakeup()}, which any thread
+ * may call, and {@link #cancelFd}, which the backend calls from any thread. The owner's state (SQ
+ * tail, CQ head, the in-flight table, the bounce buffers) is plain fields; only the wake-up flag,
+ * the closed flag and the count of foreign callers are shared.
+ *
+ * <p>Submission: {@link #enqueue} writes an SQE (see {@link RequestCodec} for the field mapping)
+ * whose user_data is a ring-internal slot, never the runtime's token; {@link #flush} publishes the
+ * SQ tail and submits with one io_uring_enter. Completion: {@link #reap} reads the CQ tail once,
+ * translates each CQE back to the runtime's user_data, and publishes the new head once. Requests
+ * the ring fails by itself (bad buffer region) complete through the same reap, first.
+ *
+ * <p>Wake-up: the ring keeps one READ of an eventfd in the kernel, with the reserved user_data
+ * {@link #WAKEUP_USER_DATA}; its CQE is consumed here and never reaches a sink. {@link #wakeup()}
+ * sets a flag and, if it was clear, writes the eventfd, which completes that READ and so ends a
+ * blocked io_uring_enter. {@link #await} clears the flag on entry (returning at once if it was
+ * set: a wake-up before the wait) and on exit (the wait that is returning answers every wake-up
+ * until then). The READ is re-armed before the next blocking wait, or piggybacks on a flush.
+ * One SQE is held back from {@link #enqueue} so the re-arm always fits.
+ *
+ * <p>Shutdown: {@link #close()} is meant for a ring with nothing in flight (the runtime cancels and
+ * reaps first). Whatever is still in flight then is cancelled (IORING_ASYNC_CANCEL_ANY) and
+ * reaped without being delivered, for up to {@link #CLOSE_DRAIN_NANOS}; if the kernel still holds
+ * requests after that, the ring's native memory is leaked on purpose rather than freed under a
+ * request the kernel may still complete into. Direct buffers of abandoned requests are no longer
+ * kept reachable by the ring.
+ */
+public final class IoUringRing implements CompletionRing {
+    /** user_data of the ring's own eventfd READ. Slot user_data is never negative. */
+    static final long WAKEUP_USER_DATA = -1L;
+    /** user_data of the cancel-everything request that close() sends. */
+    static final long CANCEL_ALL_USER_DATA = -2L;
+    static final long CLOSE_DRAIN_NANOS = 2_000_000_000L;
+    /** SQEs {@link #enqueue} leaves free for the eventfd re-arm. */
+    private static final int RESERVED_SQES = 1;
+    private static final long SYNC_CANCEL_TIMEOUT_NANOS = 1_000_000_000L;
+    private static final CompletionSink DISCARD = (userData, result) -> { };
+
+    private static final VarHandle WAKE_PENDING;
+    private static final VarHandle FOREIGN_CALLERS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WAKE_PENDING = lookup.findVarHandle(IoUringRing.class, "wakePending", boolean.class);
+            FOREIGN_CALLERS = lookup.findVarHandle(IoUringRing.class, "foreignCallers", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final IoUringBackend backend;
+    private final int carrierIndex;
+    private final Arena arena;
+    private final RingMapping mapping;
+    private final SubmissionQueue sq;
+    private final CompletionQueue cq;
+    private final InFlightTable table;
+    private final BounceBufferPool bounce;
+    private final RequestCodec codec;
+    private final MemorySegment callState;
+    /** io_uring_getevents_arg followed by the timespec it points at. */
+    private final MemorySegment waitArg;
+    /** Where the eventfd READ puts the counter; the ring never looks at it. */
+    private final MemorySegment wakeupValue;
+    private final int eventFd;
+
+    /** io_uring_enter calls; written by the owner only, so a foreign reader may see a slightly old count. */
+    private long kernelCalls;
+    private long staleCompletions;
+    private boolean wakeupArmed;
+    private volatile boolean closed;
+    @SuppressWarnings("unused") // through WAKE_PENDING
+    private volatile boolean wakePending;
+    @SuppressWarnings("unused") // through FOREIGN_CALLERS
+    private volatile int foreignCallers;
+
+    private IoUringRing(IoUringBackend backend, int carrierIndex, IoUringConfig config, RingMapping mapping,
+                        Arena arena, int eventFd) {
+        this.backend = backend;
+        this.carrierIndex = carrierIndex;
+        this.mapping = mapping;
+        this.arena = arena;
+        this.eventFd = eventFd;
+        this.callState = Libc.allocateCallState(arena);
+        this.waitArg = arena.allocate(EnterArgLayout.GETEVENTS_SIZE + TimespecLayout.SIZE, Long.BYTES);
+        this.waitArg.set(JAVA_LONG, EnterArgLayout.GETEVENTS_TS_OFFSET, waitArg.address() + EnterArgLayout.GETEVENTS_SIZE);
+        this.wakeupValue = arena.allocate(Long.BYTES, Long.BYTES);
+        this.sq = new SubmissionQueue(mapping);
+        this.cq = new CompletionQueue(mapping);
+        this.table = new InFlightTable(arena, config.initialSlots());
+        this.bounce = new BounceBufferPool(arena, config.bounceBufferSize(), config.initialBounceBuffers());
+        this.codec = new RequestCodec(sq, table, bounce, backend.socketFamily(), backend.descriptorCounter());
+    }
+
+    /** Sets up the kernel ring, its eventfd and its memory, and arms the wake-up read. */
+    static IoUringRing open(IoUringBackend backend, int carrierIndex, IoUringConfig config)
+            throws RingMapping.SetupException {
+        RingMapping mapping = RingMapping.open(config.sqEntries(), config.cqEntries());
+        Arena arena = Arena.ofShared();
+        int eventFd = -1;
+        try {
+            eventFd = Libc.eventfd(Libc.allocateCallState(arena), 0, LinuxConstants.EFD_CLOEXEC);
+            if (eventFd < 0) {
+                throw new RingMapping.SetupException("eventfd", -eventFd);
+            }
+            IoUringRing ring = new IoUringRing(backend, carrierIndex, config, mapping, arena, eventFd);
+            ring.ensureWakeupArmed();
+            ring.enter(ring.sq.publish(), 0, 0, 0, 0);
+            return ring;
+        } catch (RingMapping.SetupException | RuntimeException e) {
+            try (Arena temp = Arena.ofConfined()) {
+                MemorySegment state = Libc.allocateCallState(temp);
+                if (eventFd >= 0) {
+                    Libc.close(state, eventFd);
+                }
+                mapping.close(state);
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@inheritDoc} Never fails for a bad request: that completes with -errno through {@link #reap}.
+     *
+     * @throws IllegalStateException if the ring is closed
+     */
+    @Override
+    public boolean enqueue(IoRequest request) {
+        if (closed) {
+            throw new IllegalStateException("ring " + carrierIndex + " is closed");
+        }
+        if (sq.free() <= RESERVED_SQES) {
+            return false;
+        }
+        int slot = table.acquire(request.opcode(), request.userData());
+        codec.encode(slot, request);
+        return true;
+    }
+
+    /**
+     * {@inheritDoc} One io_uring_enter when anything is pending, none otherwise. The count may
+     * include the ring's own eventfd read when it is re-armed with this flush.
+     */
+    @Override
+    public int flush() {
+        if (closed || sq.unsubmitted() == 0) {
+            return 0;
+        }
+        if (!wakeupArmed && !sq.chainOpen() && sq.free() > 0) {
+            armWakeup(); // free ride on a call we make anyway
+        }
+        int submitted = enter(sq.publish(), 0, 0, 0, 0);
+        return Math.max(submitted, 0);
+    }
+
+    @Override
+    public int reap(CompletionSink sink, int max) {
+        if (closed || max <= 0) {
+            return 0;
+        }
+        int delivered = 0;
+        while (delivered < max && table.hasLocal()) {
+            int slot = table.pollLocal();
+            long userData = table.userData(slot);
+            int result = table.result(slot);
+            table.release(slot);
+            delivered++;
+            sink.onCompletion(userData, result);
+        }
+        return delivered < max ? delivered + reapKernel(sink, max - delivered) : delivered;
+    }
+
+    private int reapKernel(CompletionSink sink, int max) {
+        int head = cq.head();
+        int tail = cq.lvTail();
+        if (head == tail && (sq.lvFlags() & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0) {
+            // Completions wait in the kernel (overflow list, or task work under COOP_TASKRUN):
+            // only a GETEVENTS enter moves them into the CQ.
+            enter(0, 0, IORING_ENTER_GETEVENTS, 0, 0);
+            tail = cq.lvTail();
+        }
+        int delivered = 0;
+        try {
+            while (head != tail && delivered < max) {
+                long sqeUserData = cq.userData(head);
+                int res = cq.res(head);
+                head++;
+                if (sqeUserData < 0) {
+                    onInternalCompletion(sqeUserData);
+                    continue;
+                }
+                int slot = table.slotOf(sqeUserData);
+                if (slot < 0) {
+                    staleCompletions++;
+                    continue;
+                }
+                int result = codec.decode(slot, res);
+                if (closed) {
+                    codec.abandon(slot, result, callState); // draining for close: nobody will get it
+                }
+                long userData = table.userData(slot);
+                table.release(slot);
+                delivered++;
+                sink.onCompletion(userData, result);
+            }
+        } finally {
+            // Also when the sink throws: the CQEs before it were delivered and must not come again.
+            cq.soHead(head);
+        }
+        return delivered;
+    }
+
+    private void onInternalCompletion(long sqeUserData) {
+        if (sqeUserData == WAKEUP_USER_DATA) {
+            wakeupArmed = false; // re-armed before the next blocking wait
+        }
+    }
+
+    /**
+     * {@inheritDoc} Also submits whatever is enqueued. Returns without a kernel call when a
+     * completion is already there or a wake-up is pending. May return early on a signal (EINTR);
+     * callers loop anyway.
+     */
+    @Override
+    public void await(long timeoutNanos) {
+        if (closed) {
+            return;
+        }
+        if ((boolean) WAKE_PENDING.getAndSet(this, false)) {
+            return; // a wake-up came before this wait
+        }
+        if (table.hasLocal() || !cq.isEmpty() || timeoutNanos == 0) {
+            return;
+        }
+        waitForCompletion(timeoutNanos);
+        WAKE_PENDING.setVolatile(this, false); // this return answers every wake-up so far
+    }
+
+    /** One io_uring_enter that submits what is pending and waits for one CQE, the timeout, or a signal. */
+    private void waitForCompletion(long timeoutNanos) {
+        ensureWakeupArmed();
+        int toSubmit = sq.publish();
+        if (timeoutNanos < 0) {
+            enter(toSubmit, 1, IORING_ENTER_GETEVENTS, 0, 0);
+        } else {
+            TimespecLayout.setNanos(waitArg, EnterArgLayout.GETEVENTS_SIZE, timeoutNanos);
+            enter(toSubmit, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                    waitArg.address(), EnterArgLayout.GETEVENTS_SIZE);
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        if ((boolean) WAKE_PENDING.getAndSet(this, true)) {
+            return; // signalled already, and the owner has not returned from a wait since
+        }
+        FOREIGN_CALLERS.getAndAdd(this, 1);
+        try {
+            // closed is checked inside the foreign-caller section: close() waits for it to empty
+            // before closing the eventfd, so its number cannot be reused under this write.
+            if (!closed) {
+                Libc.eventfdWrite(eventFd, 1L);
+            }
+        } finally {
+            FOREIGN_CALLERS.getAndAdd(this, -1);
+        }
+    }
+
+    @Override
+    public int inFlight() {
+        return table.live();
+    }
+
+    @Override
+    public long kernelCalls() {
+        return kernelCalls;
+    }
+
+    /** The submission queue's size, as the kernel set it up. */
+    public int sqEntries() {
+        return mapping.sqEntries;
+    }
+
+    /** The completion queue's size, as the kernel set it up. */
+    public int cqEntries() {
+        return mapping.cqEntries;
+    }
+
+    /** Whether this kernel supports {@code op} ({@link Op} values). */
+    public boolean supports(int op) {
+        return backend.supports(op);
+    }
+
+    /** CQEs that named no request in flight (none are expected; a nonzero count is a bug). */
+    public long staleCompletions() {
+        return staleCompletions;
+    }
+
+    /** Native bounce buffers allocated so far, for heap-buffer requests. */
+    public int bounceBuffers() {
+        return bounce.allocated();
+    }
+
+    /**
+     * Cancels every request on {@code fd} in this ring, synchronously (IORING_REGISTER_SYNC_CANCEL,
+     * Linux 6.0), waiting at most a second. They complete with -ECANCELED through the owner's
+     * reap. Any thread. Returns the number cancelled, 0, or -errno (-ENOENT when none matched).
+     */
+    int cancelFd(int fd) {
+        FOREIGN_CALLERS.getAndAdd(this, 1);
+        try (Arena temp = Arena.ofConfined()) {
+            if (closed) {
+                return 0;
+            }
+            MemorySegment state = Libc.allocateCallState(temp);
+            MemorySegment reg = temp.allocate(EnterArgLayout.SYNC_CANCEL_REG);
+            reg.set(JAVA_INT, EnterArgLayout.SYNC_CANCEL_FD_OFFSET, fd);
+            reg.set(JAVA_INT, EnterArgLayout.SYNC_CANCEL_FLAGS_OFFSET, IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL);
+            TimespecLayout.setNanos(reg, EnterArgLayout.SYNC_CANCEL_TIMEOUT_OFFSET, SYNC_CANCEL_TIMEOUT_NANOS);
+            return IoUringSyscalls.register(state, mapping.fd, IORING_REGISTER_SYNC_CANCEL, reg.address(), 1);
+        } finally {
+            FOREIGN_CALLERS.getAndAdd(this, -1);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while ((int) FOREIGN_CALLERS.getVolatile(this) != 0) {
+            Thread.onSpinWait(); // a waker's eventfd write or a cross-thread cancel; both are short
+        }
+        boolean drained = drain();
+        mapping.close(callState);
+        Libc.close(callState, eventFd);
+        backend.onRingClosed(this);
+        if (drained) {
+            arena.close();
+        }
+    }
+
+    /** Cancels all that is in the kernel and reaps it undelivered; true when nothing is left there. */
+    private boolean drain() {
+        while (table.hasLocal()) {
+            table.release(table.pollLocal());
+        }
+        if (table.live() == 0 && !wakeupArmed) {
+            return true;
+        }
+        enter(sq.publish(), 0, 0, 0, 0); // whatever was enqueued goes in first, so the cancel sees it
+        sq.claim(Op.ASYNC_CANCEL, -1, CANCEL_ALL_USER_DATA).opFlags(IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+        enter(sq.publish(), 0, 0, 0, 0);
+        long deadline = System.nanoTime() + CLOSE_DRAIN_NANOS;
+        while (table.live() > 0 || wakeupArmed) {
+            reapKernel(DISCARD, Integer.MAX_VALUE);
+            long left = deadline - System.nanoTime();
+            if ((table.live() == 0 && !wakeupArmed) || left <= 0) {
+                break;
+            }
+            TimespecLayout.setNanos(waitArg, EnterArgLayout.GETEVENTS_SIZE, left);
+            enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArg.address(), EnterArgLayout.GETEVENTS_SIZE);
+        }
+        return table.live() == 0 && !wakeupArmed;
+    }
+
+    /** Makes sure the eventfd READ is in the SQ or the kernel before a blocking wait. */
+    private void ensureWakeupArmed() {
+        if (wakeupArmed) {
+            return;
+        }
+        if (sq.chainOpen() || sq.free() == 0) {
+            // Submit the user's SQEs on their own first, so the read cannot join an open link chain.
+            enter(sq.publish(), 0, 0, 0, 0);
+        }
+        if (sq.free() > 0) {
+            armWakeup();
+        }
+    }
+
+    private void armWakeup() {
+        sq.claim(IORING_OP_READ, eventFd, WAKEUP_USER_DATA).addr(wakeupValue.address()).len(Long.BYTES);
+        wakeupArmed = true;
+    }
+
+    /** io_uring_enter, counted. Returns the SQEs consumed or -errno (EINTR, ETIME, EBUSY: the caller goes on). */
+    private int enter(int toSubmit, int minComplete, int flags, long arg, long argSize) {
+        kernelCalls++;
+        return IoUringSyscalls.enter(callState, mapping.fd, toSubmit, minComplete, flags, arg, argSize);
+    }
+}

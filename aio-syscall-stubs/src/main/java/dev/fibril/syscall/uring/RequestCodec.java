@@ -1,0 +1,243 @@
+package dev.fibril.syscall.uring;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.linux.LinuxConstants;
+import dev.fibril.syscall.linux.SockaddrLayout;
+import dev.fibril.syscall.linux.TimespecLayout;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * Turns an {@link IoRequest} into an SQE on enqueue ({@link #encode}) and a CQE back into the
+ * result the sink gets on reap ({@link #decode}). Owner thread only; allocates nothing except
+ * the address bytes of a CONNECT.
+ *
+ * <p>How the request's fields map, per opcode (buffer region = {@code buffer[position, position + length)}):
+ * <pre>
+ *  NOP           -
+ *  READ, WRITE   fd, buffer region, offset = file offset (sockets: -1 or 0)
+ *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE)
+ *  FSYNC         fd, opFlags = fsync flags (IORING_FSYNC_DATASYNC = 1)
+ *  OPENAT        fd = dir fd (AT_FDCWD = -100), buffer region = path bytes (no NUL needed),
+ *                opFlags = open flags (O_CLOEXEC is added), offset = mode
+ *  CLOSE         fd
+ *  ACCEPT        fd = listening socket; the new socket gets SOCK_CLOEXEC
+ *  CONNECT       fd, address (copied into the slot's native scratch memory)
+ *  POLL_ADD      fd, opFlags = poll events (POLLIN = 1, POLLOUT = 4), one shot
+ *  TIMEOUT       offset = nanoseconds, relative; completes with -ETIME when it expires
+ *  LINK_TIMEOUT  offset = nanoseconds; cancels the linked request before it (which needs FLAG_LINK)
+ *  ASYNC_CANCEL  offset = the target's user_data; -ENOENT when nothing with it is in flight
+ *  SPLICE        fd = fd_in, offset = offset in fd_in (-1 for a pipe), opFlags = fd_out, length;
+ *                always at fd_out's current position (fd_out is a pipe or a socket)
+ *  SHUTDOWN      fd, opFlags = how (SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2)
+ * </pre>
+ * {@link IoRequest#FLAG_LINK} becomes IOSQE_IO_LINK. A direct buffer is used in place; a heap
+ * buffer goes through a {@link BounceBufferPool} buffer, and the transfer is clamped to its size
+ * (a short read or write, which callers handle anyway).
+ *
+ * <p>A request that cannot be valid fails without the kernel: a region outside the buffer, a
+ * read into a read-only buffer or a null buffer with a length gives -EFAULT; an unknown opcode or
+ * a negative timeout -EINVAL. Its result is queued locally and delivered by the next reap. Inside
+ * a link chain a NOP with IORING_NOP_INJECT_RESULT stands in for it instead, so the kernel still
+ * fails the chain's later requests with -ECANCELED; its CQE's res is replaced by the local errno.
+ */
+final class RequestCodec {
+    private final SubmissionQueue sq;
+    private final InFlightTable table;
+    private final BounceBufferPool bounce;
+    private final int socketFamily;
+    private final AtomicInteger openDescriptors;
+
+    RequestCodec(SubmissionQueue sq, InFlightTable table, BounceBufferPool bounce, int socketFamily,
+                 AtomicInteger openDescriptors) {
+        this.sq = sq;
+        this.table = table;
+        this.bounce = bounce;
+        this.socketFamily = socketFamily;
+        this.openDescriptors = openDescriptors;
+    }
+
+    /** Writes the SQE for {@code request} into slot {@code slot}, or fails the slot. Needs one free SQE. */
+    void encode(int slot, IoRequest request) {
+        int error = prepare(slot, request);
+        if (error == 0) {
+            sq.flags((request.flags() & IoRequest.FLAG_LINK) != 0 ? IoUringConstants.IOSQE_IO_LINK : 0);
+            return;
+        }
+        boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
+        if (linked || sq.chainOpen()) {
+            sq.claim(Op.NOP, -1, table.sqeUserData(slot))
+                    .opFlags(IoUringConstants.IORING_NOP_INJECT_RESULT)
+                    .len(error)
+                    .flags(linked ? IoUringConstants.IOSQE_IO_LINK : 0);
+            table.markForced(slot, error);
+        } else {
+            table.markLocal(slot, error);
+        }
+    }
+
+    /** Claims and fills the SQE and marks the slot KERNEL; or returns -errno having claimed nothing. */
+    private int prepare(int slot, IoRequest r) {
+        byte op = r.opcode();
+        long userData = table.sqeUserData(slot);
+        MemorySegment scratch = table.scratchSegment(slot);
+        long scratchOffset = table.scratchOffset(slot);
+        switch (op) {
+            case Op.NOP -> sq.claim(op, -1, userData);
+            case Op.READ, Op.WRITE, Op.RECV, Op.SEND -> {
+                return prepareTransfer(slot, r, userData);
+            }
+            case Op.OPENAT -> {
+                return prepareOpenat(slot, r, userData);
+            }
+            case Op.FSYNC -> sq.claim(op, r.fd(), userData).opFlags(r.opFlags());
+            case Op.CLOSE -> sq.claim(op, r.fd(), userData);
+            case Op.ACCEPT -> sq.claim(op, r.fd(), userData).opFlags(LinuxConstants.SOCK_CLOEXEC);
+            case Op.CONNECT -> {
+                int length = SockaddrLayout.encode(r.address(), socketFamily, scratch, scratchOffset);
+                if (length < 0) {
+                    return length;
+                }
+                sq.claim(op, r.fd(), userData).addr(table.scratchAddress(slot)).off(length);
+            }
+            case Op.POLL_ADD -> sq.claim(op, r.fd(), userData).opFlags(r.opFlags());
+            case Op.TIMEOUT, Op.LINK_TIMEOUT -> {
+                if (r.offset() < 0) {
+                    return -Errno.EINVAL;
+                }
+                TimespecLayout.setNanos(scratch, scratchOffset, r.offset());
+                sq.claim(op, -1, userData).addr(table.scratchAddress(slot)).len(1);
+            }
+            case Op.ASYNC_CANCEL -> {
+                int target = table.findInKernel(r.offset());
+                if (target < 0) {
+                    return -Errno.ENOENT;
+                }
+                sq.claim(op, -1, userData).addr(table.sqeUserData(target));
+            }
+            case Op.SPLICE -> sq.claim(op, r.opFlags(), userData)
+                    .spliceFdIn(r.fd()).addr(r.offset()).off(-1L).len(r.length());
+            case Op.SHUTDOWN -> sq.claim(op, r.fd(), userData).len(r.opFlags());
+            default -> {
+                return -Errno.EINVAL;
+            }
+        }
+        table.markKernel(slot, null, 0, -1);
+        return 0;
+    }
+
+    private int prepareTransfer(int slot, IoRequest r, long userData) {
+        byte op = r.opcode();
+        ByteBuffer buffer = r.buffer();
+        int position = r.position();
+        int length = r.length();
+        boolean fillsBuffer = op == Op.READ || op == Op.RECV;
+        long address = 0;
+        int bounceIndex = -1;
+        if (length < 0 || position < 0) {
+            return -Errno.EFAULT;
+        }
+        if (buffer == null) {
+            if (length != 0) {
+                return -Errno.EFAULT;
+            }
+        } else {
+            if (position > buffer.capacity() - length || (fillsBuffer && buffer.isReadOnly())) {
+                return -Errno.EFAULT;
+            }
+            if (buffer.isDirect()) {
+                address = baseAddress(buffer) + position;
+            } else {
+                bounceIndex = bounce.acquire();
+                length = Math.min(length, bounce.bufferSize());
+                if (!fillsBuffer) {
+                    bounce.copyIn(bounceIndex, buffer, position, length);
+                }
+                address = bounce.address(bounceIndex);
+            }
+        }
+        sq.claim(op, r.fd(), userData).addr(address).len(length);
+        if (op == Op.READ || op == Op.WRITE) {
+            sq.off(r.offset());
+        } else if (op == Op.SEND) {
+            sq.opFlags(LinuxConstants.MSG_NOSIGNAL);
+        }
+        // The slot keeps the buffer reachable until the CQE: a direct buffer's memory is freed only
+        // once the buffer is unreachable, and a heap buffer is where the bounce copy goes.
+        table.markKernel(slot, buffer, position, bounceIndex);
+        return 0;
+    }
+
+    private int prepareOpenat(int slot, IoRequest r, long userData) {
+        ByteBuffer path = r.buffer();
+        int position = r.position();
+        int length = r.length();
+        if (path == null || length < 0 || position < 0 || position > path.capacity() - length) {
+            return -Errno.EFAULT;
+        }
+        if (length >= bounce.bufferSize()) {
+            return -LinuxConstants.ENAMETOOLONG;
+        }
+        int bounceIndex = bounce.acquire();
+        bounce.copyIn(bounceIndex, path, position, length);
+        bounce.segment(bounceIndex).set(JAVA_BYTE, length, (byte) 0);
+        sq.claim(Op.OPENAT, r.fd(), userData)
+                .addr(bounce.address(bounceIndex))
+                .len((int) r.offset())
+                .opFlags(r.opFlags() | LinuxConstants.O_CLOEXEC);
+        table.markKernel(slot, null, 0, bounceIndex);
+        return 0;
+    }
+
+    /**
+     * The result to deliver for slot {@code slot} whose CQE carried {@code res}: copies a bounced
+     * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors.
+     */
+    int decode(int slot, int res) {
+        if (table.state(slot) == InFlightTable.FORCED) {
+            res = table.result(slot);
+        }
+        byte op = table.opcode(slot);
+        int bounceIndex = table.bounce(slot);
+        if (bounceIndex >= 0) {
+            ByteBuffer buffer = table.buffer(slot);
+            if (res > 0 && buffer != null && (op == Op.READ || op == Op.RECV)) {
+                bounce.copyOut(bounceIndex, buffer, table.position(slot), res);
+            }
+            bounce.release(bounceIndex);
+        }
+        if (res >= 0 && (op == Op.ACCEPT || op == Op.OPENAT)) {
+            openDescriptors.incrementAndGet();
+        } else if (res == 0 && op == Op.CLOSE) {
+            openDescriptors.decrementAndGet();
+        }
+        return res;
+    }
+
+    /**
+     * Undoes what a completion delivered to nobody created: a descriptor from an ACCEPT or OPENAT
+     * that completed while the ring was being closed would otherwise leak. Call after {@link #decode}.
+     */
+    void abandon(int slot, int result, MemorySegment callState) {
+        byte op = table.opcode(slot);
+        if (result >= 0 && (op == Op.ACCEPT || op == Op.OPENAT)
+                && dev.fibril.syscall.linux.Libc.close(callState, result) == 0) {
+            openDescriptors.decrementAndGet();
+        }
+    }
+
+    /**
+     * The address of index 0 of a direct buffer. {@link MemorySegment#ofBuffer} starts the segment
+     * at the buffer's position, so that is taken off again; the segment object itself does not
+     * escape and is scalar-replaced once compiled.
+     */
+    private static long baseAddress(ByteBuffer direct) {
+        return MemorySegment.ofBuffer(direct).address() - direct.position();
+    }
+}
