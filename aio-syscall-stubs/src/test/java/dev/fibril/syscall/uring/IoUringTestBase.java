@@ -1,0 +1,33 @@
+package dev.fibril.syscall.uring;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Opens a backend and one ring per test, driven on the test thread; skips where io_uring cannot run. */
+abstract class IoUringTestBase {
+    IoUringBackend backend;
+    IoUringRing ring;
+    RingDriver driver;
+
+    @BeforeEach
+    void openRing() {
+        IoUringProbe probe = IoUringBackend.probe();
+        assumeTrue(probe.available(), probe::reason);
+        backend = new IoUringBackend();
+        ring = backend.openRing(0);
+        driver = new RingDriver(ring);
+    }
+
+    @AfterEach
+    void closeRing() {
+        if (ring != null) {
+            assertEquals(0, ring.inFlight(), "requests left in flight");
+            assertEquals(0, ring.staleCompletions(), "CQEs that named no request");
+            ring.close();
+            backend.close();
+        }
+    }
+}
