@@ -1,0 +1,41 @@
+package dev.fibril.syscall.sim;
+
+import dev.fibril.aio.Errno;
+
+import java.nio.ByteBuffer;
+
+/** Checks on the caller's buffer region {@code [position, position + length)}, the way a kernel checks a user pointer. */
+final class Buffers {
+    private Buffers() {
+    }
+
+    /**
+     * 0 when the kernel may transfer {@code length} bytes at {@code position} (into the buffer when
+     * {@code intoBuffer}), {@code -EFAULT} when the region lies outside the buffer's capacity, or
+     * when the kernel would have to write into a read-only buffer. {@code length} is not negative.
+     */
+    static int check(ByteBuffer buffer, int position, int length, boolean intoBuffer) {
+        if (length == 0) {
+            return 0;
+        }
+        if (buffer == null || position < 0 || (long) position + length > buffer.capacity()) {
+            return -Errno.EFAULT;
+        }
+        if (intoBuffer && buffer.isReadOnly()) {
+            return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
+    /**
+     * A buffer whose absolute bulk get/put accepts the checked region: the buffer itself when the
+     * region ends within its limit (the usual case, no allocation), else a duplicate whose limit is
+     * the capacity. Neither changes the caller's position or limit.
+     */
+    static ByteBuffer window(ByteBuffer buffer, int position, int length) {
+        if (length == 0 || position + length <= buffer.limit()) {
+            return buffer;
+        }
+        return buffer.duplicate().clear();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.fibril.syscall.sim;
+
+import java.util.Arrays;
+
+/**
+ * A ring's completions, delivered and undelivered, as a binary min-heap on (due time, sequence) in
+ * parallel primitive arrays: no object per completion, growth only when more are in flight than
+ * ever before. The sequence number keeps completions that are due at the same time in the order
+ * they were made. Owner thread only.
+ */
+final class CompletionHeap {
+    private long[] due;
+    private long[] sequence;
+    private long[] userData;
+    private int[] result;
+    private byte[] opcode;
+    /** The descriptor the op ran on (null for NOP, TIMEOUT, ...), so closing it can cancel undelivered completions. */
+    private Descriptor[] descriptor;
+    private int size;
+
+    CompletionHeap(int capacity) {
+        due = new long[capacity];
+        sequence = new long[capacity];
+        userData = new long[capacity];
+        result = new int[capacity];
+        opcode = new byte[capacity];
+        descriptor = new Descriptor[capacity];
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    int size() {
+        return size;
+    }
+
+    long peekDue() {
+        return due[0];
+    }
+
+    long peekUserData() {
+        return userData[0];
+    }
+
+    int peekResult() {
+        return result[0];
+    }
+
+    void push(long dueAt, long seq, long data, int res, byte op, Descriptor on) {
+        if (size == due.length) {
+            grow();
+        }
+        int i = size++;
+        due[i] = dueAt;
+        sequence[i] = seq;
+        userData[i] = data;
+        result[i] = res;
+        opcode[i] = op;
+        descriptor[i] = on;
+        siftUp(i);
+    }
+
+    void pop() {
+        size--;
+        if (size > 0) {
+            move(size, 0);
+            siftDown(0);
+        }
+        descriptor[size] = null;
+    }
+
+    /** The index of a completion for {@code data} that is not yet due at {@code now}, or -1. */
+    int indexOfUndelivered(long data, long now) {
+        for (int i = 0; i < size; i++) {
+            if (userData[i] == data && due[i] > now) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The index of the first completion for {@code on} that is not yet due at {@code now}, searching from {@code from}; or -1. */
+    int indexOfUndelivered(Descriptor on, long now, int from) {
+        for (int i = from; i < size; i++) {
+            if (descriptor[i] == on && due[i] > now) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    int resultAt(int i) {
+        return result[i];
+    }
+
+    byte opcodeAt(int i) {
+        return opcode[i];
+    }
+
+    /**
+     * Replaces the result at {@code i} and makes it due at {@code now}, which is not later than its
+     * old due time. Sifting up moves only {@code i} and its ancestors, so entries after {@code i}
+     * keep their indices: a scan may go on from {@code i + 1}.
+     */
+    void expedite(int i, long now, int res) {
+        due[i] = now;
+        result[i] = res;
+        siftUp(i);
+    }
+
+    private void siftUp(int i) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (!less(i, parent)) {
+                return;
+            }
+            swap(i, parent);
+            i = parent;
+        }
+    }
+
+    private void siftDown(int i) {
+        for (;;) {
+            int left = 2 * i + 1;
+            if (left >= size) {
+                return;
+            }
+            int right = left + 1;
+            int child = right < size && less(right, left) ? right : left;
+            if (!less(child, i)) {
+                return;
+            }
+            swap(i, child);
+            i = child;
+        }
+    }
+
+    private boolean less(int a, int b) {
+        return due[a] < due[b] || (due[a] == due[b] && sequence[a] < sequence[b]);
+    }
+
+    private void swap(int a, int b) {
+        long d = due[a];
+        long s = sequence[a];
+        long u = userData[a];
+        int r = result[a];
+        byte o = opcode[a];
+        Descriptor on = descriptor[a];
+        move(b, a);
+        due[b] = d;
+        sequence[b] = s;
+        userData[b] = u;
+        result[b] = r;
+        opcode[b] = o;
+        descriptor[b] = on;
+    }
+
+    private void move(int from, int to) {
+        due[to] = due[from];
+        sequence[to] = sequence[from];
+        userData[to] = userData[from];
+        result[to] = result[from];
+        opcode[to] = opcode[from];
+        descriptor[to] = descriptor[from];
+    }
+
+    private void grow() {
+        int capacity = due.length * 2;
+        due = Arrays.copyOf(due, capacity);
+        sequence = Arrays.copyOf(sequence, capacity);
+        userData = Arrays.copyOf(userData, capacity);
+        result = Arrays.copyOf(result, capacity);
+        opcode = Arrays.copyOf(opcode, capacity);
+        descriptor = Arrays.copyOf(descriptor, capacity);
+    }
+}

@@ -1,0 +1,180 @@
+package dev.fibril.syscall.sim;
+
+import dev.fibril.aio.Errno;
+
+import java.net.InetSocketAddress;
+
+/**
+ * A stream socket of the simulated kernel.
+ *
+ * <pre>
+ *  FRESH -> LISTENING  listen(2)
+ *  FRESH -> CONNECTED  CONNECT reached a listener with room in its backlog; accepted sockets are born CONNECTED
+ *  any   -> CLOSED     close(2)
+ * </pre>
+ *
+ * <p>Threads: any. Transitions hold the socket's monitor. The data path (RECV, SEND, ACCEPT,
+ * SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
+ * transition, and then takes only the connection's or listener's lock.
+ */
+final class MemorySocket implements Descriptor {
+    private static final int FRESH = 0;
+    private static final int LISTENING = 1;
+    private static final int CONNECTED = 2;
+    private static final int CLOSED = 3;
+
+    private final Loopback loopback;
+    private final DescriptorTable table;
+    private final int bufferBytes;
+
+    private int state;          // guarded by this
+    private int localPort;      // guarded by this
+    private int remotePort;     // guarded by this
+    /** Written before {@link #connection} is published, read after it: the volatile orders it. */
+    private int side;
+    private volatile Listener listener;
+    private volatile Connection connection;
+
+    MemorySocket(Loopback loopback, DescriptorTable table, int bufferBytes) {
+        this.loopback = loopback;
+        this.table = table;
+        this.bufferBytes = bufferBytes;
+    }
+
+    /** The server end of a new connection, established and waiting in a listener's backlog. */
+    static MemorySocket accepted(MemorySocket client, Connection connection, int localPort, int remotePort) {
+        MemorySocket socket = new MemorySocket(client.loopback, client.table, client.bufferBytes);
+        synchronized (socket) {
+            socket.state = CONNECTED;
+            socket.localPort = localPort;
+            socket.remotePort = remotePort;
+            socket.side = Connection.SERVER;
+            socket.connection = connection;
+        }
+        return socket;
+    }
+
+    synchronized int listen(InetSocketAddress address, int backlog) {
+        if (state == CLOSED) {
+            return -Errno.EBADF;
+        }
+        if (state != FRESH) {
+            return -Errno.EINVAL;
+        }
+        if (address == null) {
+            return -Errno.EINVAL;
+        }
+        if (!Loopback.isLocal(address)) {
+            return -Errno.EADDRNOTAVAIL;
+        }
+        int port = loopback.reserve(address.getPort());
+        if (port < 0) {
+            return port;
+        }
+        // Linux clamps the backlog to [1, somaxconn]; somaxconn is 4096 since 5.4.
+        Listener created = new Listener(port, Math.clamp(backlog, 1, 4096), table);
+        loopback.listen(port, created);
+        localPort = port;
+        listener = created;
+        state = LISTENING;
+        return 0;
+    }
+
+    /** CONNECT: 0 once the connection waits in the listener's backlog, or {@code -errno}. Never waits. */
+    synchronized int connect(InetSocketAddress address) {
+        switch (state) {
+            case CLOSED:
+                return -Errno.EBADF;
+            case LISTENING:
+                return -Errno.EINVAL;
+            case CONNECTED:
+                return -Errno.EISCONN;
+            default:
+                break;
+        }
+        if (address == null) {
+            return -Errno.EINVAL;
+        }
+        if (!Loopback.isLocal(address)) {
+            return -Loopback.ENETUNREACH;
+        }
+        Listener target = loopback.listener(address.getPort());
+        if (target == null) {
+            return -Errno.ECONNREFUSED;
+        }
+        int port = loopback.ephemeral();
+        if (port < 0) {
+            return port;
+        }
+        Connection created = new Connection(bufferBytes);
+        if (!target.offer(accepted(this, created, target.port(), port))) {
+            loopback.release(port);
+            return -Errno.ECONNREFUSED;
+        }
+        localPort = port;
+        remotePort = target.port();
+        side = Connection.CLIENT;
+        connection = created;
+        state = CONNECTED;
+        return 0;
+    }
+
+    int recv(PendingOp op) {
+        Connection c = connection;
+        return c != null ? c.recv(side, op) : notConnected();
+    }
+
+    int send(PendingOp op) {
+        Connection c = connection;
+        return c != null ? c.send(side, op) : notConnected();
+    }
+
+    int shutdown(int how) {
+        Connection c = connection;
+        return c != null ? c.shutdown(side, how) : notConnected();
+    }
+
+    int accept(PendingOp op) {
+        Listener l = listener;
+        return l != null ? l.accept(op) : -Errno.EINVAL;
+    }
+
+    /** A server end that will never be accepted (listener closed, or no fd left): its client sees ECONNRESET. */
+    void refuse() {
+        connection.reset();
+    }
+
+    synchronized InetSocketAddress localAddress() {
+        return state == LISTENING || state == CONNECTED ? Loopback.address(localPort) : null;
+    }
+
+    synchronized InetSocketAddress remoteAddress() {
+        return state == CONNECTED ? Loopback.address(remotePort) : null;
+    }
+
+    @Override
+    public void close() {
+        int was;
+        int port;
+        synchronized (this) {
+            was = state;
+            port = localPort;
+            state = CLOSED;
+        }
+        if (was == LISTENING) {
+            loopback.release(port);
+            for (MemorySocket unaccepted : listener.close()) {
+                unaccepted.refuse();
+            }
+        } else if (was == CONNECTED) {
+            connection.close(side);
+            if (side == Connection.CLIENT) {
+                loopback.release(port);
+            }
+        }
+    }
+
+    private int notConnected() {
+        return listener != null ? -Errno.EINVAL : -Errno.ENOTCONN;
+    }
+}

@@ -1,0 +1,469 @@
+package dev.fibril.syscall.sim;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * A completion ring of the {@link SimulatedKernel}: a bounded submission queue of request
+ * references, executed in order by {@link #flush()}, and a heap of completions keyed by the time
+ * they become available (flush time plus latency).
+ *
+ * <p>Threads: the owner thread (the carrier, or a fibril running on it) calls every method but
+ * {@link #wakeup()}. Other threads reach the ring in three ways only, each ending in an unpark of
+ * the thread last in {@link #await}: {@link #wakeup()}; the completion of a socket op that waited
+ * (a peer's SEND on another ring delivered data, a close), which posts the op's slot to an
+ * {@link MpscCompletionQueue}; and the close of an fd, offered to an
+ * {@link MpscClosedDescriptorQueue}. The owner applies both queues whenever it reaps or awaits.
+ *
+ * <p>Execution: every op runs when flushed; file ops, NOP, CONNECT, SHUTDOWN and socket ops that
+ * can complete at once finish then, and only their completion is delayed by the latency model.
+ * RECV, SEND and ACCEPT that cannot complete wait on their socket as {@link PendingOp}s; once they
+ * complete, their latency counts from then. TIMEOUT completes with {@code -ETIME} its
+ * {@code offset()} nanoseconds (plus its latency) after the flush. Faults are decided at flush time
+ * from this ring's random stream (seeded from the kernel's seed and the ring's index), so one seed
+ * and one sequence of submissions give one sequence of completions.
+ *
+ * <p>Closing an fd (any thread) tells every ring; the owner completes, at its next reap or await,
+ * the completions it still holds back for that descriptor with {@code -ECANCELED}.
+ *
+ * <p>ASYNC_CANCEL cancels, on this ring only, the first op with the target user_data that waits on
+ * a socket or whose completion is not yet due (a TIMEOUT, or a completion held back by latency):
+ * the target completes with {@code -ECANCELED}, the cancel with 0. It completes with
+ * {@code -ENOENT} otherwise, including when the target's completion is due but not yet reaped; it
+ * never completes with {@code -EALREADY}, as ops do not stay in execution here. Cancelling a
+ * completion held back by latency replaces its result only: the op's effect (bytes moved) stays,
+ * and a cancelled ACCEPT's new fd is closed.
+ *
+ * <p>Unsupported: {@link IoRequest#FLAG_LINK} and the opcodes POLL_ADD, LINK_TIMEOUT, OPENAT, CLOSE
+ * and SPLICE complete with {@code -EINVAL}, as io_uring does for an op it does not know.
+ *
+ * <p>Shutdown: {@link #close()} cancels the ops still waiting on sockets (so no socket keeps an op
+ * of a dead ring) and abandons the completions not yet reaped; later posts are dropped.
+ */
+public final class SimulatedRing implements CompletionRing {
+    /** An op result meaning "queued on a socket; completes later". Never a valid result. */
+    static final int WAITING = Integer.MIN_VALUE;
+
+    private static final VarHandle WOKEN;
+
+    static {
+        try {
+            WOKEN = MethodHandles.lookup().findVarHandle(SimulatedRing.class, "woken", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final SimulatedKernel kernel;
+    private final int index;
+    private final LongSupplier clock;
+    private final LatencyModel latency;
+    private final FaultPlan faults;
+    private final SplittableRandom latencyRandom;
+    private final SplittableRandom faultRandom;
+
+    private final IoRequest[] submissions;
+    private final int mask;
+    private int sqHead;
+    private int sqCount;
+
+    private final CompletionHeap completions;
+    private final PendingOpTable pending;
+    private final MpscCompletionQueue posted = new MpscCompletionQueue();
+    private final MpscClosedDescriptorQueue closedDescriptors = new MpscClosedDescriptorQueue();
+    private final HeldCompletions held;
+
+    private long nextSequence;
+    private int inFlight;
+    private long kernelCalls;
+    private boolean closed;
+
+    /** The thread in (or last in) {@link #await}: the one to unpark. */
+    private volatile Thread owner;
+    /** 1 when a wake-up came that no await has consumed yet. */
+    private volatile int woken;
+
+    SimulatedRing(SimulatedKernel kernel, int index, int submissionEntries, LongSupplier clock,
+                  LatencyModel latency, FaultPlan faults, long seed) {
+        this.kernel = kernel;
+        this.index = index;
+        this.clock = clock;
+        this.latency = latency;
+        this.faults = faults;
+        SplittableRandom root = new SplittableRandom(seedFor(seed, index));
+        this.latencyRandom = root.split();
+        this.faultRandom = root.split();
+        this.submissions = new IoRequest[submissionEntries];
+        this.mask = submissionEntries - 1;
+        this.completions = new CompletionHeap(Math.max(64, submissionEntries));
+        this.pending = new PendingOpTable(this, 64);
+        this.held = new HeldCompletions(submissionEntries);
+    }
+
+    /** The carrier index this ring was opened for. */
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public boolean enqueue(IoRequest request) {
+        Objects.requireNonNull(request, "request");
+        ensureOpen();
+        if (sqCount == submissions.length) {
+            return false;
+        }
+        submissions[(sqHead + sqCount) & mask] = request;
+        sqCount++;
+        inFlight++;
+        return true;
+    }
+
+    /** Executes every enqueued request in order: one kernel call. A flush with nothing enqueued makes no call, as liburing's submit. */
+    @Override
+    public int flush() {
+        ensureOpen();
+        int n = sqCount;
+        if (n == 0) {
+            return 0;
+        }
+        kernelCalls++;
+        long now = clock.getAsLong();
+        try {
+            for (int i = 0; i < n; i++) {
+                IoRequest request = submissions[sqHead];
+                submissions[sqHead] = null;
+                // The head moves before the request runs, so a request that throws (a bug) loses only itself.
+                sqHead = (sqHead + 1) & mask;
+                sqCount--;
+                submit(request, now);
+            }
+        } finally {
+            for (int i = 0; i < held.count; i++) {
+                completions.push(held.due[i], nextSequence++, held.userData[i], held.result[i], held.opcode[i], held.descriptor[i]);
+            }
+            held.clear();
+        }
+        return n;
+    }
+
+    @Override
+    public int reap(CompletionSink sink, int max) {
+        drainPosted();
+        cancelForClosedDescriptors();
+        if (completions.isEmpty() || max <= 0) {
+            return 0;
+        }
+        long now = clock.getAsLong();
+        int reaped = 0;
+        while (reaped < max && !completions.isEmpty() && completions.peekDue() <= now) {
+            long userData = completions.peekUserData();
+            int result = completions.peekResult();
+            // Removed before the sink runs: the sink may enqueue and flush, and a sink that throws has still had its completion.
+            completions.pop();
+            inFlight--;
+            reaped++;
+            sink.onCompletion(userData, result);
+        }
+        return reaped;
+    }
+
+    @Override
+    public void await(long timeoutNanos) {
+        kernelCalls++;
+        Thread me = Thread.currentThread();
+        // Written before the checks below: a waker that sets woken (or posts) after our check reads this owner and unparks us.
+        owner = me;
+        long start = System.nanoTime();
+        for (;;) {
+            drainPosted();
+            cancelForClosedDescriptors();
+            if ((int) WOKEN.getAndSet(this, 0) != 0) {
+                return;
+            }
+            long now = clock.getAsLong();
+            if (!completions.isEmpty() && completions.peekDue() <= now) {
+                return;
+            }
+            long park = Long.MAX_VALUE;
+            if (timeoutNanos >= 0) {
+                park = timeoutNanos - (System.nanoTime() - start);
+                if (park <= 0) {
+                    return;
+                }
+            }
+            if (!completions.isEmpty()) {
+                long untilDue = completions.peekDue() - now;
+                // Positive unless it overflowed (a saturated due time): then only the timeout bounds the park.
+                park = untilDue > 0 ? Math.min(park, untilDue) : park;
+            }
+            if (park == Long.MAX_VALUE) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, park);
+            }
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        if ((int) WOKEN.getAndSet(this, 1) == 0) {
+            unparkOwner();
+        }
+    }
+
+    @Override
+    public int inFlight() {
+        return inFlight;
+    }
+
+    @Override
+    public long kernelCalls() {
+        return kernelCalls;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        pending.cancelAll();
+        posted.close();
+        closed = true;
+        kernel.ringClosed(this);
+    }
+
+    @Override
+    public String toString() {
+        return "SimulatedRing[" + index + ", inFlight=" + inFlight + "]";
+    }
+
+    long now() {
+        return clock.getAsLong();
+    }
+
+    /** Any thread: {@code descriptor} was closed; completions held back for it are to complete with -ECANCELED. */
+    void descriptorClosed(Descriptor descriptor) {
+        closedDescriptors.offer(descriptor);
+        unparkOwner();
+    }
+
+    /** Any thread: a waiting op in {@code slot} completed. */
+    void post(int slot) {
+        if (posted.offer(slot)) {
+            unparkOwner();
+        }
+    }
+
+    private void unparkOwner() {
+        Thread t = owner;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void submit(IoRequest request, long now) {
+        byte op = request.opcode();
+        long delay = latency.sampleNanos(op, latencyRandom);
+        Descriptor descriptor = usesDescriptor(op) ? kernel.descriptor(request.fd()) : null;
+        int target = faultTarget(op, descriptor);
+        int result = faults.injectError(target, faultRandom);
+        int length = result == 0 ? faults.shorten(target, request.length(), faultRandom) : request.length();
+        delay = saturatedAdd(delay, faults.injectDelay(faultRandom));
+        boolean reorder = faults.decideReorder(faultRandom);
+        if (result == 0) {
+            if (op == Op.TIMEOUT && request.offset() > 0) {
+                delay = saturatedAdd(delay, request.offset());
+            }
+            result = execute(request, op, descriptor, length, delay, now);
+            if (result == WAITING) {
+                return;
+            }
+        }
+        long due = saturatedAdd(now, delay);
+        if (reorder) {
+            faults.countReorder();
+            held.add(due, request.userData(), result, op, descriptor);
+        } else {
+            completions.push(due, nextSequence++, request.userData(), result, op, descriptor);
+        }
+    }
+
+    private int execute(IoRequest request, byte op, Descriptor descriptor, int length, long delay, long now) {
+        if ((request.flags() & IoRequest.FLAG_LINK) != 0) {
+            return -Errno.EINVAL;
+        }
+        switch (op) {
+            case Op.NOP:
+                return 0;
+            case Op.TIMEOUT:
+                return request.offset() < 0 ? -Errno.EINVAL : -Errno.ETIME;
+            case Op.ASYNC_CANCEL:
+                return cancel(request.offset(), now);
+            default:
+                break;
+        }
+        if (!usesDescriptor(op)) {
+            return -Errno.EINVAL;
+        }
+        if (descriptor instanceof OpenFile file) {
+            return switch (op) {
+                case Op.READ -> file.read(request.buffer(), request.position(), request.length(), length, request.offset());
+                case Op.WRITE -> file.write(request.buffer(), request.position(), request.length(), length, request.offset());
+                case Op.FSYNC -> file.fsync();
+                default -> -Errno.ENOTSOCK;
+            };
+        }
+        if (descriptor instanceof MemorySocket socket) {
+            return switch (op) {
+                case Op.READ, Op.RECV, Op.WRITE, Op.SEND, Op.ACCEPT -> waitable(request, op, socket, length, delay);
+                case Op.CONNECT -> socket.connect(request.address());
+                case Op.SHUTDOWN -> socket.shutdown(request.opFlags());
+                default -> -Errno.EINVAL;
+            };
+        }
+        return -Errno.EBADF;
+    }
+
+    /** RECV, SEND and ACCEPT (READ and WRITE on a socket act as RECV and SEND): complete now or wait as a PendingOp. */
+    private int waitable(IoRequest request, byte op, MemorySocket socket, int length, long delay) {
+        boolean receiving = op == Op.RECV || op == Op.READ;
+        boolean accepting = op == Op.ACCEPT;
+        ByteBuffer buffer = null;
+        if (!accepting) {
+            if (request.length() < 0) {
+                return -Errno.EINVAL;
+            }
+            int fault = Buffers.check(request.buffer(), request.position(), request.length(), receiving);
+            if (fault != 0) {
+                return fault;
+            }
+            buffer = Buffers.window(request.buffer(), request.position(), length);
+        }
+        PendingOp p = pending.acquire();
+        p.prepare(request.userData(), op, socket, buffer, request.position(), length, delay);
+        int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p);
+        if (result != WAITING) {
+            pending.release(p);
+        }
+        return result;
+    }
+
+    private int cancel(long target, long now) {
+        drainPosted();
+        if (pending.cancel(target)) {
+            // The target posted its -ECANCELED to this ring; move it into the heap ahead of the cancel's own completion.
+            drainPosted();
+            return 0;
+        }
+        int i = completions.indexOfUndelivered(target, now);
+        if (i >= 0) {
+            cancelUndelivered(i, now);
+            return 0;
+        }
+        int j = held.indexOfUndelivered(target, now);
+        if (j >= 0) {
+            if (held.opcode[j] == Op.ACCEPT && held.result[j] >= 0) {
+                kernel.close(held.result[j]);
+            }
+            held.due[j] = now;
+            held.result[j] = -Errno.ECANCELED;
+            return 0;
+        }
+        return -Errno.ENOENT;
+    }
+
+    /** Completes the undelivered completion at heap index {@code i} with -ECANCELED now; a cancelled ACCEPT's new fd is closed. */
+    private void cancelUndelivered(int i, long now) {
+        int old = completions.resultAt(i);
+        if (completions.opcodeAt(i) == Op.ACCEPT && old >= 0) {
+            kernel.close(old);
+        }
+        completions.expedite(i, now, -Errno.ECANCELED);
+    }
+
+    /** Cancels the completions still held back by latency for descriptors closed since the last call. */
+    private void cancelForClosedDescriptors() {
+        if (closedDescriptors.isEmpty()) {
+            return;
+        }
+        long now = clock.getAsLong();
+        for (Descriptor closed : closedDescriptors.take()) {
+            for (int i = completions.indexOfUndelivered(closed, now, 0); i >= 0; i = completions.indexOfUndelivered(closed, now, i + 1)) {
+                cancelUndelivered(i, now);
+            }
+        }
+    }
+
+    /** Moves completions posted by other threads (and by this one, for ops that waited) into the heap. */
+    private void drainPosted() {
+        if (posted.isEmpty()) {
+            return;
+        }
+        int n = posted.swap();
+        int[] slots = posted.drained();
+        for (int i = 0; i < n; i++) {
+            PendingOp op = pending.get(slots[i]);
+            // A cancelled op completes at once; a completed one after its latency, counted from its completion.
+            long due = op.result == -Errno.ECANCELED ? op.completedAt : saturatedAdd(op.completedAt, op.delayNanos);
+            completions.push(due, nextSequence++, op.userData, op.result, op.opcode, op.descriptor);
+            pending.release(op);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("ring " + index + " is closed");
+        }
+    }
+
+    private static boolean usesDescriptor(byte op) {
+        return switch (op) {
+            case Op.READ, Op.WRITE, Op.FSYNC, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN -> true;
+            default -> false;
+        };
+    }
+
+    private static int faultTarget(byte op, Descriptor descriptor) {
+        if (descriptor instanceof OpenFile) {
+            return switch (op) {
+                case Op.READ -> FaultPlan.FILE_READ;
+                case Op.WRITE -> FaultPlan.FILE_WRITE;
+                case Op.FSYNC -> FaultPlan.FILE_SYNC;
+                default -> FaultPlan.OTHER;
+            };
+        }
+        if (descriptor instanceof MemorySocket) {
+            return switch (op) {
+                case Op.READ, Op.RECV -> FaultPlan.SOCKET_READ;
+                case Op.WRITE, Op.SEND -> FaultPlan.SOCKET_WRITE;
+                default -> FaultPlan.OTHER;
+            };
+        }
+        return FaultPlan.OTHER;
+    }
+
+    static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        // Overflow only when both operands have the sign the sum lacks.
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    /** A seed per ring: the kernel's seed and the ring's index through the SplitMix64 finaliser. */
+    private static long seedFor(long seed, int index) {
+        long z = seed + 0x9E3779B97F4A7C15L * (index + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

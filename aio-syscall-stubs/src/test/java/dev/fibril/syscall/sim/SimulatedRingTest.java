@@ -1,0 +1,369 @@
+package dev.fibril.syscall.sim;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+
+import static dev.fibril.syscall.sim.RingDriver.request;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SimulatedRingTest {
+    private static final int RW = Backend.O_RDWR | Backend.O_CREAT;
+
+    private final ManualClock clock = new ManualClock(1_000_000);
+    private SimulatedKernel kernel = SimulatedKernel.builder().clock(clock).submissionQueueEntries(8).build();
+    private RingDriver driver = new RingDriver(kernel, 0);
+
+    @AfterEach
+    void closeEverything() {
+        driver.ring.close();
+        kernel.close();
+    }
+
+    private void useKernel(SimulatedKernel.Builder builder) {
+        driver.ring.close();
+        kernel.close();
+        kernel = builder.clock(clock).build();
+        driver = new RingDriver(kernel, 0);
+    }
+
+    private static IoRequest nop() {
+        return request(Op.NOP, -1, null, 0, 0, 0);
+    }
+
+    private static IoRequest timeout(long nanos) {
+        return request(Op.TIMEOUT, -1, null, 0, 0, nanos);
+    }
+
+    @Test
+    void shouldRefuseEnqueueWhenSubmissionQueueIsFullUntilFlushed() {
+        for (int i = 0; i < 8; i++) {
+            driver.enqueue(nop());
+        }
+        assertFalse(driver.ring.enqueue(nop()));
+        assertEquals(8, driver.ring.flush());
+        assertTrue(driver.ring.enqueue(nop()));
+    }
+
+    @Test
+    void shouldCountRequestsInFlightUntilReaped() {
+        driver.enqueue(nop());
+        driver.enqueue(nop());
+        assertEquals(2, driver.ring.inFlight());
+        driver.ring.flush();
+        assertEquals(2, driver.ring.inFlight());
+        assertEquals(2, driver.reap());
+        assertEquals(0, driver.ring.inFlight());
+    }
+
+    @Test
+    void shouldReapNoMoreThanAskedFor() {
+        for (int i = 0; i < 5; i++) {
+            driver.enqueue(nop());
+        }
+        driver.ring.flush();
+        assertEquals(2, driver.ring.reap(driver, 2));
+        assertEquals(3, driver.ring.inFlight());
+        assertEquals(3, driver.reap());
+    }
+
+    @Test
+    void shouldCountOneKernelCallPerFlushAndPerAwait() {
+        driver.enqueue(nop());
+        driver.enqueue(nop());
+        driver.ring.flush();
+        assertEquals(1, driver.ring.kernelCalls());
+        assertEquals(0, driver.ring.flush());
+        assertEquals(1, driver.ring.kernelCalls());
+        driver.ring.await(0);
+        assertEquals(2, driver.ring.kernelCalls());
+    }
+
+    @Test
+    void shouldDeliverCompletionsInSubmissionOrderWithoutLatency() {
+        long a = driver.enqueue(nop());
+        long b = driver.enqueue(timeout(0));
+        long c = driver.enqueue(nop());
+        driver.ring.flush();
+        driver.reap();
+        List<long[]> sequence = driver.sequence();
+        assertArrayEquals(new long[] {a, 0}, sequence.get(0));
+        assertArrayEquals(new long[] {b, -Errno.ETIME}, sequence.get(1));
+        assertArrayEquals(new long[] {c, 0}, sequence.get(2));
+    }
+
+    @Test
+    void shouldCompleteTimeoutWithEtimeOnlyAfterItsDuration() {
+        long t = driver.submit(timeout(5_000));
+        driver.reap();
+        assertFalse(driver.hasResult(t));
+        clock.advance(4_999);
+        driver.reap();
+        assertFalse(driver.hasResult(t));
+        clock.advance(1);
+        assertEquals(-Errno.ETIME, driver.resultNow(t));
+    }
+
+    @Test
+    void shouldFailTimeoutWithNegativeDurationWithEinval() {
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(timeout(-1))));
+    }
+
+    @Test
+    void shouldCancelPendingTimeout() {
+        long t = driver.submit(timeout(1_000_000_000L));
+        long cancel = driver.cancel(t);
+        assertEquals(0, driver.resultNow(cancel));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(t));
+        assertEquals(0, driver.ring.inFlight());
+    }
+
+    @Test
+    void shouldCompleteCancelledRecvWithEcanceled() {
+        int[] pair = driver.connectedPair();
+        long recv = driver.recv(pair[1], ByteBuffer.allocate(8));
+        long cancel = driver.cancel(recv);
+        assertEquals(0, driver.resultNow(cancel));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(recv));
+
+        // The cancelled RECV is gone from the socket: the next data goes to the next RECV.
+        driver.send(pair[0], ByteBuffer.wrap(new byte[] {9}));
+        ByteBuffer dst = ByteBuffer.allocate(1);
+        assertEquals(1, driver.resultNow(driver.recv(pair[1], dst)));
+        assertEquals(9, dst.get(0));
+    }
+
+    @Test
+    void shouldDeliverCancelledTargetBeforeTheCancel() {
+        long t = driver.submit(timeout(1_000_000));
+        driver.cancel(t);
+        driver.reap();
+        assertEquals(t, driver.sequence().get(0)[0]);
+    }
+
+    @Test
+    void shouldCancelCompletionHeldBackByLatency() {
+        useKernel(SimulatedKernel.builder().latency(Op.NOP, Latency.fixed(10_000)));
+        long slow = driver.submit(nop());
+        long cancel = driver.cancel(slow);
+        assertEquals(0, driver.resultNow(cancel));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(slow));
+    }
+
+    @Test
+    void shouldFailCancelOfUnknownTargetWithEnoent() {
+        assertEquals(-Errno.ENOENT, driver.resultNow(driver.cancel(12_345)));
+    }
+
+    @Test
+    void shouldFailCancelOfCompletionAlreadyDueWithEnoent() {
+        long done = driver.submit(nop());
+        assertEquals(-Errno.ENOENT, driver.resultNow(driver.cancel(done)));
+        assertEquals(0, driver.resultNow(done));
+    }
+
+    @Test
+    void shouldCloseNewFdWhenDelayedAcceptIsCancelled() {
+        useKernel(SimulatedKernel.builder().latency(Op.ACCEPT, Latency.fixed(10_000)));
+        int listener = kernel.socket();
+        kernel.listen(listener, new InetSocketAddress("127.0.0.1", 0), 4);
+        int client = kernel.socket();
+        assertEquals(0, driver.connect(client, kernel.localAddress(listener)));
+        long accept = driver.accept(listener);
+        assertEquals(3, kernel.openDescriptors());
+        assertEquals(0, driver.resultNow(driver.cancel(accept)));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(accept));
+        assertEquals(2, kernel.openDescriptors());
+    }
+
+    @Test
+    void shouldCancelDelayedFileReadWhenItsFdCloses() {
+        useKernel(SimulatedKernel.builder().latency(Op.READ, Latency.fixed(Duration.ofHours(1))));
+        int fd = kernel.open("/slow", RW, 0);
+        long read = driver.submit(request(Op.READ, fd, ByteBuffer.allocate(8), 0, 8, 0));
+        driver.reap();
+        assertFalse(driver.hasResult(read));
+        assertEquals(0, kernel.close(fd));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(read));
+        assertEquals(0, driver.ring.inFlight());
+    }
+
+    @Test
+    void shouldLeaveDelayedCompletionOfFileReopenedUnderSameFdNumber() {
+        useKernel(SimulatedKernel.builder().latency(Op.READ, Latency.fixed(1_000)));
+        int fd = kernel.open("/first", RW, 0);
+        long old = driver.submit(request(Op.READ, fd, ByteBuffer.allocate(8), 0, 8, 0));
+        kernel.close(fd);
+        assertEquals(fd, kernel.open("/second", RW, 0));
+        long fresh = driver.submit(request(Op.READ, fd, ByteBuffer.allocate(8), 0, 8, 0));
+        assertEquals(-Errno.ECANCELED, driver.resultNow(old));
+        assertFalse(driver.completed(fresh));
+        clock.advance(1_000);
+        assertEquals(0, driver.resultNow(fresh));
+    }
+
+    @Test
+    void shouldHoldCompletionUntilFixedLatencyHasPassed() {
+        useKernel(SimulatedKernel.builder().latency(Latency.fixed(Duration.ofMillis(2))));
+        int fd = kernel.open("/lat", RW, 0);
+        long write = driver.submit(request(Op.WRITE, fd, ByteBuffer.allocate(4), 0, 4, 0));
+        driver.reap();
+        assertFalse(driver.hasResult(write));
+        clock.advance(1_999_999);
+        driver.reap();
+        assertFalse(driver.hasResult(write));
+        clock.advance(1);
+        assertEquals(4, driver.resultNow(write));
+    }
+
+    @Test
+    void shouldApplyLatencyOfTheOpcodeOverTheDefault() {
+        useKernel(SimulatedKernel.builder().latency(Latency.fixed(100)).latency(Op.NOP, Latency.fixed(1_000)));
+        int fd = kernel.open("/op", RW, 0);
+        long nop = driver.enqueue(nop());
+        long fsync = driver.enqueue(request(Op.FSYNC, fd, null, 0, 0, 0));
+        driver.ring.flush();
+        clock.advance(100);
+        assertEquals(0, driver.resultNow(fsync));
+        assertFalse(driver.completed(nop));
+        clock.advance(900);
+        assertEquals(0, driver.resultNow(nop));
+    }
+
+    @Test
+    void shouldDeliverInOrderOfDueTimeWhenLatenciesDiffer() {
+        useKernel(SimulatedKernel.builder().latency(Op.NOP, Latency.fixed(500)));
+        long slow = driver.enqueue(nop());
+        long fast = driver.enqueue(timeout(100));
+        driver.ring.flush();
+        clock.advance(1_000);
+        driver.reap();
+        assertEquals(fast, driver.sequence().get(0)[0]);
+        assertEquals(slow, driver.sequence().get(1)[0]);
+    }
+
+    @Test
+    void shouldReturnFromAwaitAtOnceAfterEarlierWakeup() {
+        driver.ring.wakeup();
+        long start = System.nanoTime();
+        driver.ring.await(-1);
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
+    }
+
+    @Test
+    void shouldReturnFromAwaitAfterItsTimeoutWithNothingDue() {
+        long start = System.nanoTime();
+        driver.ring.await(Duration.ofMillis(20).toNanos());
+        assertTrue(System.nanoTime() - start >= Duration.ofMillis(20).toNanos());
+    }
+
+    @Test
+    void shouldReturnFromAwaitWhenDelayedCompletionBecomesDueOnRealClock() {
+        SimulatedKernel real = SimulatedKernel.builder().latency(Latency.fixed(Duration.ofMillis(20))).build();
+        RingDriver realDriver = new RingDriver(real, 0);
+        long nop = realDriver.submit(nop());
+        long start = System.nanoTime();
+        realDriver.ring.await(Duration.ofSeconds(10).toNanos());
+        long waited = System.nanoTime() - start;
+        assertTrue(waited >= Duration.ofMillis(19).toNanos(), "returned early: " + waited);
+        assertTrue(waited < Duration.ofSeconds(5).toNanos(), "missed the due time: " + waited);
+        assertEquals(0, realDriver.resultNow(nop));
+        realDriver.ring.close();
+        real.close();
+    }
+
+    @Test
+    void shouldFailOpsOnUnknownFdWithEbadf() {
+        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.READ, 77, ByteBuffer.allocate(4), 0, 4, 0))));
+        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.RECV, -5, ByteBuffer.allocate(4), 0, 4, 0))));
+        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.FSYNC, 1 << 30, null, 0, 0, 0))));
+    }
+
+    @Test
+    void shouldFailOpsOnClosedFileWithEbadf() {
+        int fd = kernel.open("/closed", RW, 0);
+        kernel.close(fd);
+        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.WRITE, fd, ByteBuffer.allocate(4), 0, 4, 0))));
+    }
+
+    @Test
+    void shouldFailNegativeLengthOrOffsetWithEinval() {
+        int fd = kernel.open("/neg", RW, 0);
+        ByteBuffer buffer = ByteBuffer.allocate(8);
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.READ, fd, buffer, 0, -1, 0))));
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.WRITE, fd, buffer, 0, 4, -1))));
+        int[] pair = driver.connectedPair();
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.SEND, pair[0], buffer, 0, -3, 0))));
+    }
+
+    @Test
+    void shouldFailReadOutsideTheBufferWithEfaultAndLeaveItUntouched() {
+        int fd = kernel.open("/fault", RW, 0);
+        driver.write(fd, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), 0);
+        ByteBuffer small = ByteBuffer.allocate(4);
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, small, 2, 4, 0))));
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, small, -1, 2, 0))));
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, null, 0, 2, 0))));
+        assertArrayEquals(new byte[4], small.array());
+
+        int[] pair = driver.connectedPair();
+        driver.send(pair[0], ByteBuffer.allocate(4));
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.RECV, pair[1], small, 3, 2, 0))));
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.SEND, pair[0], small, Integer.MAX_VALUE, 2, 0))));
+    }
+
+    @Test
+    void shouldFailReadIntoReadOnlyBufferWithEfault() {
+        int fd = kernel.open("/ro", RW, 0);
+        driver.write(fd, ByteBuffer.wrap(new byte[] {1}), 0);
+        ByteBuffer readOnly = ByteBuffer.allocate(4).asReadOnlyBuffer();
+        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, readOnly, 0, 4, 0))));
+        assertEquals(1, driver.resultNow(driver.submit(request(Op.WRITE, fd, ByteBuffer.wrap(new byte[] {1}).asReadOnlyBuffer(), 0, 1, 0))));
+    }
+
+    @Test
+    void shouldFailUnknownOrUnsupportedOpcodeWithEinval() {
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request((byte) 60, -1, null, 0, 0, 0))));
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request((byte) -1, -1, null, 0, 0, 0))));
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.SPLICE, 3, null, 0, 0, 0))));
+    }
+
+    @Test
+    void shouldFailLinkedRequestWithEinval() {
+        IoRequest linked = nop();
+        linked.flags(IoRequest.FLAG_LINK);
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(linked)));
+    }
+
+    @Test
+    void shouldCancelWaitingOpsAndRejectUseAfterClose() {
+        int[] pair = driver.connectedPair();
+        driver.recv(pair[1], ByteBuffer.allocate(4));
+        driver.ring.close();
+        // The closed ring's RECV no longer waits on the socket: the data stays for a new ring.
+        RingDriver other = new RingDriver(kernel, 1);
+        other.send(pair[0], ByteBuffer.wrap(new byte[] {5}));
+        ByteBuffer dst = ByteBuffer.allocate(1);
+        assertEquals(1, other.resultNow(other.recv(pair[1], dst)));
+        assertThrows(IllegalStateException.class, () -> driver.ring.enqueue(nop()));
+        other.ring.close();
+    }
+
+    @Test
+    void shouldRefuseToCloseKernelWhileRingsAreOpen() {
+        assertThrows(IllegalStateException.class, kernel::close);
+    }
+}
