@@ -147,4 +147,12 @@ final class ChannelCore implements CloseSignal {
         }
         return result;
     }
+
+    /** As {@link #check(int, String)}, naming the operation and its target; builds no string unless it fails. */
+    static int check(int result, String operation, Object target) throws ErrnoException {
+        if (result < 0) {
+            throw new ErrnoException(operation + " " + target, -result);
+        }
+        return result;
+    }
 }

@@ -72,7 +72,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
         if (length == 0) {
             return 0;
         }
-        int n = ChannelCore.check(core.call(Op.READ, dst, dst.position(), length, at, 0, null), "pread " + path);
+        int n = ChannelCore.check(core.call(Op.READ, dst, dst.position(), length, at, 0, null), "pread", path);
         if (n == 0) {
             return -1;
         }
@@ -119,7 +119,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
             while (src.hasRemaining()) {
                 int length = Math.min(src.remaining(), MAX_TRANSFER);
                 r.prepare(Op.WRITE, core.fd(), src, src.position(), length, at + total);
-                int n = ChannelCore.check(core.submit(r), "pwrite " + path);
+                int n = ChannelCore.check(core.submit(r), "pwrite", path);
                 src.position(src.position() + n);
                 total += n;
             }
@@ -133,7 +133,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
     public void force(boolean metaData) throws IOException {
         core.begin();
         try {
-            ChannelCore.check(core.call(Op.FSYNC, null, 0, 0, 0, metaData ? 0 : FSYNC_DATASYNC, null), "fsync " + path);
+            ChannelCore.check(core.call(Op.FSYNC, null, 0, 0, 0, metaData ? 0 : FSYNC_DATASYNC, null), "fsync", path);
         } finally {
             core.end();
         }
@@ -176,7 +176,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
     private long sizeOrThrow() throws IOException {
         long size = core.group().backend().size(core.fd());
         if (size < 0) {
-            ChannelCore.check((int) size, "fstat " + path);
+            ChannelCore.check((int) size, "fstat", path);
         }
         return size;
     }
@@ -193,7 +193,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
         positionLock.lock();
         try {
             if (size < sizeOrThrow()) {
-                ChannelCore.check(core.group().backend().truncate(core.fd(), size), "ftruncate " + path);
+                ChannelCore.check(core.group().backend().truncate(core.fd(), size), "ftruncate", path);
             }
             if (position > size) {
                 position = size;

@@ -40,7 +40,7 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
             if (bound) {
                 throw new AlreadyBoundException();
             }
-            ChannelCore.check(core.group().backend().listen(core.fd(), inet, backlog), "listen on " + inet);
+            ChannelCore.check(core.group().backend().listen(core.fd(), inet, backlog), "listen on", inet);
             bound = true;
             return this;
         } finally {

@@ -55,7 +55,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             }
             boolean ok = false;
             try {
-                ChannelCore.check(core.call(Op.CONNECT, null, 0, 0, 0, 0, inet), "connect to " + inet);
+                ChannelCore.check(core.call(Op.CONNECT, null, 0, 0, 0, 0, inet), "connect to", inet);
                 ok = true;
             } finally {
                 connectState.set(ok ? CONNECTED : UNCONNECTED);

@@ -276,6 +276,7 @@ public final class Carrier implements Executor, CompletionSink {
     private void resubmitRetries() {
         for (int i = 0; i < retryCount; i++) {
             enqueue(pool.byIndex(retries[i]));
+            stats.submissions++;
         }
         retryCount = 0;
     }
@@ -291,8 +292,8 @@ public final class Carrier implements Executor, CompletionSink {
                 }
                 flush();
                 reapAvailable();
-                if (!local.isEmpty() || !remote.isEmpty()) {
-                    continue;
+                if (!local.isEmpty() || !remote.isEmpty() || unflushed > 0) {
+                    continue; // reaping may have resubmitted retries: they must reach the kernel before we sleep
                 }
                 if (stopping && readyToTerminate()) {
                     break;
@@ -400,6 +401,20 @@ public final class Carrier implements Executor, CompletionSink {
     /** Ready tasks: the local queue (a racy read from other threads, good enough for a gauge). */
     public int runQueueDepth() {
         return local.size();
+    }
+
+    /** One line per descriptor not FREE (control plane, racy read: for diagnostics only). */
+    public String describeDescriptors() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < pool.capacity(); i++) {
+            Descriptor d = pool.byIndex(i);
+            if (d.state() != Descriptor.FREE) {
+                sb.append("carrier ").append(index).append(" #").append(i).append(' ').append(Op.name(d.opcode()))
+                        .append(" fd ").append(d.fd()).append(" state ").append(d.state())
+                        .append(" owner ").append(d.owner()).append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     public Thread thread() {
