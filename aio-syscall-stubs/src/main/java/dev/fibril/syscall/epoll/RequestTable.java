@@ -1,0 +1,153 @@
+package dev.fibril.syscall.epoll;
+
+import dev.fibril.aio.spi.IoRequest;
+
+import java.util.Arrays;
+
+/**
+ * Ring-side state of every request between enqueue and reap, in parallel arrays indexed by a
+ * slot, plus the queue of completed slots that {@link EpollRing#reap} drains in completion order.
+ *
+ * <pre>
+ *  FREE   -> QUEUED  enqueued, starts at the next flush
+ *  FREE   -> HELD    enqueued behind a FLAG_LINK request (or a LINK_TIMEOUT waiting for its target)
+ *  QUEUED -> PARKED  started, would block: waits in its fd's list for selector readiness
+ *  QUEUED -> TIMED   a TIMEOUT started, or a LINK_TIMEOUT armed: waits in the timer heap
+ *  HELD   -> QUEUED  its predecessor succeeded (started from the ring's start queue)
+ *  any    -> DONE    completed: result set, slot in the done queue; HELD -> DONE is a broken chain
+ *  DONE   -> FREE    reaped
+ * </pre>
+ *
+ * Links: {@code linkNext} is the request that starts when this one succeeds; a LINK_TIMEOUT is not
+ * in that chain but hangs off its target ({@code linkTimeout} / {@code linkTarget}). A request
+ * parked on an fd is in that fd's FIFO through {@code waitNext}.
+ *
+ * <p>Owner thread only. Grows (allocating) when every slot is taken; steady state allocates nothing.
+ */
+final class RequestTable {
+    static final byte FREE = 0;
+    static final byte QUEUED = 1;
+    static final byte HELD = 2;
+    static final byte PARKED = 3;
+    static final byte TIMED = 4;
+    static final byte DONE = 5;
+    private static final int INITIAL_SLOTS = 256;
+
+    IoRequest[] request = new IoRequest[0];
+    long[] userData = new long[0];
+    byte[] opcode = new byte[0];
+    byte[] state = new byte[0];
+    int[] result = new int[0];
+    int[] linkNext = new int[0];
+    int[] linkTimeout = new int[0];
+    int[] linkTarget = new int[0];
+    int[] waitNext = new int[0];
+    /** The fd state a PARKED request waits in; null otherwise. */
+    FdWaiters[] waitingOn = new FdWaiters[0];
+    private int[] free = new int[0];
+    private int freeTop;
+    private int[] done = new int[0];
+    private int doneHead;
+    private int doneTail;
+
+    RequestTable() {
+        grow();
+    }
+
+    int capacity() {
+        return state.length;
+    }
+
+    /** Requests enqueued and not yet reaped. */
+    int live() {
+        return state.length - freeTop;
+    }
+
+    /** Takes a free slot for {@code r}, in state {@code initial}. */
+    int acquire(IoRequest r, byte initial) {
+        if (freeTop == 0) {
+            grow();
+        }
+        int slot = free[--freeTop];
+        request[slot] = r;
+        userData[slot] = r.userData();
+        opcode[slot] = r.opcode();
+        state[slot] = initial;
+        return slot;
+    }
+
+    /** Sets the result and queues the slot for reaping; the caller has taken it off every list. */
+    void finish(int slot, int res) {
+        state[slot] = DONE;
+        result[slot] = res;
+        waitingOn[slot] = null;
+        done[doneTail++ & (done.length - 1)] = slot;
+    }
+
+    boolean hasDone() {
+        return doneHead != doneTail;
+    }
+
+    /** The oldest DONE slot; call only when {@link #hasDone}. */
+    int pollDone() {
+        return done[doneHead++ & (done.length - 1)];
+    }
+
+    /** The slot of the started, not yet completed request carrying {@code data}, or -1. A scan: only ASYNC_CANCEL asks. */
+    int findPending(long data) {
+        for (int slot = 0; slot < state.length; slot++) {
+            if (userData[slot] == data && (state[slot] == PARKED || state[slot] == TIMED)) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** Frees the slot and drops its references to the caller's objects. */
+    void release(int slot) {
+        state[slot] = FREE;
+        request[slot] = null;
+        waitingOn[slot] = null;
+        linkNext[slot] = -1;
+        linkTimeout[slot] = -1;
+        linkTarget[slot] = -1;
+        waitNext[slot] = -1;
+        free[freeTop++] = slot;
+    }
+
+    private void grow() {
+        int old = state.length;
+        int size = old == 0 ? INITIAL_SLOTS : old * 2;
+        request = Arrays.copyOf(request, size);
+        userData = Arrays.copyOf(userData, size);
+        opcode = Arrays.copyOf(opcode, size);
+        state = Arrays.copyOf(state, size);
+        result = Arrays.copyOf(result, size);
+        linkNext = grown(linkNext, size);
+        linkTimeout = grown(linkTimeout, size);
+        linkTarget = grown(linkTarget, size);
+        waitNext = grown(waitNext, size);
+        waitingOn = Arrays.copyOf(waitingOn, size);
+        int[] newFree = new int[size];
+        System.arraycopy(free, 0, newFree, 0, freeTop);
+        for (int slot = size - 1; slot >= old; slot--) {
+            newFree[freeTop++] = slot;
+        }
+        free = newFree;
+        int[] newDone = new int[size]; // size stays a power of two
+        int n = 0;
+        while (hasDone()) {
+            newDone[n++] = pollDone();
+        }
+        done = newDone;
+        doneHead = 0;
+        doneTail = n;
+    }
+
+    private static int[] grown(int[] links, int size) {
+        int old = links.length;
+        int[] bigger = Arrays.copyOf(links, size);
+        Arrays.fill(bigger, old, size, -1);
+        return bigger;
+    }
+}
