@@ -1,0 +1,732 @@
+package dev.fibril.syscall.epoll;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+import static dev.fibril.syscall.epoll.NioCalls.POLLHUP;
+import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
+import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
+import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
+import static dev.fibril.syscall.epoll.RequestTable.DONE;
+import static dev.fibril.syscall.epoll.RequestTable.HELD;
+import static dev.fibril.syscall.epoll.RequestTable.PARKED;
+import static dev.fibril.syscall.epoll.RequestTable.QUEUED;
+import static dev.fibril.syscall.epoll.RequestTable.TIMED;
+
+/**
+ * A {@link CompletionRing} on one {@link Selector} (epoll on Linux), for one carrier: io_uring's
+ * submit/complete shape emulated with readiness.
+ *
+ * <p>Threads: the owner calls everything except {@link #wakeup()} and {@link #onFdClosed}, which
+ * any thread may call. Owner state (request table, timer heap, per-fd FIFOs, counters) is plain
+ * fields. The only cross-thread input is the queue of closed fds (a command queue: the backend
+ * offers, the owner drains at flush and around each select) and the selector's own wake-up.
+ *
+ * <p>Submission: {@link #enqueue} takes a slot and appends it to a bounded submission array;
+ * {@link #flush} starts the submissions in order. NOP, TIMEOUT, ASYNC_CANCEL need no system call.
+ * File READ/WRITE/FSYNC are blocking positional calls made right there ({@link #blockingFileCalls}).
+ * Socket requests are tried non-blocking first (the fast path, {@link #fastPathCompletions}); only
+ * one that would block is parked in its fd's FIFO ({@link FdWaiters}) and the channel's key gets
+ * the interest it needs. A flush that made any system call counts as one kernel call.
+ *
+ * <p>Completion: {@link #await} makes one {@code select} (one kernel call), bounded by the earliest
+ * timer; each ready key retries its fd's parked requests in FIFO order until one would block; due
+ * timers then complete. Every result goes to the done queue that {@link #reap} drains. A request
+ * completes exactly once: only the owner completes, and only a request it takes off a FIFO, the
+ * timer heap or a chain. Links follow io_uring: {@link IoRequest#FLAG_LINK} starts the next request
+ * when this one succeeds (a failure or a short READ/WRITE completes the rest with -ECANCELED); a
+ * LINK_TIMEOUT right after a linked request is armed when that request parks, and whichever of the
+ * two finishes first cancels the other.
+ *
+ * <p>Wake-up: {@link Selector#wakeup()}, which makes the current select return or, if none is in
+ * progress, the next one; only {@link #await} selects, so a wake-up is consumed by a wait.
+ *
+ * <p>Shutdown: {@link #close()} abandons what is still in flight (the runtime cancels and reaps
+ * first), closes descriptors that completed ACCEPTs created and nobody reaped, and closes the
+ * selector, which deregisters its keys so NIO can finish closing their channels.
+ */
+public final class EpollRing implements CompletionRing {
+    private final EpollBackend backend;
+    private final FdTable fds;
+    private final int id;
+    private final int carrierIndex;
+    private final long ringBit;
+    private final Selector selector;
+    private final RequestTable table = new RequestTable();
+    private final TimerHeap timers = new TimerHeap();
+    private final NioCalls calls;
+    private final int[] submissions;
+    private int submitted;
+    /** The last enqueued request with FLAG_LINK, which the next enqueued one follows; -1 if none. */
+    private int chainTail = -1;
+    /** Chain successors to start (their predecessor succeeded); a ring buffer of slots. */
+    private int[] startQueue = new int[64];
+    private int startHead;
+    private int startTail;
+    /** This ring's state per fd number. */
+    private FdWaiters[] waiters = new FdWaiters[64];
+    private final ConcurrentLinkedQueue<FdEntry> closedFds = new ConcurrentLinkedQueue<>();
+    private final Consumer<SelectionKey> onSelected = this::onSelected;
+    private boolean madeSystemCall;
+    private boolean closed;
+    // Plain counters, written by the owner only; gauges on other threads may read them a little
+    // stale, which is fine for metrics (64-bit HotSpot does not tear long fields).
+    private long kernelCalls;
+    private long selects;
+    private long fastPathCompletions;
+    private long parkedRequests;
+    private long readinessRetries;
+
+    EpollRing(EpollBackend backend, FdTable fds, int id, int carrierIndex, int submissionEntries) throws IOException {
+        this.backend = backend;
+        this.fds = fds;
+        this.id = id;
+        this.carrierIndex = carrierIndex;
+        this.ringBit = 1L << Math.min(id, 63);
+        this.submissions = new int[submissionEntries];
+        this.calls = new NioCalls(fds);
+        this.selector = Selector.open();
+    }
+
+    /**
+     * {@inheritDoc} Never fails for a bad request: that completes with -errno through {@link #reap}.
+     *
+     * @throws IllegalStateException if the ring is closed
+     */
+    @Override
+    public boolean enqueue(IoRequest request) {
+        if (closed) {
+            throw new IllegalStateException("ring " + carrierIndex + " is closed");
+        }
+        if (submitted == submissions.length) {
+            return false;
+        }
+        int predecessor = chainTail;
+        int slot = table.acquire(request, predecessor >= 0 ? HELD : QUEUED);
+        boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
+        if (predecessor >= 0 && request.opcode() == Op.LINK_TIMEOUT
+                && table.opcode[predecessor] != Op.LINK_TIMEOUT && table.linkTimeout[predecessor] < 0) {
+            // The timeout hangs off its target; what follows it in the chain follows the target.
+            table.linkTimeout[predecessor] = slot;
+            table.linkTarget[slot] = predecessor;
+            chainTail = linked ? predecessor : -1;
+        } else {
+            if (predecessor >= 0) {
+                table.linkNext[predecessor] = slot;
+            }
+            chainTail = linked ? slot : -1;
+        }
+        submissions[submitted++] = slot;
+        return true;
+    }
+
+    /** {@inheritDoc} Starts them in order; one kernel call when any of them made a system call. */
+    @Override
+    public int flush() {
+        if (closed) {
+            return 0;
+        }
+        drainClosedFds();
+        int n = submitted;
+        if (n == 0) {
+            return 0;
+        }
+        chainTail = -1; // as io_uring, a chain ends with its submission batch
+        madeSystemCall = false;
+        for (int i = 0; i < n; i++) {
+            int slot = submissions[i];
+            if (table.state[slot] == QUEUED) {
+                start(slot);
+                runStartQueue();
+            }
+        }
+        submitted = 0;
+        if (madeSystemCall) {
+            kernelCalls++;
+        }
+        return n;
+    }
+
+    @Override
+    public int reap(CompletionSink sink, int max) {
+        if (closed || max <= 0) {
+            return 0;
+        }
+        int delivered = 0;
+        while (delivered < max && table.hasDone()) {
+            int slot = table.pollDone();
+            long userData = table.userData[slot];
+            int result = table.result[slot];
+            table.release(slot); // before the sink: if it throws, this completion still counts as delivered
+            delivered++;
+            sink.onCompletion(userData, result);
+        }
+        return delivered;
+    }
+
+    /**
+     * {@inheritDoc} One select, counted as a kernel call: non-blocking when completions are already
+     * waiting or {@code timeoutNanos} is 0, else bounded by the earliest timer (rounded up to a
+     * millisecond, the selector's unit). Does not start what is enqueued: that is {@link #flush}'s job.
+     */
+    @Override
+    public void await(long timeoutNanos) {
+        if (closed) {
+            return;
+        }
+        drainClosedFds();
+        long wait = table.hasDone() ? 0 : timeoutNanos;
+        if (wait != 0 && timers.size() > 0) {
+            long untilTimer = Math.max(0, timers.firstDeadline() - System.nanoTime());
+            wait = wait < 0 ? untilTimer : Math.min(wait, untilTimer);
+        }
+        kernelCalls++;
+        selects++;
+        try {
+            if (wait == 0) {
+                selector.selectNow(onSelected);
+            } else if (wait < 0) {
+                selector.select(onSelected);
+            } else {
+                selector.select(onSelected, Math.max(1, (wait + 999_999) / 1_000_000));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("select failed on ring " + carrierIndex, e);
+        }
+        drainClosedFds();
+        expireTimers();
+        runStartQueue();
+    }
+
+    @Override
+    public void wakeup() {
+        selector.wakeup(); // no-op once the selector is closed
+    }
+
+    @Override
+    public int inFlight() {
+        return table.live();
+    }
+
+    @Override
+    public long kernelCalls() {
+        return kernelCalls;
+    }
+
+    /** Selects made by {@link #await} (each also counts as a kernel call). */
+    public long selects() {
+        return selects;
+    }
+
+    /** Socket requests completed by their first non-blocking try, without the selector. */
+    public long fastPathCompletions() {
+        return fastPathCompletions;
+    }
+
+    /** Requests that had to wait for readiness (parked in an fd's FIFO). */
+    public long parkedRequests() {
+        return parkedRequests;
+    }
+
+    /** Non-blocking retries made after the selector reported readiness. */
+    public long readinessRetries() {
+        return readinessRetries;
+    }
+
+    /** File READ, WRITE and FSYNC calls, made blocking on the owner thread during {@link #flush}. */
+    public long blockingFileCalls() {
+        return calls.blockingFileCalls();
+    }
+
+    /** Requests whose buffer region could not be borrowed in place and needed a duplicate (an allocation). */
+    public long bufferDuplicates() {
+        return calls.bufferDuplicates();
+    }
+
+    /** Whether this backend implements {@code op} ({@link Op} values); others complete with -EINVAL. */
+    public boolean supports(int op) {
+        return EpollBackend.supportsOp(op);
+    }
+
+    public int carrierIndex() {
+        return carrierIndex;
+    }
+
+    int id() {
+        return id;
+    }
+
+    long ringBit() {
+        return ringBit;
+    }
+
+    /** Makes the owner complete, with -ECANCELED, what it has parked on {@code entry}, which was just closed. Any thread. */
+    void onFdClosed(FdEntry entry) {
+        closedFds.add(entry);
+        selector.wakeup();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        backend.onRingClosed(this);
+        while (table.hasDone()) {
+            int slot = table.pollDone();
+            if (table.opcode[slot] == Op.ACCEPT && table.result[slot] >= 0) {
+                backend.close(table.result[slot]); // a connection nobody will hear of
+            }
+            table.release(slot);
+        }
+        for (int slot = 0; slot < table.capacity(); slot++) {
+            if (table.state[slot] != RequestTable.FREE) {
+                timers.remove(slot);
+                table.release(slot); // abandoned: drops the references to the caller's requests
+            }
+        }
+        Arrays.fill(waiters, null);
+        closedFds.clear();
+        try {
+            selector.close(); // deregisters every key; NIO then finishes closing channels closed meanwhile
+        } catch (IOException e) {
+            // nothing left to release
+        }
+    }
+
+    // ---------------------------------------------------------------- starting requests
+
+    private void start(int slot) {
+        table.state[slot] = QUEUED;
+        IoRequest r = table.request[slot];
+        byte op = table.opcode[slot];
+        switch (op) {
+            case Op.NOP -> complete(slot, 0);
+            case Op.TIMEOUT -> {
+                if (r.offset() < 0) {
+                    complete(slot, -Errno.EINVAL);
+                } else {
+                    arm(slot, r.offset());
+                }
+            }
+            case Op.LINK_TIMEOUT -> complete(slot, -Errno.EINVAL); // here only without a linked request before it
+            case Op.ASYNC_CANCEL -> complete(slot, cancel(r.offset()));
+            case Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.FSYNC, Op.POLL_ADD ->
+                    startIo(slot, op, r);
+            default -> complete(slot, -Errno.EINVAL);
+        }
+        int timeout = table.linkTimeout[slot];
+        if (timeout >= 0 && table.state[slot] != DONE) {
+            long delay = table.request[timeout].offset();
+            if (delay < 0) {
+                table.linkTimeout[slot] = -1;
+                table.finish(timeout, -Errno.EINVAL);
+            } else {
+                arm(timeout, delay);
+            }
+        }
+    }
+
+    private void arm(int slot, long delayNanos) {
+        table.state[slot] = TIMED;
+        timers.add(slot, System.nanoTime() + Math.min(delayNanos, TimerHeap.MAX_DELAY_NANOS));
+    }
+
+    private void startIo(int slot, byte op, IoRequest r) {
+        FdEntry entry = fds.get(r.fd());
+        if (entry == null) {
+            complete(slot, -Errno.EBADF);
+            return;
+        }
+        if (op == Op.READ || op == Op.WRITE || op == Op.RECV || op == Op.SEND) {
+            int bad = NioCalls.checkRegion(op, r);
+            if (bad < 0) {
+                complete(slot, bad);
+                return;
+            }
+        }
+        Channel channel = entry.channel();
+        if (channel instanceof FileChannel file) {
+            madeSystemCall = true;
+            complete(slot, calls.file(op, file, entry, r));
+            return;
+        }
+        if (op == Op.SHUTDOWN || op == Op.FSYNC) {
+            madeSystemCall = true;
+            complete(slot, NioCalls.socketControl(op, channel, r.opFlags()));
+            return;
+        }
+        if (op == Op.POLL_ADD) {
+            int events = r.opFlags() & (POLLIN | POLLOUT);
+            if (events == 0) {
+                complete(slot, -Errno.EINVAL);
+            } else if (entry.isUnconnectedSocket()) {
+                complete(slot, (events & POLLOUT) | POLLHUP); // what poll(2) says of a fresh socket
+            } else {
+                park(slot, waitersFor(entry), FdWaiters.POLL, false);
+            }
+            return;
+        }
+        int side = sideOf(op);
+        FdWaiters st = bound(entry);
+        boolean tried = false;
+        if (st == null || st.isEmpty(side)) {
+            madeSystemCall = true;
+            int res = calls.attempt(op, entry, r, false);
+            if (res != WOULD_BLOCK) {
+                fastPathCompletions++;
+                complete(slot, res);
+                return;
+            }
+            tried = true;
+        }
+        park(slot, st != null ? st : waitersFor(entry), side, tried);
+    }
+
+    private static int sideOf(byte op) {
+        return switch (op) {
+            case Op.RECV, Op.READ, Op.ACCEPT -> FdWaiters.READ;
+            case Op.POLL_ADD -> FdWaiters.POLL;
+            default -> FdWaiters.WRITE;
+        };
+    }
+
+    // ---------------------------------------------------------------- parking on readiness
+
+    /** This ring's waiters for {@code entry}, or null when it has none bound to it. */
+    private FdWaiters bound(FdEntry entry) {
+        int fd = entry.fd;
+        FdWaiters st = fd < waiters.length ? waiters[fd] : null;
+        return st != null && st.entry == entry ? st : null;
+    }
+
+    private FdWaiters waitersFor(FdEntry entry) {
+        FdWaiters st = bound(entry);
+        if (st != null) {
+            return st;
+        }
+        int fd = entry.fd;
+        if (fd >= waiters.length) {
+            waiters = Arrays.copyOf(waiters, Math.max(fd + 1, waiters.length * 2));
+        }
+        st = waiters[fd];
+        if (st == null) {
+            st = new FdWaiters();
+            waiters[fd] = st;
+        } else if (st.entry != null) {
+            // The number was reused, so its earlier file was closed: whatever still waits on that
+            // one is cancelled now (its close command, if still queued, will then find nothing).
+            fail(st, -Errno.ECANCELED);
+        }
+        st.bind(entry);
+        return st;
+    }
+
+    /** Parks {@code slot} at the end of {@code side}'s FIFO and makes sure the key's interest covers it. */
+    private void park(int slot, FdWaiters st, int side, boolean tried) {
+        FdEntry entry = st.entry;
+        if (!st.announced) {
+            entry.announceRing(ringBit); // before the closed check: see FdEntry's Dekker pair
+            st.announced = true;
+        }
+        if (entry.isClosed()) {
+            complete(slot, -Errno.ECANCELED); // closed by another thread just now
+            return;
+        }
+        if ((st.key == null || st.channel != entry.channel()) && !register(st)) {
+            complete(slot, -Errno.EBADF); // the channel died (a failed connect whose socket could not be renewed)
+            return;
+        }
+        table.state[slot] = PARKED;
+        table.result[slot] = tried ? 1 : 0; // while parked: whether its first try was made
+        table.waitingOn[slot] = st;
+        st.append(side, slot, table.waitNext);
+        parkedRequests++;
+        updateInterest(st);
+    }
+
+    /** Gives {@code st} a key for its entry's current channel; false when that channel is closed. */
+    private boolean register(FdWaiters st) {
+        if (st.key != null) {
+            st.key.cancel();
+        }
+        Channel channel = st.entry.channel();
+        st.key = null;
+        st.channel = channel;
+        st.interest = 0;
+        try {
+            st.key = ((SelectableChannel) channel).register(selector, 0, st);
+            return true;
+        } catch (ClosedChannelException | CancelledKeyException e) {
+            return false;
+        }
+    }
+
+    /** Sets the key's interest to what the FIFOs need now (0 when they are empty; the key stays). */
+    private void updateInterest(FdWaiters st) {
+        int want = wantedOps(st);
+        if (want == st.interest) {
+            return;
+        }
+        if (trySetInterest(st, want)) {
+            return;
+        }
+        // The key died under us: the channel was closed or replaced.
+        if (want == 0) {
+            st.interest = 0;
+        } else if (st.entry.isClosed() || !register(st) || !trySetInterest(st, want)) {
+            fail(st, st.entry.isClosed() ? -Errno.ECANCELED : -Errno.EBADF);
+        }
+    }
+
+    private static boolean trySetInterest(FdWaiters st, int ops) {
+        if (st.key == null) {
+            return false;
+        }
+        try {
+            st.key.interestOps(ops);
+            st.interest = ops;
+            return true;
+        } catch (CancelledKeyException e) {
+            return false;
+        }
+    }
+
+    private int wantedOps(FdWaiters st) {
+        Channel channel = st.entry.channel();
+        int readOp = channel instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ;
+        int ops = 0;
+        if (!st.isEmpty(FdWaiters.READ)) {
+            ops |= readOp;
+        }
+        if (!st.isEmpty(FdWaiters.WRITE)) {
+            ops |= table.opcode[st.head(FdWaiters.WRITE)] == Op.CONNECT ? SelectionKey.OP_CONNECT : SelectionKey.OP_WRITE;
+        }
+        for (int s = st.head(FdWaiters.POLL); s >= 0; s = table.waitNext[s]) {
+            int events = table.request[s].opFlags();
+            if ((events & POLLIN) != 0) {
+                ops |= readOp;
+            }
+            if ((events & POLLOUT) != 0 && channel instanceof SocketChannel socket) {
+                // NIO reports OP_WRITE only once connected; while connecting, writable is OP_CONNECT
+                ops |= socket.isConnectionPending() ? SelectionKey.OP_CONNECT : SelectionKey.OP_WRITE;
+            }
+        }
+        return ops;
+    }
+
+    /** Selector callback: completes pollers, then retries each ready side's FIFO in order. */
+    private void onSelected(SelectionKey key) {
+        FdWaiters st = (FdWaiters) key.attachment();
+        if (st.key != key || st.entry == null) {
+            return; // a key this ring has since replaced
+        }
+        if (st.entry.isClosed()) {
+            fail(st, -Errno.ECANCELED); // before its close command arrives
+            return;
+        }
+        int ready = key.readyOps();
+        if (!st.isEmpty(FdWaiters.POLL)) {
+            completePollers(st, ready);
+        }
+        if ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+            retry(st, FdWaiters.READ);
+        }
+        if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+            retry(st, FdWaiters.WRITE);
+        }
+        if (st.entry != null) {
+            updateInterest(st);
+        }
+    }
+
+    private void completePollers(FdWaiters st, int ready) {
+        int mask = ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? POLLIN : 0)
+                | ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 ? POLLOUT : 0);
+        int s = st.head(FdWaiters.POLL);
+        while (s >= 0) {
+            int next = table.waitNext[s];
+            int hit = table.request[s].opFlags() & mask;
+            if (hit != 0) {
+                st.remove(FdWaiters.POLL, s, table.waitNext);
+                complete(s, hit);
+            }
+            s = next;
+        }
+    }
+
+    private void retry(FdWaiters st, int side) {
+        int slot;
+        while (st.entry != null && (slot = st.head(side)) >= 0) {
+            readinessRetries++;
+            boolean tried = table.result[slot] != 0;
+            int res = calls.attempt(table.opcode[slot], st.entry, table.request[slot], tried);
+            if (res == WOULD_BLOCK) {
+                table.result[slot] = 1;
+                return;
+            }
+            if (res == -Errno.EBADF && st.entry.isClosed()) {
+                res = -Errno.ECANCELED; // the fd was closed while this request waited
+            }
+            st.remove(side, slot, table.waitNext);
+            complete(slot, res);
+        }
+    }
+
+    /** Takes a parked request off its FIFO (for a cancel); the caller completes it. */
+    private void unpark(int slot) {
+        FdWaiters st = table.waitingOn[slot];
+        st.remove(sideOf(table.opcode[slot]), slot, table.waitNext);
+        table.waitingOn[slot] = null;
+        if (st.entry != null) {
+            updateInterest(st);
+        }
+    }
+
+    /** Completes everything {@code st} has parked with {@code res}, cancels its key and unbinds it. */
+    private void fail(FdWaiters st, int res) {
+        for (int side = FdWaiters.READ; side <= FdWaiters.POLL; side++) {
+            int slot;
+            while ((slot = st.head(side)) >= 0) {
+                st.remove(side, slot, table.waitNext);
+                complete(slot, res);
+            }
+        }
+        if (st.key != null) {
+            st.key.cancel();
+        }
+        st.bind(null);
+    }
+
+    private void drainClosedFds() {
+        FdEntry entry;
+        while ((entry = closedFds.poll()) != null) {
+            FdWaiters st = bound(entry);
+            if (st != null) {
+                fail(st, -Errno.ECANCELED);
+            }
+        }
+        runStartQueue();
+    }
+
+    // ---------------------------------------------------------------- completion, links, timers, cancel
+
+    private void complete(int slot, int res) {
+        table.finish(slot, res);
+        int timeout = table.linkTimeout[slot];
+        if (timeout >= 0) {
+            table.linkTimeout[slot] = -1;
+            if (table.state[timeout] != DONE) { // DONE: it fired, which is why this request is ending
+                timers.remove(timeout);
+                table.finish(timeout, -Errno.ECANCELED);
+            }
+        }
+        int next = table.linkNext[slot];
+        if (next >= 0) {
+            table.linkNext[slot] = -1;
+            if (breaksChain(slot, res)) {
+                cancelChain(next);
+            } else {
+                pushStart(next);
+            }
+        }
+    }
+
+    /** io_uring fails the rest of a chain after an error, and after a short READ or WRITE. */
+    private boolean breaksChain(int slot, int res) {
+        byte op = table.opcode[slot];
+        return res < 0 || ((op == Op.READ || op == Op.WRITE) && res < table.request[slot].length());
+    }
+
+    private void cancelChain(int slot) {
+        while (slot >= 0) {
+            int next = table.linkNext[slot];
+            int timeout = table.linkTimeout[slot];
+            table.linkNext[slot] = -1;
+            table.linkTimeout[slot] = -1;
+            table.finish(slot, -Errno.ECANCELED);
+            if (timeout >= 0) {
+                table.finish(timeout, -Errno.ECANCELED);
+            }
+            slot = next;
+        }
+    }
+
+    private void pushStart(int slot) {
+        if (startTail - startHead == startQueue.length) {
+            int[] bigger = new int[startQueue.length * 2];
+            for (int i = 0; i < startQueue.length; i++) {
+                bigger[i] = startQueue[(startHead + i) & (startQueue.length - 1)];
+            }
+            startTail = startQueue.length;
+            startHead = 0;
+            startQueue = bigger;
+        }
+        startQueue[startTail++ & (startQueue.length - 1)] = slot;
+    }
+
+    private void runStartQueue() {
+        while (startHead != startTail) {
+            start(startQueue[startHead++ & (startQueue.length - 1)]);
+        }
+    }
+
+    private void expireTimers() {
+        long now = System.nanoTime();
+        int slot;
+        while ((slot = timers.pollDue(now)) >= 0) {
+            if (table.opcode[slot] == Op.LINK_TIMEOUT) {
+                int target = table.linkTarget[slot];
+                table.finish(slot, -Errno.ETIME);
+                // The target is still pending: had it completed, it would have disarmed this timer.
+                if (table.state[target] == TIMED) {
+                    timers.remove(target);
+                } else {
+                    unpark(target);
+                }
+                complete(target, -Errno.ECANCELED);
+            } else {
+                complete(slot, -Errno.ETIME);
+            }
+        }
+    }
+
+    /** ASYNC_CANCEL: 0 when the started, pending request carrying {@code target} was cancelled, else -ENOENT. */
+    private int cancel(long target) {
+        int slot = table.findPending(target);
+        if (slot < 0) {
+            return -Errno.ENOENT;
+        }
+        if (table.state[slot] == TIMED) {
+            timers.remove(slot);
+            if (table.opcode[slot] == Op.LINK_TIMEOUT) {
+                table.linkTimeout[table.linkTarget[slot]] = -1; // its target goes on without a timeout
+                table.finish(slot, -Errno.ECANCELED);
+                return 0;
+            }
+        } else {
+            unpark(slot);
+        }
+        complete(slot, -Errno.ECANCELED);
+        return 0;
+    }
+}
