@@ -1,0 +1,276 @@
+package dev.fibril.syscall.epoll;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EpollRingTest extends EpollTestBase {
+
+    @Test
+    void shouldRoundTripNop() {
+        IoRequest nop = driver.request(Op.NOP, -1, null, 0, 0, 0);
+        driver.enqueue(nop);
+        assertEquals(1, ring.inFlight());
+        assertEquals(0, driver.complete(nop));
+        assertEquals(0, ring.inFlight());
+    }
+
+    @Test
+    void shouldCompleteSixtyFourNopsInOneFlushWithoutKernelCall() {
+        long before = ring.kernelCalls();
+        long[] sum = new long[2];
+        for (int i = 0; i < 64; i++) {
+            IoRequest nop = driver.request(Op.NOP, -1, null, 0, 0, 0);
+            nop.userData(1000 + i);
+            assertTrue(ring.enqueue(nop));
+        }
+        assertEquals(64, ring.flush());
+        CompletionSink sink = (userData, result) -> {
+            sum[0] += userData;
+            sum[1] += result;
+        };
+        assertEquals(64, ring.reap(sink, 100), "all completed during the flush");
+        System.out.println("[epoll] 64 NOPs: " + (ring.kernelCalls() - before) + " kernel calls");
+        assertEquals(before, ring.kernelCalls(), "a NOP needs no system call");
+        assertEquals(64 * 1000 + 63 * 64 / 2, sum[0]);
+        assertEquals(0, sum[1]);
+    }
+
+    @Test
+    void shouldFailUnsupportedAndUnknownOpcodesWithEinval() {
+        for (byte op : new byte[]{Op.SPLICE, Op.OPENAT, Op.CLOSE, 63}) {
+            assertFalse(ring.supports(op), Op.name(op));
+            assertEquals(-Errno.EINVAL, driver.run(driver.request(op, 3, null, 0, 0, 0)), Op.name(op));
+        }
+        for (byte op : new byte[]{Op.NOP, Op.READ, Op.WRITE, Op.FSYNC, Op.ACCEPT, Op.CONNECT, Op.RECV, Op.SEND,
+                Op.SHUTDOWN, Op.TIMEOUT, Op.LINK_TIMEOUT, Op.ASYNC_CANCEL, Op.POLL_ADD}) {
+            assertTrue(ring.supports(op), Op.name(op));
+            assertTrue(backend.supports(op), Op.name(op));
+        }
+        assertFalse(EpollBackend.supportsOp(-1));
+        assertFalse(EpollBackend.supportsOp(255));
+    }
+
+    @Test
+    void shouldFailUnknownDescriptorWithEbadf() {
+        ByteBuffer buffer = ByteBuffer.allocate(8);
+        for (byte op : new byte[]{Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.FSYNC, Op.ACCEPT, Op.SHUTDOWN, Op.POLL_ADD}) {
+            assertEquals(-Errno.EBADF, driver.run(driver.request(op, 4242, buffer, 0, 8, 0)), Op.name(op));
+        }
+        assertEquals(-Errno.EBADF, driver.run(driver.request(Op.READ, -1, buffer, 0, 8, 0)));
+        assertEquals(-Errno.EBADF, backend.close(4242));
+        assertEquals(-Errno.EBADF, backend.size(4242));
+        assertEquals(-Errno.EBADF, backend.truncate(4242, 0));
+        assertEquals(-Errno.EBADF, backend.listen(4242, null, 1));
+    }
+
+    @Test
+    void shouldFailRegionOutsideBufferWithEfault() throws Exception {
+        Path file = Files.createTempFile("fibril-epoll", ".bin");
+        int fd = backend.open(file.toString(), Backend.O_RDWR, 0);
+        try {
+            ByteBuffer heap = ByteBuffer.allocate(16);
+            IoRequest[] bad = {
+                    driver.request(Op.READ, fd, heap, 10, 10, 0),
+                    driver.request(Op.WRITE, fd, ByteBuffer.allocateDirect(16), 0, 17, 0),
+                    driver.request(Op.READ, fd, heap, 0, -1, 0),
+                    driver.request(Op.WRITE, fd, heap, -1, 4, 0),
+                    driver.request(Op.WRITE, fd, null, 0, 4, 0),
+                    driver.request(Op.READ, fd, heap.asReadOnlyBuffer(), 0, 4, 0),
+                    driver.request(Op.READ, fd, heap, Integer.MAX_VALUE, Integer.MAX_VALUE, 0),
+            };
+            driver.enqueue(bad);
+            for (IoRequest r : bad) {
+                assertEquals(-Errno.EFAULT, driver.complete(r));
+            }
+            assertEquals(0, ring.blockingFileCalls(), "a bad region never reaches the file");
+        } finally {
+            backend.close(fd);
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void shouldCompleteTimeoutWithEtimeAfterItsDuration() {
+        long start = System.nanoTime();
+        int result = driver.run(driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20)));
+        long elapsed = System.nanoTime() - start;
+        assertEquals(-Errno.ETIME, result);
+        assertTrue(elapsed >= TimeUnit.MILLISECONDS.toNanos(20), "timed out after " + elapsed + " ns");
+    }
+
+    @Test
+    void shouldFireTimersInDeadlineOrder() {
+        long[] delaysMs = {30, 5, 20, 1, 10};
+        IoRequest[] timeouts = new IoRequest[delaysMs.length];
+        for (int i = 0; i < delaysMs.length; i++) {
+            timeouts[i] = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(delaysMs[i]));
+        }
+        driver.enqueue(timeouts);
+        ring.flush();
+        long[] order = new long[delaysMs.length];
+        int[] n = {0};
+        while (n[0] < delaysMs.length) {
+            if (ring.reap((userData, result) -> {
+                assertEquals(-Errno.ETIME, result);
+                order[n[0]++] = userData;
+            }, 16) == 0) {
+                ring.await(TimeUnit.SECONDS.toNanos(1));
+            }
+        }
+        long[] expected = {timeouts[3].userData(), timeouts[1].userData(), timeouts[4].userData(),
+                timeouts[2].userData(), timeouts[0].userData()};
+        assertEquals(Arrays.toString(expected), Arrays.toString(order));
+    }
+
+    @Test
+    void shouldRejectNegativeTimeout() {
+        assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.TIMEOUT, -1, null, 0, 0, -1)));
+    }
+
+    @Test
+    void shouldCancelTimeoutByUserData() {
+        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
+        driver.enqueue(timeout);
+        ring.flush();
+        IoRequest cancel = driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, timeout.userData());
+        assertEquals(0, driver.run(cancel));
+        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
+    }
+
+    @Test
+    void shouldAnswerCancelOfUnknownUserDataWithEnoent() {
+        assertEquals(-Errno.ENOENT, driver.run(driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, 424242)));
+    }
+
+    @Test
+    void shouldFailLinkTimeoutWithoutLinkedRequestWithEinval() {
+        assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, 1_000_000)));
+    }
+
+    @Test
+    void shouldStartLinkedRequestOnlyAfterItsPredecessorSucceeds() {
+        IoRequest first = driver.linked(driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20)));
+        IoRequest second = driver.request(Op.NOP, -1, null, 0, 0, 0);
+        driver.enqueue(first, second);
+        assertFalse(driver.isComplete(second), "waits for the timeout before it");
+        // A TIMEOUT "fails" with -ETIME, which breaks the chain as in io_uring.
+        assertEquals(-Errno.ETIME, driver.complete(first));
+        assertEquals(-Errno.ECANCELED, driver.complete(second));
+
+        IoRequest nop = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
+        IoRequest then = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
+        IoRequest last = driver.request(Op.NOP, -1, null, 0, 0, 0);
+        driver.enqueue(nop, then, last);
+        assertEquals(0, driver.complete(last));
+        assertEquals(0, driver.complete(nop));
+        assertEquals(0, driver.complete(then));
+    }
+
+    @Test
+    void shouldCancelRestOfChainWhenLinkedRequestFails() {
+        IoRequest bad = driver.linked(driver.request(Op.WRITE, 4242, ByteBuffer.allocate(4), 0, 4, 0));
+        IoRequest next = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
+        IoRequest last = driver.request(Op.NOP, -1, null, 0, 0, 0);
+        driver.enqueue(bad, next, last);
+        assertEquals(-Errno.EBADF, driver.complete(bad));
+        assertEquals(-Errno.ECANCELED, driver.complete(next));
+        assertEquals(-Errno.ECANCELED, driver.complete(last));
+    }
+
+    @Test
+    void shouldReturnFromAwaitAfterTimeoutWhenNothingHappens() {
+        long start = System.nanoTime();
+        ring.await(TimeUnit.MILLISECONDS.toNanos(30));
+        long elapsed = System.nanoTime() - start;
+        assertTrue(elapsed >= TimeUnit.MILLISECONDS.toNanos(29), "returned after " + elapsed + " ns");
+        assertEquals(0, ring.reap(driver, 64));
+    }
+
+    @Test
+    void shouldInterruptBlockedAwaitOnWakeupFromAnotherThread() throws Exception {
+        Thread owner = Thread.currentThread();
+        AtomicBoolean waking = new AtomicBoolean();
+        AtomicLong wokenAt = new AtomicLong();
+        Thread waker = Thread.ofPlatform().name("waker").start(() -> {
+            // Wake only once the owner sits in epoll_wait (NIO's native EPoll.wait on top of its stack).
+            await().atMost(10, TimeUnit.SECONDS).until(() -> waking.get() && inEpollWait(owner));
+            wokenAt.set(System.nanoTime());
+            ring.wakeup();
+        });
+        waking.set(true);
+        long start = System.nanoTime();
+        ring.await(TimeUnit.SECONDS.toNanos(30));
+        long returned = System.nanoTime();
+        waker.join();
+        assertTrue(wokenAt.get() > 0, "waker never saw the owner blocked");
+        assertTrue(returned - start < TimeUnit.SECONDS.toNanos(10), "await was not interrupted");
+        assertEquals(0, ring.reap(driver, 64), "the wake-up is not a completion");
+        assertEquals(0, ring.inFlight());
+    }
+
+    @Test
+    void shouldReturnAtOnceFromAwaitAfterEarlierWakeup() {
+        ring.wakeup();
+        ring.wakeup(); // a second one before the wait folds into the first
+        long start = System.nanoTime();
+        ring.await(TimeUnit.SECONDS.toNanos(30));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+        assertEquals(0, ring.reap(driver, 64));
+        // Consumed: the next wait blocks until its timeout again.
+        start = System.nanoTime();
+        ring.await(TimeUnit.MILLISECONDS.toNanos(50));
+        long elapsed = System.nanoTime() - start;
+        assertTrue(elapsed >= TimeUnit.MILLISECONDS.toNanos(49), "returned after " + elapsed + " ns");
+    }
+
+    @Test
+    void shouldReturnFalseFromEnqueueWhenSubmissionQueueIsFull() {
+        int accepted = 0;
+        while (ring.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0))) {
+            accepted++;
+            assertTrue(accepted <= EpollBackend.DEFAULT_SUBMISSION_ENTRIES, "enqueue never refused");
+        }
+        assertEquals(EpollBackend.DEFAULT_SUBMISSION_ENTRIES, accepted);
+        assertEquals(accepted, ring.flush());
+        assertEquals(accepted, ring.reap(driver, Integer.MAX_VALUE));
+        assertTrue(ring.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0)), "room again after the flush");
+        ring.flush();
+        assertEquals(1, ring.reap(driver, 64));
+    }
+
+    @Test
+    void shouldRefuseEnqueueAndNewRingsOnceClosed() {
+        EpollRing other = backend.openRing(1);
+        other.close();
+        other.close(); // idempotent
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> other.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0)));
+        other.wakeup(); // harmless after close
+        assertEquals(0, other.flush());
+        EpollBackend closedBackend = new EpollBackend();
+        closedBackend.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> closedBackend.openRing(0));
+    }
+
+    static boolean inEpollWait(Thread thread) {
+        StackTraceElement[] stack = thread.getStackTrace();
+        return stack.length > 0 && stack[0].getClassName().equals("sun.nio.ch.EPoll") && stack[0].isNativeMethod();
+    }
+}
