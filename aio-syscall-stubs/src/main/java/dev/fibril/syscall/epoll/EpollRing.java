@@ -90,6 +90,7 @@ public final class EpollRing implements CompletionRing {
     // Plain counters, written by the owner only; gauges on other threads may read them a little
     // stale, which is fine for metrics (64-bit HotSpot does not tear long fields).
     private long kernelCalls;
+    private long systemCalls;
     private long selects;
     private long fastPathCompletions;
     private long parkedRequests;
@@ -183,14 +184,18 @@ public final class EpollRing implements CompletionRing {
     }
 
     /**
-     * {@inheritDoc} One select, counted as a kernel call: non-blocking when completions are already
+     * {@inheritDoc} Starts whatever is still enqueued first, as io_uring_enter submits and waits in
+     * one call. Then one select, counted as a kernel call: non-blocking when completions are already
      * waiting or {@code timeoutNanos} is 0, else bounded by the earliest timer (rounded up to a
-     * millisecond, the selector's unit). Does not start what is enqueued: that is {@link #flush}'s job.
+     * millisecond, the selector's unit).
      */
     @Override
     public void await(long timeoutNanos) {
         if (closed) {
             return;
+        }
+        if (submitted > 0) {
+            flush();
         }
         drainClosedFds();
         long wait = table.hasDone() ? 0 : timeoutNanos;
@@ -199,6 +204,7 @@ public final class EpollRing implements CompletionRing {
             wait = wait < 0 ? untilTimer : Math.min(wait, untilTimer);
         }
         kernelCalls++;
+        systemCalls++;
         selects++;
         try {
             if (wait == 0) {
@@ -229,6 +235,15 @@ public final class EpollRing implements CompletionRing {
     @Override
     public long kernelCalls() {
         return kernelCalls;
+    }
+
+    /**
+     * System calls made: each socket try and retry, each file request, each select.
+     * {@link #kernelCalls()} counts a flush's calls as one, as io_uring would make one; this does
+     * not. Neither sees the epoll_ctl calls NIO makes inside a select for changed interest sets.
+     */
+    public long systemCalls() {
+        return systemCalls;
     }
 
     /** Selects made by {@link #await} (each also counts as a kernel call). */
@@ -367,11 +382,13 @@ public final class EpollRing implements CompletionRing {
         Channel channel = entry.channel();
         if (channel instanceof FileChannel file) {
             madeSystemCall = true;
+            systemCalls++;
             complete(slot, calls.file(op, file, entry, r));
             return;
         }
         if (op == Op.SHUTDOWN || op == Op.FSYNC) {
             madeSystemCall = true;
+            systemCalls++;
             complete(slot, NioCalls.socketControl(op, channel, r.opFlags()));
             return;
         }
@@ -391,6 +408,7 @@ public final class EpollRing implements CompletionRing {
         boolean tried = false;
         if (st == null || st.isEmpty(side)) {
             madeSystemCall = true;
+            systemCalls++;
             int res = calls.attempt(op, entry, r, false);
             if (res != WOULD_BLOCK) {
                 fastPathCompletions++;
@@ -578,6 +596,7 @@ public final class EpollRing implements CompletionRing {
         int slot;
         while (st.entry != null && (slot = st.head(side)) >= 0) {
             readinessRetries++;
+            systemCalls++;
             boolean tried = table.result[slot] != 0;
             int res = calls.attempt(table.opcode[slot], st.entry, table.request[slot], tried);
             if (res == WOULD_BLOCK) {

@@ -146,6 +146,7 @@ class EpollAllocationTest extends EpollTestBase {
             allocated = THREADS.getCurrentThreadAllocatedBytes() - start;
         } while (++rounds < MAX_WARMUP_ROUNDS && allocated > 0);
         long calls = ring.kernelCalls();
+        long systemCalls = ring.systemCalls();
         long selects = ring.selects();
         long before = THREADS.getCurrentThreadAllocatedBytes();
         long startNanos = System.nanoTime();
@@ -154,9 +155,10 @@ class EpollAllocationTest extends EpollTestBase {
         }
         long nanos = System.nanoTime() - startNanos;
         double perOp = (double) (THREADS.getCurrentThreadAllocatedBytes() - before) / MEASURED;
-        System.out.printf("[epoll] %s: %.4f bytes allocated, %.2f kernel calls, %.2f selects per cycle over %d cycles"
-                        + " (%.0f ns each), after %d warm-up cycles%n",
-                name, perOp, (double) (ring.kernelCalls() - calls) / MEASURED, (double) (ring.selects() - selects) / MEASURED,
+        System.out.printf("[epoll] %s: %.4f bytes allocated, %.2f kernel calls, %.2f system calls, %.2f selects per cycle"
+                        + " over %d cycles (%.0f ns each), after %d warm-up cycles%n",
+                name, perOp, (double) (ring.kernelCalls() - calls) / MEASURED,
+                (double) (ring.systemCalls() - systemCalls) / MEASURED, (double) (ring.selects() - selects) / MEASURED,
                 MEASURED, (double) nanos / MEASURED, rounds * WARMUP_ROUND);
         return perOp;
     }

@@ -195,6 +195,18 @@ class EpollRingTest extends EpollTestBase {
     }
 
     @Test
+    void shouldStartEnqueuedRequestsWhenAwaitingWithoutFlush() {
+        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(5));
+        driver.enqueue(timeout);
+        int[] result = {0};
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ring.reap((userData, res) -> result[0] = res, 8) == 0 && System.nanoTime() < deadline) {
+            ring.await(TimeUnit.SECONDS.toNanos(1)); // never flushed: await starts it, as io_uring_enter would
+        }
+        assertEquals(-Errno.ETIME, result[0]);
+    }
+
+    @Test
     void shouldReturnFromAwaitAfterTimeoutWhenNothingHappens() {
         long start = System.nanoTime();
         ring.await(TimeUnit.MILLISECONDS.toNanos(30));

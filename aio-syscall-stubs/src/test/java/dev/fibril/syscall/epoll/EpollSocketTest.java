@@ -181,6 +181,7 @@ class EpollSocketTest extends EpollTestBase {
         long fast = ring.fastPathCompletions();
         long parked = ring.parkedRequests();
         long calls = ring.kernelCalls();
+        long systemCalls = ring.systemCalls();
         ByteBuffer in = ByteBuffer.allocate(8);
         IoRequest recv = driver.request(Op.RECV, pair[2], in, 0, 8, 0);
         driver.enqueue(recv);
@@ -188,8 +189,10 @@ class EpollSocketTest extends EpollTestBase {
         int[] result = {Integer.MIN_VALUE};
         assertEquals(1, ring.reap((userData, res) -> result[0] = res, 8), "completed during the flush");
         assertEquals(4, result[0]);
-        System.out.printf("[epoll] fast-path RECV: %d kernel call(s), %d select(s), %d parked%n",
-                ring.kernelCalls() - calls, ring.selects() - selects, ring.parkedRequests() - parked);
+        System.out.printf("[epoll] fast-path RECV: %d kernel call(s), %d system call(s), %d select(s), %d parked%n",
+                ring.kernelCalls() - calls, ring.systemCalls() - systemCalls, ring.selects() - selects,
+                ring.parkedRequests() - parked);
+        assertEquals(systemCalls + 1, ring.systemCalls(), "one recv(2)");
         assertEquals(selects, ring.selects(), "no select");
         assertEquals(parked, ring.parkedRequests(), "never parked");
         assertEquals(fast + 1, ring.fastPathCompletions());
@@ -380,7 +383,8 @@ class EpollSocketTest extends EpollTestBase {
         assertTrue(sent.get());
         assertEquals(total, received);
         assertTrue(java.security.MessageDigest.isEqual(expected, digest.digest()), "SHA-256 differs");
-        System.out.printf("[epoll] 8 MiB: receiver %d fast-path, %d parked, %d selects, %d kernel calls%n",
-                ring.fastPathCompletions(), ring.parkedRequests(), ring.selects(), ring.kernelCalls());
+        System.out.printf("[epoll] 8 MiB in 64 KiB RECVs: receiver %d fast-path, %d parked, %d selects, %d kernel calls,"
+                        + " %d system calls%n", ring.fastPathCompletions(), ring.parkedRequests(), ring.selects(),
+                ring.kernelCalls(), ring.systemCalls());
     }
 }
