@@ -8,18 +8,9 @@ import dev.fibril.aio.spi.Op;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.CancelledKeyException;
 import java.nio.channels.Channel;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.util.Arrays;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.Consumer;
 
 import static dev.fibril.syscall.epoll.NioCalls.POLLHUP;
 import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
@@ -27,7 +18,6 @@ import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
 import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
 import static dev.fibril.syscall.epoll.RequestTable.DONE;
 import static dev.fibril.syscall.epoll.RequestTable.HELD;
-import static dev.fibril.syscall.epoll.RequestTable.PARKED;
 import static dev.fibril.syscall.epoll.RequestTable.QUEUED;
 import static dev.fibril.syscall.epoll.RequestTable.TIMED;
 
@@ -44,7 +34,7 @@ import static dev.fibril.syscall.epoll.RequestTable.TIMED;
  * {@link #flush} starts the submissions in order. NOP, TIMEOUT, ASYNC_CANCEL need no system call.
  * File READ/WRITE/FSYNC are blocking positional calls made right there ({@link #blockingFileCalls}).
  * Socket requests are tried non-blocking first (the fast path, {@link #fastPathCompletions}); only
- * one that would block is parked in its fd's FIFO ({@link FdWaiters}) and the channel's key gets
+ * one that would block is parked in its fd's FIFO ({@link ReadinessWaits}) and the channel's key gets
  * the interest it needs. A flush that made any system call counts as one kernel call.
  *
  * <p>Completion: {@link #await} makes one {@code select} (one kernel call), bounded by the earliest
@@ -81,10 +71,7 @@ public final class EpollRing implements CompletionRing {
     private int[] startQueue = new int[64];
     private int startHead;
     private int startTail;
-    /** This ring's state per fd number. */
-    private FdWaiters[] waiters = new FdWaiters[64];
-    private final ConcurrentLinkedQueue<FdEntry> closedFds = new ConcurrentLinkedQueue<>();
-    private final Consumer<SelectionKey> onSelected = this::onSelected;
+    private final ReadinessWaits readiness;
     private boolean madeSystemCall;
     private boolean closed;
     // Plain counters, written by the owner only; gauges on other threads may read them a little
@@ -93,8 +80,6 @@ public final class EpollRing implements CompletionRing {
     private long systemCalls;
     private long selects;
     private long fastPathCompletions;
-    private long parkedRequests;
-    private long readinessRetries;
 
     EpollRing(EpollBackend backend, FdTable fds, int id, int carrierIndex, int submissionEntries) throws IOException {
         this.backend = backend;
@@ -105,6 +90,7 @@ public final class EpollRing implements CompletionRing {
         this.submissions = new int[submissionEntries];
         this.calls = new NioCalls(fds);
         this.selector = Selector.open();
+        this.readiness = new ReadinessWaits(this, table, calls, selector, ringBit);
     }
 
     /**
@@ -145,7 +131,7 @@ public final class EpollRing implements CompletionRing {
         if (closed) {
             return 0;
         }
-        drainClosedFds();
+        drainClosed();
         int n = submitted;
         if (n == 0) {
             return 0;
@@ -197,7 +183,7 @@ public final class EpollRing implements CompletionRing {
         if (submitted > 0) {
             flush();
         }
-        drainClosedFds();
+        drainClosed();
         long wait = table.hasDone() ? 0 : timeoutNanos;
         if (wait != 0 && timers.size() > 0) {
             long untilTimer = Math.max(0, timers.firstDeadline() - System.nanoTime());
@@ -208,16 +194,16 @@ public final class EpollRing implements CompletionRing {
         selects++;
         try {
             if (wait == 0) {
-                selector.selectNow(onSelected);
+                selector.selectNow(readiness.onSelected);
             } else if (wait < 0) {
-                selector.select(onSelected);
+                selector.select(readiness.onSelected);
             } else {
-                selector.select(onSelected, Math.max(1, (wait + 999_999) / 1_000_000));
+                selector.select(readiness.onSelected, Math.max(1, (wait + 999_999) / 1_000_000));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("select failed on ring " + carrierIndex, e);
         }
-        drainClosedFds();
+        drainClosed();
         expireTimers();
         runStartQueue();
     }
@@ -243,7 +229,7 @@ public final class EpollRing implements CompletionRing {
      * not. Neither sees the epoll_ctl calls NIO makes inside a select for changed interest sets.
      */
     public long systemCalls() {
-        return systemCalls;
+        return systemCalls + readiness.readinessRetries();
     }
 
     /** Selects made by {@link #await} (each also counts as a kernel call). */
@@ -258,12 +244,12 @@ public final class EpollRing implements CompletionRing {
 
     /** Requests that had to wait for readiness (parked in an fd's FIFO). */
     public long parkedRequests() {
-        return parkedRequests;
+        return readiness.parkedRequests();
     }
 
     /** Non-blocking retries made after the selector reported readiness. */
     public long readinessRetries() {
-        return readinessRetries;
+        return readiness.readinessRetries();
     }
 
     /** File READ, WRITE and FSYNC calls, made blocking on the owner thread during {@link #flush}. */
@@ -295,8 +281,7 @@ public final class EpollRing implements CompletionRing {
 
     /** Makes the owner complete, with -ECANCELED, what it has parked on {@code entry}, which was just closed. Any thread. */
     void onFdClosed(FdEntry entry) {
-        closedFds.add(entry);
-        selector.wakeup();
+        readiness.onFdClosed(entry);
     }
 
     @Override
@@ -319,8 +304,7 @@ public final class EpollRing implements CompletionRing {
                 table.release(slot); // abandoned: drops the references to the caller's requests
             }
         }
-        Arrays.fill(waiters, null);
-        closedFds.clear();
+        readiness.clear();
         try {
             selector.close(); // deregisters every key; NIO then finishes closing channels closed meanwhile
         } catch (IOException e) {
@@ -399,14 +383,12 @@ public final class EpollRing implements CompletionRing {
             } else if (entry.isUnconnectedSocket()) {
                 complete(slot, (events & POLLOUT) | POLLHUP); // what poll(2) says of a fresh socket
             } else {
-                park(slot, waitersFor(entry), FdWaiters.POLL, false);
+                readiness.park(slot, entry, false);
             }
             return;
         }
-        int side = sideOf(op);
-        FdWaiters st = bound(entry);
         boolean tried = false;
-        if (st == null || st.isEmpty(side)) {
+        if (!readiness.mustQueue(entry, ReadinessWaits.sideOf(op))) { // else: behind parked ones, in order
             madeSystemCall = true;
             systemCalls++;
             int res = calls.attempt(op, entry, r, false);
@@ -417,239 +399,18 @@ public final class EpollRing implements CompletionRing {
             }
             tried = true;
         }
-        park(slot, st != null ? st : waitersFor(entry), side, tried);
+        readiness.park(slot, entry, tried);
     }
 
-    private static int sideOf(byte op) {
-        return switch (op) {
-            case Op.RECV, Op.READ, Op.ACCEPT -> FdWaiters.READ;
-            case Op.POLL_ADD -> FdWaiters.POLL;
-            default -> FdWaiters.WRITE;
-        };
-    }
-
-    // ---------------------------------------------------------------- parking on readiness
-
-    /** This ring's waiters for {@code entry}, or null when it has none bound to it. */
-    private FdWaiters bound(FdEntry entry) {
-        int fd = entry.fd;
-        FdWaiters st = fd < waiters.length ? waiters[fd] : null;
-        return st != null && st.entry == entry ? st : null;
-    }
-
-    private FdWaiters waitersFor(FdEntry entry) {
-        FdWaiters st = bound(entry);
-        if (st != null) {
-            return st;
-        }
-        int fd = entry.fd;
-        if (fd >= waiters.length) {
-            waiters = Arrays.copyOf(waiters, Math.max(fd + 1, waiters.length * 2));
-        }
-        st = waiters[fd];
-        if (st == null) {
-            st = new FdWaiters();
-            waiters[fd] = st;
-        } else if (st.entry != null) {
-            // The number was reused, so its earlier file was closed: whatever still waits on that
-            // one is cancelled now (its close command, if still queued, will then find nothing).
-            fail(st, -Errno.ECANCELED);
-        }
-        st.bind(entry);
-        return st;
-    }
-
-    /** Parks {@code slot} at the end of {@code side}'s FIFO and makes sure the key's interest covers it. */
-    private void park(int slot, FdWaiters st, int side, boolean tried) {
-        FdEntry entry = st.entry;
-        if (!st.announced) {
-            entry.announceRing(ringBit); // before the closed check: see FdEntry's Dekker pair
-            st.announced = true;
-        }
-        if (entry.isClosed()) {
-            complete(slot, -Errno.ECANCELED); // closed by another thread just now
-            return;
-        }
-        if ((st.key == null || st.channel != entry.channel()) && !register(st)) {
-            complete(slot, -Errno.EBADF); // the channel died (a failed connect whose socket could not be renewed)
-            return;
-        }
-        table.state[slot] = PARKED;
-        table.result[slot] = tried ? 1 : 0; // while parked: whether its first try was made
-        table.waitingOn[slot] = st;
-        st.append(side, slot, table.waitNext);
-        parkedRequests++;
-        updateInterest(st);
-    }
-
-    /** Gives {@code st} a key for its entry's current channel; false when that channel is closed. */
-    private boolean register(FdWaiters st) {
-        if (st.key != null) {
-            st.key.cancel();
-        }
-        Channel channel = st.entry.channel();
-        st.key = null;
-        st.channel = channel;
-        st.interest = 0;
-        try {
-            st.key = ((SelectableChannel) channel).register(selector, 0, st);
-            return true;
-        } catch (ClosedChannelException | CancelledKeyException e) {
-            return false;
-        }
-    }
-
-    /** Sets the key's interest to what the FIFOs need now (0 when they are empty; the key stays). */
-    private void updateInterest(FdWaiters st) {
-        int want = wantedOps(st);
-        if (want == st.interest) {
-            return;
-        }
-        if (trySetInterest(st, want)) {
-            return;
-        }
-        // The key died under us: the channel was closed or replaced.
-        if (want == 0) {
-            st.interest = 0;
-        } else if (st.entry.isClosed() || !register(st) || !trySetInterest(st, want)) {
-            fail(st, st.entry.isClosed() ? -Errno.ECANCELED : -Errno.EBADF);
-        }
-    }
-
-    private static boolean trySetInterest(FdWaiters st, int ops) {
-        if (st.key == null) {
-            return false;
-        }
-        try {
-            st.key.interestOps(ops);
-            st.interest = ops;
-            return true;
-        } catch (CancelledKeyException e) {
-            return false;
-        }
-    }
-
-    private int wantedOps(FdWaiters st) {
-        Channel channel = st.entry.channel();
-        int readOp = channel instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ;
-        int ops = 0;
-        if (!st.isEmpty(FdWaiters.READ)) {
-            ops |= readOp;
-        }
-        if (!st.isEmpty(FdWaiters.WRITE)) {
-            ops |= table.opcode[st.head(FdWaiters.WRITE)] == Op.CONNECT ? SelectionKey.OP_CONNECT : SelectionKey.OP_WRITE;
-        }
-        for (int s = st.head(FdWaiters.POLL); s >= 0; s = table.waitNext[s]) {
-            int events = table.request[s].opFlags();
-            if ((events & POLLIN) != 0) {
-                ops |= readOp;
-            }
-            if ((events & POLLOUT) != 0 && channel instanceof SocketChannel socket) {
-                // NIO reports OP_WRITE only once connected; while connecting, writable is OP_CONNECT
-                ops |= socket.isConnectionPending() ? SelectionKey.OP_CONNECT : SelectionKey.OP_WRITE;
-            }
-        }
-        return ops;
-    }
-
-    /** Selector callback: completes pollers, then retries each ready side's FIFO in order. */
-    private void onSelected(SelectionKey key) {
-        FdWaiters st = (FdWaiters) key.attachment();
-        if (st.key != key || st.entry == null) {
-            return; // a key this ring has since replaced
-        }
-        if (st.entry.isClosed()) {
-            fail(st, -Errno.ECANCELED); // before its close command arrives
-            return;
-        }
-        int ready = key.readyOps();
-        if (!st.isEmpty(FdWaiters.POLL)) {
-            completePollers(st, ready);
-        }
-        if ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
-            retry(st, FdWaiters.READ);
-        }
-        if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
-            retry(st, FdWaiters.WRITE);
-        }
-        if (st.entry != null) {
-            updateInterest(st);
-        }
-    }
-
-    private void completePollers(FdWaiters st, int ready) {
-        int mask = ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? POLLIN : 0)
-                | ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 ? POLLOUT : 0);
-        int s = st.head(FdWaiters.POLL);
-        while (s >= 0) {
-            int next = table.waitNext[s];
-            int hit = table.request[s].opFlags() & mask;
-            if (hit != 0) {
-                st.remove(FdWaiters.POLL, s, table.waitNext);
-                complete(s, hit);
-            }
-            s = next;
-        }
-    }
-
-    private void retry(FdWaiters st, int side) {
-        int slot;
-        while (st.entry != null && (slot = st.head(side)) >= 0) {
-            readinessRetries++;
-            systemCalls++;
-            boolean tried = table.result[slot] != 0;
-            int res = calls.attempt(table.opcode[slot], st.entry, table.request[slot], tried);
-            if (res == WOULD_BLOCK) {
-                table.result[slot] = 1;
-                return;
-            }
-            if (res == -Errno.EBADF && st.entry.isClosed()) {
-                res = -Errno.ECANCELED; // the fd was closed while this request waited
-            }
-            st.remove(side, slot, table.waitNext);
-            complete(slot, res);
-        }
-    }
-
-    /** Takes a parked request off its FIFO (for a cancel); the caller completes it. */
-    private void unpark(int slot) {
-        FdWaiters st = table.waitingOn[slot];
-        st.remove(sideOf(table.opcode[slot]), slot, table.waitNext);
-        table.waitingOn[slot] = null;
-        if (st.entry != null) {
-            updateInterest(st);
-        }
-    }
-
-    /** Completes everything {@code st} has parked with {@code res}, cancels its key and unbinds it. */
-    private void fail(FdWaiters st, int res) {
-        for (int side = FdWaiters.READ; side <= FdWaiters.POLL; side++) {
-            int slot;
-            while ((slot = st.head(side)) >= 0) {
-                st.remove(side, slot, table.waitNext);
-                complete(slot, res);
-            }
-        }
-        if (st.key != null) {
-            st.key.cancel();
-        }
-        st.bind(null);
-    }
-
-    private void drainClosedFds() {
-        FdEntry entry;
-        while ((entry = closedFds.poll()) != null) {
-            FdWaiters st = bound(entry);
-            if (st != null) {
-                fail(st, -Errno.ECANCELED);
-            }
-        }
+    private void drainClosed() {
+        readiness.drainClosed();
         runStartQueue();
     }
 
     // ---------------------------------------------------------------- completion, links, timers, cancel
 
-    private void complete(int slot, int res) {
+    /** Completes {@code slot} (taken off whatever it waited in) and moves its chain on. Owner only. */
+    void complete(int slot, int res) {
         table.finish(slot, res);
         int timeout = table.linkTimeout[slot];
         if (timeout >= 0) {
@@ -720,7 +481,7 @@ public final class EpollRing implements CompletionRing {
                 if (table.state[target] == TIMED) {
                     timers.remove(target);
                 } else {
-                    unpark(target);
+                    readiness.unpark(target);
                 }
                 complete(target, -Errno.ECANCELED);
             } else {
@@ -743,7 +504,7 @@ public final class EpollRing implements CompletionRing {
                 return 0;
             }
         } else {
-            unpark(slot);
+            readiness.unpark(slot);
         }
         complete(slot, -Errno.ECANCELED);
         return 0;
