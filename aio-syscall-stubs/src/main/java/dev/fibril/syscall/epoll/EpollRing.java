@@ -198,7 +198,7 @@ public final class EpollRing implements CompletionRing {
             } else if (wait < 0) {
                 selector.select(readiness.onSelected);
             } else {
-                selector.select(readiness.onSelected, Math.max(1, (wait + 999_999) / 1_000_000));
+                selector.select(readiness.onSelected, ceilMillis(wait));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("select failed on ring " + carrierIndex, e);
@@ -400,6 +400,12 @@ public final class EpollRing implements CompletionRing {
             tried = true;
         }
         readiness.park(slot, entry, tried);
+    }
+
+    /** Nanoseconds to the selector's milliseconds, rounded up (a timer must not fire early), without overflow. */
+    static long ceilMillis(long nanos) {
+        long millis = nanos / 1_000_000;
+        return nanos % 1_000_000 == 0 ? Math.max(1, millis) : millis + 1;
     }
 
     private void drainClosed() {

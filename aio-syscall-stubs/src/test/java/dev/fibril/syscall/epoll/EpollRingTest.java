@@ -238,6 +238,28 @@ class EpollRingTest extends EpollTestBase {
     }
 
     @Test
+    void shouldBlockUntilWokenForNoTimeoutAndHugeTimeout() throws Exception {
+        Thread owner = Thread.currentThread();
+        for (long timeout : new long[]{-1, Long.MAX_VALUE}) {
+            AtomicLong wokenAt = new AtomicLong();
+            Thread waker = Thread.ofPlatform().name("waker").start(() -> {
+                // the owner must stay in epoll_wait, not spin through short selects
+                await().during(100, TimeUnit.MILLISECONDS).atMost(10, TimeUnit.SECONDS).until(() -> inEpollWait(owner));
+                wokenAt.set(System.nanoTime());
+                ring.wakeup();
+            });
+            ring.await(timeout);
+            long returned = System.nanoTime();
+            waker.join();
+            assertTrue(wokenAt.get() > 0 && returned - wokenAt.get() >= 0, "returned before the wake-up, timeout " + timeout);
+        }
+        assertEquals(1, EpollRing.ceilMillis(1));
+        assertEquals(1, EpollRing.ceilMillis(1_000_000));
+        assertEquals(2, EpollRing.ceilMillis(1_000_001));
+        assertEquals(Long.MAX_VALUE / 1_000_000 + 1, EpollRing.ceilMillis(Long.MAX_VALUE));
+    }
+
+    @Test
     void shouldReturnAtOnceFromAwaitAfterEarlierWakeup() {
         ring.wakeup();
         ring.wakeup(); // a second one before the wait folds into the first
