@@ -20,6 +20,18 @@ public interface FibrilSocketChannel extends ByteChannel {
      */
     void connect(SocketAddress remote) throws IOException;
 
+    /**
+     * Bounds every later {@link #read}: one that receives nothing within {@code timeout} throws
+     * {@link java.net.SocketTimeoutException} and leaves the channel open. {@link java.time.Duration#ZERO}
+     * (the default) waits without limit.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     */
+    FibrilSocketChannel readTimeout(java.time.Duration timeout);
+
+    /** The read timeout; {@link java.time.Duration#ZERO} when reads wait without limit. */
+    java.time.Duration readTimeout();
+
     /** Half-closes the input: later reads return -1. */
     void shutdownInput() throws IOException;
 

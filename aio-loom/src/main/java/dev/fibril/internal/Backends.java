@@ -1,7 +1,10 @@
 package dev.fibril.internal;
 
 import dev.fibril.aio.spi.Backend;
+import dev.fibril.syscall.epoll.EpollBackend;
 import dev.fibril.syscall.sim.SimulatedKernel;
+import dev.fibril.syscall.uring.IoUringBackend;
+import dev.fibril.syscall.uring.IoUringProbe;
 
 import java.util.Locale;
 
@@ -20,10 +23,23 @@ public final class Backends {
         String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
         return switch (n) {
             case "simulated" -> chosen(SimulatedKernel.builder().build(), "asked for by name");
-            case "" -> chosen(SimulatedKernel.builder().build(),
-                    "default: no kernel backend is built into this version");
+            case "epoll" -> chosen(new EpollBackend(), "asked for by name");
+            case "io_uring" -> {
+                IoUringProbe probe = IoUringBackend.probe();
+                if (!probe.available()) {
+                    throw new IllegalStateException("Fibril backend 'io_uring' is not usable here: " + probe.reason()
+                            + " (use -Dfibril.backend=epoll)");
+                }
+                yield chosen(new IoUringBackend(), "asked for by name");
+            }
+            case "" -> {
+                IoUringProbe probe = IoUringBackend.probe();
+                yield probe.available()
+                        ? chosen(new IoUringBackend(), "default: the io_uring probe succeeded")
+                        : chosen(new EpollBackend(), "default: io_uring is not usable here: " + probe.reason());
+            }
             default -> throw new IllegalArgumentException("unknown Fibril backend '" + name
-                    + "' (known: simulated)");
+                    + "' (known: io_uring, epoll, simulated)");
         };
     }
 

@@ -21,6 +21,14 @@ public interface Backend extends AutoCloseable {
     /** Short name used in logs and metric tags: {@code io_uring}, {@code epoll}, {@code simulated}. */
     String name();
 
+    /**
+     * Whether rings of this backend carry opcode {@code op} (an {@link Op} value). The runtime
+     * checks it before choosing a path that needs an optional op, such as SPLICE for sendFile.
+     */
+    default boolean supports(int op) {
+        return true;
+    }
+
     /** A new ring for the carrier with this index. */
     CompletionRing openRing(int carrierIndex);
 

@@ -97,12 +97,18 @@ final class ChannelCore implements CloseSignal {
      */
     int call(byte op, ByteBuffer buffer, int position, int length, long offset, int opFlags,
              java.net.InetSocketAddress address) throws IOException {
+        return call(op, buffer, position, length, offset, opFlags, address, 0);
+    }
+
+    /** As above, with a LINK_TIMEOUT of {@code timeoutNanos} (0: none); a timed-out request returns -ECANCELED. */
+    int call(byte op, ByteBuffer buffer, int position, int length, long offset, int opFlags,
+             java.net.InetSocketAddress address, long timeoutNanos) throws IOException {
         IoRequest r = begin(this);
         try {
             r.prepare(op, fd, buffer, position, length, offset);
             r.opFlags(opFlags);
             r.address(address);
-            return checkCancelled(IoCalls.submitAndAwait(r, this));
+            return checkCancelled(IoCalls.submitAndAwait(r, timeoutNanos, this));
         } finally {
             IoCalls.end(r);
         }

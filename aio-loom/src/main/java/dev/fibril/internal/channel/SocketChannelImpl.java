@@ -9,6 +9,8 @@ import dev.fibril.internal.scheduler.IoCalls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyConnectedException;
 import java.nio.channels.ClosedChannelException;
@@ -28,6 +30,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     private final ChannelCore core;
     private final AtomicInteger connectState;
+    private volatile Duration readTimeout = Duration.ZERO;
     private volatile boolean inputShut;
     private volatile boolean outputShut;
 
@@ -81,7 +84,13 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             if (length == 0) {
                 return 0;
             }
-            int n = ChannelCore.check(core.call(Op.RECV, dst, dst.position(), length, 0, 0, null), "recv");
+            Duration timeout = readTimeout;
+            long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
+            int n = core.call(Op.RECV, dst, dst.position(), length, 0, 0, null, timeoutNanos);
+            if (n == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
+                throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
+            }
+            ChannelCore.check(n, "recv");
             if (n == 0) {
                 return -1;
             }
@@ -120,6 +129,29 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             return total;
         } finally {
             core.end();
+        }
+    }
+
+    @Override
+    public FibrilSocketChannel readTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative read timeout: " + timeout);
+        }
+        this.readTimeout = timeout;
+        return this;
+    }
+
+    @Override
+    public Duration readTimeout() {
+        return readTimeout;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 

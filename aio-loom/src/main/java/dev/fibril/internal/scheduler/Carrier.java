@@ -40,6 +40,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class Carrier implements Executor, CompletionSink {
     /** user_data of the runtime's own ASYNC_CANCEL requests: index -1 never names a descriptor. */
     static final long CANCEL_TOKEN = 0xFFFF_FFFFL;
+    /** user_data of a LINK_TIMEOUT that could not have a pooled descriptor (index -2). */
+    static final long LINK_TIMEOUT_TOKEN = 0xFFFF_FFFEL;
+    /** Owner of a descriptor whose completion nobody waits for: the carrier releases it on completion. */
+    private static final Object RELEASE_ON_COMPLETION = new Object();
     private static final int REAP_BATCH = 256;
 
     private static final VarHandle IDLE;
@@ -159,6 +163,29 @@ public final class Carrier implements Executor, CompletionSink {
     }
 
     /**
+     * Submits {@code d} linked to a LINK_TIMEOUT of {@code timeoutNanos}: if d has not completed
+     * by then, the kernel cancels it (d completes with -ECANCELED). The timeout's own completion is
+     * consumed here. The pair must reach the kernel in one submission, so whatever is queued goes
+     * first and the empty submission queue then has room for both.
+     */
+    public void submitWithTimeout(Descriptor d, long timeoutNanos) {
+        flush();
+        d.flags(IoRequest.FLAG_LINK);
+        submit(d);
+        Descriptor timer = pool.tryAcquire();
+        if (timer != null) {
+            timer.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
+            timer.owner(RELEASE_ON_COMPLETION);
+            submit(timer);
+        } else {
+            IoRequest spare = new IoRequest(); // pool at its bound: a rare allocation, never a wait
+            spare.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
+            spare.userData(LINK_TIMEOUT_TOKEN);
+            enqueue(spare);
+        }
+    }
+
+    /**
      * Parks the current fibril until {@code d} is DONE, and returns its result. If the fibril is
      * the last ready one, the batch is flushed and reaped first, and a completion that is already
      * there is taken without parking. An interrupt submits ASYNC_CANCEL for {@code d} and keeps
@@ -214,7 +241,7 @@ public final class Carrier implements Executor, CompletionSink {
 
     @Override
     public void onCompletion(long token, int result) {
-        if (token == CANCEL_TOKEN) {
+        if (token == CANCEL_TOKEN || token == LINK_TIMEOUT_TOKEN) {
             return;
         }
         Descriptor d = pool.lookup(token);
@@ -242,7 +269,9 @@ public final class Carrier implements Executor, CompletionSink {
             stats.completionsFailed[d.opcode()]++;
         }
         Object owner = d.owner();
-        if (owner instanceof Thread fibril) {
+        if (owner == RELEASE_ON_COMPLETION) {
+            pool.release(d);
+        } else if (owner instanceof Thread fibril) {
             if (fibril != Thread.currentThread()) {
                 LockSupport.unpark(fibril);
             }

@@ -50,6 +50,7 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
     private volatile int result;
     private Descriptor descriptor; // carrier thread only
     private CloseSignal closing = CloseSignal.NEVER;
+    private long timeoutNanos;
 
     ForeignRequest(Carrier carrier) {
         this.carrier = carrier;
@@ -61,8 +62,9 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
      * completes. An interrupt cancels the request and still waits for its completion; the
      * interrupt status is restored.
      */
-    int execute(CloseSignal closing) throws RuntimeClosedException {
+    int execute(long timeoutNanos, CloseSignal closing) throws RuntimeClosedException {
         this.closing = closing;
+        this.timeoutNanos = timeoutNanos;
         cancelRequested = false;
         PHASE.setVolatile(this, QUEUED);
         carrier.submitCommand(this);
@@ -115,7 +117,11 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         descriptor = d;
         d.copyFrom(this);
         d.owner(this);
-        carrier.submit(d);
+        if (timeoutNanos > 0) {
+            carrier.submitWithTimeout(d, timeoutNanos);
+        } else {
+            carrier.submit(d);
+        }
         if (cancelRequested || closing.isClosed()) {
             carrier.cancel(d);
         }

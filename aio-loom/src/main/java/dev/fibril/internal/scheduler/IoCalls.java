@@ -51,19 +51,31 @@ public final class IoCalls {
      * request is cancelled: a concurrent close either finds it submitted or is seen here.
      */
     public static int submitAndAwait(IoRequest request, CloseSignal closing) throws RuntimeClosedException {
+        return submitAndAwait(request, 0, closing);
+    }
+
+    /**
+     * As {@link #submitAndAwait(IoRequest, CloseSignal)}, with a LINK_TIMEOUT of {@code timeoutNanos}
+     * (0: none) after the request: if it has not completed by then it completes with -ECANCELED.
+     */
+    public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws RuntimeClosedException {
         if (request instanceof Descriptor d) {
             Carrier c = Carrier.current();
             if (d.state() == Descriptor.DONE) {
                 d.retake();
             }
             d.owner(Thread.currentThread());
-            c.submit(d);
+            if (timeoutNanos > 0) {
+                c.submitWithTimeout(d, timeoutNanos);
+            } else {
+                c.submit(d);
+            }
             if (closing.isClosed()) {
                 c.cancel(d);
             }
             return c.awaitDone(d);
         }
-        return ((ForeignRequest) request).execute(closing);
+        return ((ForeignRequest) request).execute(timeoutNanos, closing);
     }
 
     /** Asks every carrier to cancel the requests in flight on {@code fd}; any thread. */

@@ -70,6 +70,7 @@ public final class EpollBackend implements Backend {
     }
 
     /** Same as {@link #supportsOp}. */
+    @Override
     public boolean supports(int op) {
         return supportsOp(op);
     }

@@ -71,6 +71,15 @@ public final class SimulatedKernel implements Backend {
         return new Builder();
     }
 
+    /** The simulated kernel has no pipes, polling, linked timeouts or ring-side open/close. */
+    @Override
+    public boolean supports(int op) {
+        return switch (op) {
+            case Op.SPLICE, Op.POLL_ADD, Op.LINK_TIMEOUT, Op.OPENAT, Op.CLOSE -> false;
+            default -> op >= 0 && op < Op.SLOTS;
+        };
+    }
+
     @Override
     public String name() {
         return "simulated";

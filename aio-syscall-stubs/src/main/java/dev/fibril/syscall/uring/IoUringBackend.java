@@ -61,6 +61,7 @@ public final class IoUringBackend implements Backend {
     }
 
     /** Whether the kernel supports opcode {@code op} ({@link dev.fibril.aio.spi.Op} values). */
+    @Override
     public boolean supports(int op) {
         return probe().supports(op);
     }

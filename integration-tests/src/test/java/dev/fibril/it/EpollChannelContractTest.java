@@ -1,0 +1,8 @@
+package dev.fibril.it;
+
+class EpollChannelContractTest extends ChannelContractTest {
+    @Override
+    String backend() {
+        return "epoll";
+    }
+}
