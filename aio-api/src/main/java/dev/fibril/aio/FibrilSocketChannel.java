@@ -32,6 +32,16 @@ public interface FibrilSocketChannel extends ByteChannel {
     /** The read timeout; {@link java.time.Duration#ZERO} when reads wait without limit. */
     java.time.Duration readTimeout();
 
+    /**
+     * Sends {@code count} bytes of {@code file} from {@code position} (fewer at its end) and returns
+     * how many were sent. With io_uring each chunk is a linked pair of SPLICE requests (file to a
+     * per-carrier pipe, pipe to socket) that costs the fibril one park; elsewhere it reads and sends.
+     *
+     * @throws IllegalArgumentException if {@code position} or {@code count} is negative
+     * @throws java.nio.channels.NonReadableChannelException if {@code file} was not opened for reading
+     */
+    long sendFile(FibrilFileChannel file, long position, long count) throws IOException;
+
     /** Half-closes the input: later reads return -1. */
     void shutdownInput() throws IOException;
 

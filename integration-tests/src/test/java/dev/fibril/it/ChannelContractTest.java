@@ -294,6 +294,45 @@ abstract class ChannelContractTest {
     }
 
     @Test
+    void shouldSendAFileRangeOverASocketByteExact() throws Exception {
+        byte[] data = pattern(5 * MIB + 123, 7);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        rt.meterBinder().bindTo(registry);
+        inFibril(() -> {
+            try (FibrilFileChannel f = rt.openFile(file("sendfile"), READ, WRITE, CREATE);
+                 FibrilSocketChannel client = rt.openSocket()) {
+                f.write(ByteBuffer.wrap(data), 0);
+                client.connect(address);
+                try (FibrilSocketChannel peer = server.accept()) {
+                    long from = 1000;
+                    Thread sender = rt.start(() -> {
+                        try {
+                            assertEquals(data.length - from, client.sendFile(f, from, Long.MAX_VALUE),
+                                    "a count past the end sends up to the end of the file");
+                            assertEquals(0, client.sendFile(f, data.length, 10), "nothing past the end");
+                            client.shutdownOutput();
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    ByteBuffer got = ByteBuffer.allocate(data.length - (int) from);
+                    readFully(peer, got);
+                    assertEquals(-1, peer.read(ByteBuffer.allocate(1)));
+                    assertTrue(sender.join(Duration.ofMinutes(1)));
+                    assertEquals(ByteBuffer.wrap(data, (int) from, data.length - (int) from), got.flip());
+                }
+            }
+        });
+        double splices = registry.get("fibril.completions").tags("op", "splice", "outcome", "ok").functionCounter().count();
+        if (rt.backend().supports(Op.SPLICE)) {
+            assertTrue(splices >= 2 * (data.length / (64 * 1024)), "sent through linked SPLICE chains: " + splices);
+        } else {
+            assertEquals(0, splices, "no SPLICE on this backend: read and send");
+        }
+        await().until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+
+    @Test
     void shouldAcceptManyConnectionsAndServeEach() throws Exception {
         int clients = 50;
         Thread acceptor = rt.start(() -> {

@@ -59,6 +59,14 @@ public interface Backend extends AutoCloseable {
      */
     int close(int fd);
 
+    /**
+     * Creates a pipe for SPLICE: {@code fds[0]} the read end, {@code fds[1]} the write end. Returns
+     * 0, or {@code -errno}; {@code -EOPNOTSUPP} where the backend has no pipes.
+     */
+    default int pipe(int[] fds) {
+        return -dev.fibril.aio.Errno.EOPNOTSUPP;
+    }
+
     /** File descriptors currently open through this backend, for leak checks. */
     int openDescriptors();
 

@@ -133,6 +133,38 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     }
 
     @Override
+    public long sendFile(dev.fibril.aio.FibrilFileChannel file, long position, long count) throws IOException {
+        Objects.requireNonNull(file, "file");
+        if (position < 0) {
+            throw new IllegalArgumentException("negative file position: " + position);
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException("negative count: " + count);
+        }
+        if (!(file instanceof FileChannelImpl f) || f.core().group() != core.group()) {
+            throw new IllegalArgumentException("not a file channel of this runtime: " + file);
+        }
+        if (!f.readable()) {
+            throw new java.nio.channels.NonReadableChannelException();
+        }
+        core.begin();
+        try {
+            ensureConnected();
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
+            f.core().begin();
+            try {
+                return SendFile.transfer(f, this, position, count);
+            } finally {
+                f.core().end();
+            }
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
     public FibrilSocketChannel readTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative()) {

@@ -76,6 +76,8 @@ public final class Carrier implements Executor, CompletionSink {
     private volatile long stopDeadlineNanos;
     private boolean cancelledAllForStop;
     private int unflushed;
+    /** This carrier's pipe for SPLICE ({@code [read end, write end]}), created on first use; null until then. */
+    private int[] pipe;
     private int[] retries = new int[64];
     private int retryCount;
 
@@ -169,7 +171,7 @@ public final class Carrier implements Executor, CompletionSink {
      * first and the empty submission queue then has room for both.
      */
     public void submitWithTimeout(Descriptor d, long timeoutNanos) {
-        flush();
+        flush(); // an empty submission queue has room for the whole pair
         d.flags(IoRequest.FLAG_LINK);
         submit(d);
         Descriptor timer = pool.tryAcquire();
@@ -183,6 +185,17 @@ public final class Carrier implements Executor, CompletionSink {
             spare.userData(LINK_TIMEOUT_TOKEN);
             enqueue(spare);
         }
+    }
+
+    /**
+     * Submits {@code first} (which carries FLAG_LINK) and {@code second} as one linked chain: the
+     * kernel starts {@code second} only after {@code first} succeeded in full, else completes it
+     * with -ECANCELED. Both complete through the ring as usual.
+     */
+    public void submitLinked(Descriptor first, Descriptor second) {
+        flush(); // a chain must not straddle two submissions: start from an empty queue
+        submit(first);
+        submit(second);
     }
 
     /**
@@ -228,6 +241,30 @@ public final class Carrier implements Executor, CompletionSink {
         cancel.userData(CANCEL_TOKEN);
         enqueue(cancel);
         stats.cancelsSubmitted++;
+    }
+
+    /**
+     * The carrier's pipe for sendFile's SPLICE chains, created on first use; null when the backend
+     * has none. Carrier thread only, so fibrils of this carrier use it one chain at a time.
+     */
+    public int[] splicePipe() {
+        if (pipe == null) {
+            int[] fds = new int[2];
+            if (group.backend().pipe(fds) < 0) {
+                return null;
+            }
+            pipe = fds;
+        }
+        return pipe;
+    }
+
+    /** Drops a pipe that may hold bytes of a failed chain, so the next chain starts empty. */
+    public void discardSplicePipe() {
+        if (pipe != null) {
+            group.backend().close(pipe[0]);
+            group.backend().close(pipe[1]);
+            pipe = null;
+        }
     }
 
     /** Cancels every request in flight on {@code fd} (an asynchronous close of its channel). */
@@ -374,6 +411,7 @@ public final class Carrier implements Executor, CompletionSink {
             }
         }
         ForeignRequest.failWaiters(pool);
+        discardSplicePipe();
         if (ring.inFlight() == 0) {
             ring.close();
         }

@@ -206,6 +206,7 @@ public final class IoUringBackend implements Backend {
      * A pipe for splicing, both ends close-on-exec: {@code fds[0]} the read end, {@code fds[1]}
      * the write end. Returns 0 or -errno. Close the ends with {@link #close(int)}.
      */
+    @Override
     public int pipe(int[] fds) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pair = arena.allocate(JAVA_INT, 2);
