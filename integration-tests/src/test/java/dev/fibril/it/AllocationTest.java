@@ -71,6 +71,58 @@ class AllocationTest {
     }
 
     @Test
+    void shouldAllocateUnderOneBytePerIoUringSocketRoundTrip() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.fibril.syscall.uring.IoUringBackend.probe().available(),
+                "io_uring cannot run here: " + dev.fibril.syscall.uring.IoUringBackend.probe().reason());
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("io_uring").strict(true).build();
+             dev.fibril.aio.FibrilServerSocketChannel server = rt.openServerSocket()
+                     .bind(new java.net.InetSocketAddress("127.0.0.1", 0), 4)) {
+            AtomicLong allocated = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            int rounds = 50_000;
+            Thread echo = rt.start(() -> {
+                try (dev.fibril.aio.FibrilSocketChannel s = server.accept()) {
+                    ByteBuffer buf = ByteBuffer.allocateDirect(64);
+                    while (s.read(buf.clear()) >= 0) {
+                        s.write(buf.flip());
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            Thread client = rt.start(() -> {
+                try (dev.fibril.aio.FibrilSocketChannel s = rt.openSocket()) {
+                    s.connect(server.localAddress());
+                    ByteBuffer out = ByteBuffer.allocateDirect(64);
+                    ByteBuffer in = ByteBuffer.allocateDirect(64);
+                    for (int phase = 0; phase < 2; phase++) { // warm up, then measure
+                        long before = carrierAllocatedBytes();
+                        for (int i = 0; i < rounds; i++) {
+                            s.write(out.clear());
+                            in.clear();
+                            while (in.hasRemaining()) {
+                                s.read(in);
+                            }
+                        }
+                        allocated.set(carrierAllocatedBytes() - before);
+                    }
+                    s.shutdownOutput();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            assertTrue(client.join(Duration.ofMinutes(2)) && echo.join(Duration.ofMinutes(2)));
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            double perCall = (double) allocated.get() / (4.0 * rounds); // send+recv on each side
+            System.out.printf("allocation, io_uring socket round trip: %.4f B/call (%d B over %d calls)%n",
+                    perCall, allocated.get(), 4 * rounds);
+            assertTrue(perCall < 1.0, "bytes per socket call: " + perCall);
+        }
+    }
+
+    @Test
     void shouldAllocateUnderOneBytePerReadWhenFibrilsParkAndResume() throws Exception {
         try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("simulated").strict(true).build();
              FibrilFileChannel f = rt.openFile(Path.of("/alloc"), READ, WRITE, CREATE)) {
