@@ -12,7 +12,9 @@ package dev.fibril.aio.spi;
  * available without blocking; {@link #await} blocks until a completion is available, the timeout
  * passes, or {@link #wakeup()} is called (a wake-up that comes before the wait makes the next wait
  * return at once). Every enqueued request completes exactly once, including after
- * {@code ASYNC_CANCEL}; a cancelled request completes with {@code -ECANCELED}.
+ * {@code ASYNC_CANCEL}; a cancelled request completes with {@code -ECANCELED} (on the simulated
+ * kernel a request cancelled while its completion was held back by latency may already have moved
+ * its data).
  *
  * <p>Shutdown: the owner stops enqueueing, cancels what is in flight, reaps until
  * {@link #inFlight()} is 0, then calls {@link #close()}.
@@ -28,7 +30,10 @@ public interface CompletionRing extends AutoCloseable {
     /** Delivers up to {@code max} available completions to {@code sink}, without blocking. Returns how many. */
     int reap(CompletionSink sink, int max);
 
-    /** Blocks until a completion is available, {@code timeoutNanos} pass ({@code < 0}: no limit), or a wake-up. */
+    /**
+     * Starts whatever is enqueued and not yet flushed, then blocks until a completion is available,
+     * {@code timeoutNanos} pass ({@code < 0}: no limit), or a wake-up.
+     */
     void await(long timeoutNanos);
 
     /** Makes the owner's current or next {@link #await} return. Any thread. */
@@ -37,7 +42,10 @@ public interface CompletionRing extends AutoCloseable {
     /** Requests enqueued and not yet reaped. */
     int inFlight();
 
-    /** Calls into the kernel so far (io_uring_enter, epoll_wait, or their simulated equivalent). */
+    /**
+     * Calls into the kernel so far: each flush that submitted something and each wait
+     * (io_uring_enter, epoll_wait, or their simulated equivalent). An empty flush is not counted.
+     */
     long kernelCalls();
 
     /** Releases the ring. Requests still in flight are abandoned, so call it only with none. */

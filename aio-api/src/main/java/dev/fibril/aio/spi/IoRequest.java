@@ -13,7 +13,11 @@ import java.nio.ByteBuffer;
  * the backend never moves the buffer's position or limit.
  */
 public class IoRequest {
-    /** {@code IOSQE_IO_LINK}: the next request starts only after this one succeeds. */
+    /**
+     * {@code IOSQE_IO_LINK}: the next request starts only after this one succeeds in full
+     * ({@code res >= 0}, and the whole length for READ/WRITE/SEND/RECV/SPLICE); otherwise the next
+     * completes with -ECANCELED. A chain must be enqueued within one flush.
+     */
     public static final int FLAG_LINK = 1 << 2;
 
     private byte opcode;
@@ -78,7 +82,8 @@ public class IoRequest {
 
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
-     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, and the target's user_data for ASYNC_CANCEL.
+     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the target's user_data for ASYNC_CANCEL,
+     * the input offset for SPLICE (-1 for a pipe), and the mode for OPENAT.
      */
     public final long offset() {
         return offset;
@@ -93,7 +98,12 @@ public class IoRequest {
         this.flags = flags;
     }
 
-    /** Per-operation flags: {@code how} for SHUTDOWN ({@code SHUT_RD}=0, {@code SHUT_WR}=1), {@code fsync_flags} for FSYNC. */
+    /**
+     * Per-operation value: {@code how} for SHUTDOWN ({@code SHUT_RD}=0, {@code SHUT_WR}=1,
+     * {@code SHUT_RDWR}=2), {@code fsync_flags} for FSYNC (1 = data only), the output fd for
+     * SPLICE (input is {@link #fd()}; output at its current position), the poll events for
+     * POLL_ADD (its result is the ready subset), the open flags for OPENAT (path in the buffer).
+     */
     public final int opFlags() {
         return opFlags;
     }
