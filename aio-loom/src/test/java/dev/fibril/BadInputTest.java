@@ -155,6 +155,21 @@ class BadInputTest {
     }
 
     @Test
+    void shouldRefuseToCloseTheRuntimeFromItsOwnFibril() throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = runtime.start(() -> {
+            try {
+                runtime.close();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        assertTrue(t.join(Duration.ofSeconds(30)));
+        assertTrue(thrown.get() instanceof IllegalStateException && thrown.get().getMessage().contains("own fibrils"),
+                String.valueOf(thrown.get()));
+    }
+
+    @Test
     void shouldRejectCallsAfterRuntimeClose() throws Exception {
         FibrilFileChannel open = runtime.openFile(Path.of("/i"), READ, WRITE, CREATE);
         runtime.close();

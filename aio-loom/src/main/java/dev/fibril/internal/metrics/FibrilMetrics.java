@@ -82,7 +82,7 @@ public final class FibrilMetrics implements MeterBinder {
         }
         return new RuntimeStats(
                 group.backend().name(),
-                group.carriers().length,
+                group.carriers().size(),
                 group.startedFibrils(),
                 group.aliveFibrils(),
                 sum(group, c -> c.stats().parks()),

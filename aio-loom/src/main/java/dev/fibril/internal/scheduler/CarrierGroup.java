@@ -39,6 +39,7 @@ public final class CarrierGroup {
 
     private final Backend backend;
     private final Carrier[] carriers;
+    private final List<Carrier> carrierList;
     private final ThreadFactory[] factories;
     private final boolean customScheduler;
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
@@ -78,6 +79,7 @@ public final class CarrierGroup {
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
                     : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
         }
+        this.carrierList = List.of(carriers);
         for (Carrier c : carriers) {
             c.start();
         }
@@ -186,6 +188,11 @@ public final class CarrierGroup {
      * {@code timeout} too). Never hangs longer than about three timeouts; idempotent.
      */
     public void close(Duration timeout) {
+        Carrier here = Carrier.current();
+        if (here != null && here.group() == this) {
+            throw new IllegalStateException("a Fibril runtime cannot be closed from one of its own fibrils: "
+                    + "close() waits for them and stops the carrier it would run on");
+        }
         synchronized (lifecycle) {
             if (state != State.OPEN) {
                 awaitState(State.CLOSED, timeout.multipliedBy(4));
@@ -278,8 +285,9 @@ public final class CarrierGroup {
         return backend;
     }
 
-    public Carrier[] carriers() {
-        return carriers.clone();
+    /** The carriers, in index order (an immutable list). */
+    public List<Carrier> carriers() {
+        return carrierList;
     }
 
     public boolean customScheduler() {
