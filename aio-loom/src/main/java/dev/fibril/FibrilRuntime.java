@@ -161,7 +161,7 @@ public final class FibrilRuntime implements AutoCloseable {
 
     /** The backend, for tests and tools that need its own accounting. */
     public Backend backend() {
-        return group.backend();
+        return group.backendInstance();
     }
 
     /** Closes with the builder's close timeout; see {@link #close(Duration)}. */

@@ -5,7 +5,9 @@ import java.net.InetSocketAddress;
 /**
  * A kernel interface: io_uring, epoll, or the simulated kernel. Creates one {@link CompletionRing}
  * per carrier and answers the synchronous calls that need no ring. Results follow the CQE
- * convention: {@code >= 0} success, {@code -errno} failure. Thread-safe.
+ * convention: {@code >= 0} success, {@code -errno} failure. Thread-safe; a call may block the
+ * calling thread (a fibril making one is pinned to its carrier until it returns, as for ring
+ * calls: see {@link CompletionRing}).
  */
 public interface Backend extends AutoCloseable {
 

@@ -5,7 +5,11 @@ package dev.fibril.aio.spi;
  * epoll and simulated backends imitate.
  *
  * <p>Threads: every method but {@link #wakeup()} is called only by the owner thread (the carrier,
- * or a fibril running on it). {@link #wakeup()} may be called from any thread.
+ * or a fibril running on it). {@link #wakeup()} may be called from any thread. The owner's calls
+ * never overlap, except that the {@link CompletionSink} given to {@link #reap} may enqueue and
+ * flush: a fibril is pinned to its carrier for the whole of a call, so an implementation may block
+ * inside one (on a lock that another ring's thread holds, as a kernel would) and the carrier
+ * thread blocks with it, without running other fibrils or its loop in between.
  *
  * <p>Protocol: {@link #enqueue} writes submissions; {@link #flush} hands everything enqueued since
  * the last flush to the kernel in one go; {@link #reap} delivers completions that are already

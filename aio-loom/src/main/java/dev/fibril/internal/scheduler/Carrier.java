@@ -33,6 +33,15 @@ import java.util.concurrent.locks.LockSupport;
  * ready on this carrier with no cross-thread hand-off; when nothing is ready, sleep in the ring
  * until a completion or a wake-up.
  *
+ * <p>Ring calls from fibrils. A fibril calls the ring itself (submitting, and flushing and reaping
+ * on the fast path of {@link #awaitDone}); for the ring that is the owner thread, but only as
+ * long as the fibril stays mounted for the whole call. A backend may block inside a call, like a
+ * kernel: the simulated kernel takes monitors that other carriers hold, and since JDK 24 a
+ * virtual thread blocked on a contended monitor unmounts. Its carrier would then go back to this
+ * loop (or run another fibril) and enter the ring again while the first call is half done. So a
+ * fibril is pinned to the carrier for every ring call ({@link VirtualThreadBridge#pinCurrent}):
+ * if the backend blocks, the carrier thread blocks with it, as a thread in a system call does.
+ *
  * <p>States: RUNNING -> STOPPING (runtime closing: in-flight requests cancelled, loop runs until
  * they have completed or the deadline passes) -> TERMINATED (ring closed; commands that arrive
  * later are failed by their senders).
@@ -158,8 +167,13 @@ public final class Carrier implements Executor, CompletionSink {
     }
 
     private void enqueue(IoRequest request) {
-        while (!ring.enqueue(request)) {
-            flush();
+        boolean pinned = VirtualThreadBridge.pinCurrent();
+        try {
+            while (!ring.enqueue(request)) {
+                flush();
+            }
+        } finally {
+            VirtualThreadBridge.unpinCurrent(pinned);
         }
         unflushed++;
     }
@@ -327,16 +341,26 @@ public final class Carrier implements Executor, CompletionSink {
         if (unflushed > 0) {
             unflushed = 0;
             stats.flushes++;
-            ring.flush();
+            boolean pinned = VirtualThreadBridge.pinCurrent();
+            try {
+                ring.flush();
+            } finally {
+                VirtualThreadBridge.unpinCurrent(pinned);
+            }
         }
     }
 
     private void reapAvailable() {
-        int n;
-        do {
-            n = ring.reap(this, REAP_BATCH);
-            resubmitRetries();
-        } while (n == REAP_BATCH);
+        boolean pinned = VirtualThreadBridge.pinCurrent();
+        try {
+            int n;
+            do {
+                n = ring.reap(this, REAP_BATCH);
+                resubmitRetries();
+            } while (n == REAP_BATCH);
+        } finally {
+            VirtualThreadBridge.unpinCurrent(pinned);
+        }
     }
 
     private void resubmitRetries() {

@@ -37,7 +37,8 @@ public final class CarrierGroup {
     private static final System.Logger LOG = System.getLogger("dev.fibril");
     private static volatile boolean fallbackWarned;
 
-    private final Backend backend;
+    /** Every call the runtime makes into the backend goes through this view, which pins fibrils for the call. */
+    private final PinnedBackend backend;
     private final Carrier[] carriers;
     private final List<Carrier> carrierList;
     private final ThreadFactory[] factories;
@@ -56,7 +57,7 @@ public final class CarrierGroup {
         if (carrierCount < 1) {
             throw new IllegalArgumentException("carriers must be at least 1, was " + carrierCount);
         }
-        this.backend = backend;
+        this.backend = new PinnedBackend(backend);
         this.customScheduler = VirtualThreadBridge.available();
         if (!customScheduler) {
             String why = "Fibril cannot install its scheduler: " + VirtualThreadBridge.unavailableReason();
@@ -73,7 +74,7 @@ public final class CarrierGroup {
         this.carriers = new Carrier[carrierCount];
         this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
-            carriers[i] = new Carrier(this, i, backend.openRing(i), poolSize, poolBound,
+            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound,
                     "fibril-carrier-" + i);
             factories[i] = customScheduler
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
@@ -281,8 +282,14 @@ public final class CarrierGroup {
         return state;
     }
 
+    /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
     public Backend backend() {
         return backend;
+    }
+
+    /** The backend instance itself (for its own accounting); the runtime calls it through {@link #backend()}. */
+    public Backend backendInstance() {
+        return backend.unwrap();
     }
 
     /** The carriers, in index order (an immutable list). */

@@ -25,6 +25,9 @@ import java.util.function.LongSupplier;
  * (a peer's SEND on another ring delivered data, a close), which posts the op's slot to an
  * {@link MpscCompletionQueue}; and the close of an fd, offered to an
  * {@link MpscClosedDescriptorQueue}. The owner applies both queues whenever it reaps or awaits.
+ * A flush takes the monitors of the sockets, listeners and queues it touches, which other rings'
+ * threads may hold: it then blocks the owner thread (a fibril calling it is pinned to its carrier
+ * by the runtime), and no other call on this ring may start before it returns.
  *
  * <p>Execution: every op runs when flushed; file ops, NOP, CONNECT, SHUTDOWN and socket ops that
  * can complete at once finish then, and only their completion is delayed by the latency model.

@@ -1,0 +1,303 @@
+package dev.fibril.it;
+
+import dev.fibril.Fibril;
+import dev.fibril.FibrilRuntime;
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.syscall.sim.SimulatedKernel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A fibril inside a call into the backend is in a system call: if the backend blocks (here on a
+ * monitor that another thread holds, as the simulated kernel's sockets and queues do under
+ * contention between carriers), the carrier blocks with it. The carrier must not switch to other
+ * fibrils or go back to its loop in the middle of the call: its ring would be entered again while
+ * the blocked call is half done (the submission queue seen inconsistent, completions lost), and
+ * a carrier that then waits for a lock the unmounted fibril holds would never resume it.
+ *
+ * <p>Since JDK 24 a virtual thread that blocks on a contended monitor unmounts instead of pinning
+ * its carrier, so this holds only if the runtime pins the fibril for the call.
+ */
+class SystemCallPinningTest {
+    /** How long the gate stays shut; other fibrils would run within microseconds of the unmount. */
+    private static final long HOLD_MILLIS = 300;
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldNotLeaveTheRingToTheLoopWhileAFibrilIsBlockedInAFlush() throws Exception {
+        GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build()) {
+            FibrilFileChannel file = rt.openFile(Path.of("/gated-flush"), READ, WRITE, CREATE);
+            AtomicBoolean otherRan = new AtomicBoolean();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            Thread writer;
+            Thread other;
+            synchronized (kernel.gate) {
+                kernel.gateNextFlush.set(true);
+                // Alone on its carrier, the writer flushes on its own stack (the fast path) and blocks at the gate.
+                writer = rt.start(() -> {
+                    try {
+                        assertEquals(5, file.write(ByteBuffer.wrap("hello".getBytes()), 0));
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                Thread blocked = kernel.awaitAtGate();
+                assertTrue(blocked.isVirtual(), "the fibril itself flushed, not the carrier loop: " + blocked);
+                other = rt.start(() -> otherRan.set(true));
+                Thread.sleep(HOLD_MILLIS);
+                assertEquals(List.of(), kernel.reentries, "the ring was entered while a call on it was in progress");
+                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside ring.flush()");
+            }
+            assertTrue(writer.join(java.time.Duration.ofSeconds(30)), "writer finished");
+            assertTrue(other.join(java.time.Duration.ofSeconds(30)), "other fibril finished");
+            assertEquals(List.of(), failures);
+            ByteBuffer back = ByteBuffer.allocate(5);
+            assertEquals(5, file.read(back, 0));
+            assertEquals("hello", new String(back.array()));
+            file.close();
+            assertEquals(List.of(), kernel.reentries, "the ring was entered while a call on it was in progress");
+        }
+    }
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldKeepTheCarrierWhileAFibrilIsBlockedInASynchronousBackendCall() throws Exception {
+        GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build()) {
+            FibrilFileChannel file = rt.openFile(Path.of("/gated-close"), READ, WRITE, CREATE);
+            AtomicBoolean otherRan = new AtomicBoolean();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            Thread closer;
+            Thread other;
+            synchronized (kernel.gate) {
+                kernel.gateNextClose.set(true);
+                closer = rt.start(() -> {
+                    try {
+                        file.close();
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                Thread blocked = kernel.awaitAtGate();
+                assertTrue(blocked.isVirtual(), "the fibril itself called close(fd): " + blocked);
+                other = rt.start(() -> otherRan.set(true));
+                Thread.sleep(HOLD_MILLIS);
+                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside backend.close(fd)");
+            }
+            assertTrue(closer.join(java.time.Duration.ofSeconds(30)), "closer finished");
+            assertTrue(other.join(java.time.Duration.ofSeconds(30)), "other fibril finished");
+            assertEquals(List.of(), failures);
+            assertEquals(0, kernel.openDescriptors());
+            assertEquals(List.of(), kernel.reentries, "the ring was entered while a call on it was in progress");
+        }
+    }
+
+    /**
+     * The simulated kernel behind a gate: the next flush (or close) that is armed first blocks on
+     * {@link #gate}, a monitor the test holds. Its rings record every entry made while another
+     * thread's call on the same ring is still in progress.
+     */
+    static final class GatedKernel implements Backend {
+        final Object gate = new Object();
+        final AtomicBoolean gateNextFlush = new AtomicBoolean();
+        final AtomicBoolean gateNextClose = new AtomicBoolean();
+        final List<String> reentries = new CopyOnWriteArrayList<>();
+        private final SimulatedKernel sim;
+        private volatile Thread atGate;
+
+        GatedKernel(SimulatedKernel sim) {
+            this.sim = sim;
+        }
+
+        /** The thread now blocked at the gate (waits for one to arrive). */
+        Thread awaitAtGate() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (atGate == null) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("no call reached the gate");
+                }
+                Thread.sleep(1);
+            }
+            return atGate;
+        }
+
+        private void passGate(AtomicBoolean armed) {
+            if (armed.compareAndSet(true, false)) {
+                atGate = Thread.currentThread();
+                synchronized (gate) {
+                    atGate = null;
+                }
+            }
+        }
+
+        @Override
+        public String name() {
+            return sim.name();
+        }
+
+        @Override
+        public CompletionRing openRing(int carrierIndex) {
+            return new GatedRing(sim.openRing(carrierIndex));
+        }
+
+        @Override
+        public int open(String path, int flags, int mode) {
+            return sim.open(path, flags, mode);
+        }
+
+        @Override
+        public int socket() {
+            return sim.socket();
+        }
+
+        @Override
+        public int listen(int fd, InetSocketAddress address, int backlog) {
+            return sim.listen(fd, address, backlog);
+        }
+
+        @Override
+        public InetSocketAddress localAddress(int fd) {
+            return sim.localAddress(fd);
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress(int fd) {
+            return sim.remoteAddress(fd);
+        }
+
+        @Override
+        public long size(int fd) {
+            return sim.size(fd);
+        }
+
+        @Override
+        public int truncate(int fd, long size) {
+            return sim.truncate(fd, size);
+        }
+
+        @Override
+        public int close(int fd) {
+            passGate(gateNextClose);
+            return sim.close(fd);
+        }
+
+        @Override
+        public int openDescriptors() {
+            return sim.openDescriptors();
+        }
+
+        @Override
+        public void close() {
+            sim.close();
+        }
+
+        /** Owner-thread-only ring: records entries by one thread while another's call is in progress. */
+        final class GatedRing implements CompletionRing {
+            private final CompletionRing ring;
+            private volatile Thread inside;
+            private int depth;
+
+            GatedRing(CompletionRing ring) {
+                this.ring = ring;
+            }
+
+            private void enter(String call) {
+                Thread me = Thread.currentThread();
+                Thread in = inside;
+                if (in != null && in != me) {
+                    reentries.add(call + " by " + me + " while " + in + " is in a call on the same ring");
+                    return;
+                }
+                inside = me;
+                depth++;
+            }
+
+            private void exit() {
+                if (inside == Thread.currentThread() && --depth == 0) {
+                    inside = null;
+                }
+            }
+
+            @Override
+            public boolean enqueue(IoRequest request) {
+                enter("enqueue");
+                try {
+                    return ring.enqueue(request);
+                } finally {
+                    exit();
+                }
+            }
+
+            @Override
+            public int flush() {
+                enter("flush");
+                try {
+                    passGate(gateNextFlush);
+                    return ring.flush();
+                } finally {
+                    exit();
+                }
+            }
+
+            @Override
+            public int reap(CompletionSink sink, int max) {
+                enter("reap");
+                try {
+                    return ring.reap(sink, max);
+                } finally {
+                    exit();
+                }
+            }
+
+            @Override
+            public void await(long timeoutNanos) {
+                enter("await");
+                try {
+                    ring.await(timeoutNanos);
+                } finally {
+                    exit();
+                }
+            }
+
+            @Override
+            public void wakeup() {
+                ring.wakeup();
+            }
+
+            @Override
+            public int inFlight() {
+                return ring.inFlight();
+            }
+
+            @Override
+            public long kernelCalls() {
+                return ring.kernelCalls();
+            }
+
+            @Override
+            public void close() {
+                ring.close();
+            }
+        }
+    }
+}
