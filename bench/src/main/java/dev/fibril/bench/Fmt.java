@@ -1,0 +1,35 @@
+package dev.fibril.bench;
+
+import java.util.Locale;
+
+/** Number formatting shared by the terminal, Markdown and HTML reports. */
+final class Fmt {
+    private Fmt() {
+    }
+
+    /** Three significant figures or so; "–" for NaN. */
+    static String num(double v) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        double a = Math.abs(v);
+        String f = a >= 100 ? "%,.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f";
+        return String.format(Locale.ROOT, f, v);
+    }
+
+    static String pm(double value, double error) {
+        return Double.isNaN(error) ? num(value) : num(value) + " ± " + num(error);
+    }
+
+    static String ratio(Ratios r) {
+        if (Double.isNaN(r.ratio())) {
+            return "–";
+        }
+        String s = num(r.ratio()) + "×";
+        return Double.isNaN(r.error()) || r.error() == 0 ? s : s + " ± " + num(r.error());
+    }
+
+    static String html(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

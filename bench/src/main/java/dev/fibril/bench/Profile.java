@@ -1,0 +1,20 @@
+package dev.fibril.bench;
+
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/** How long each measurement runs: the quick profile fits in minutes on 2 cores, the full one is steadier. */
+record Profile(String name, int forks, int warmups, TimeValue warmupTime, int iterations, TimeValue iterationTime,
+               int loadRounds, int loadSeconds) {
+
+    static final Profile QUICK = new Profile("quick", 1, 2, TimeValue.milliseconds(300), 3, TimeValue.milliseconds(400), 1, 3);
+    static final Profile FULL = new Profile("full", 2, 4, TimeValue.seconds(1), 5, TimeValue.seconds(1), 3, 10);
+    /** One tiny iteration: for checking that every benchmark still runs. */
+    static final Profile SMOKE = new Profile("smoke", 1, 0, TimeValue.milliseconds(50), 1, TimeValue.milliseconds(50), 1, 1);
+
+    /** Estimated seconds for one JMH case: the forked JVM's start and its iterations. */
+    double estimateSeconds() {
+        double perFork = 2.5 + warmups * warmupTime.convertTo(java.util.concurrent.TimeUnit.MILLISECONDS) / 1000.0
+                + iterations * iterationTime.convertTo(java.util.concurrent.TimeUnit.MILLISECONDS) / 1000.0;
+        return forks * perFork;
+    }
+}
