@@ -1,0 +1,72 @@
+package dev.fibril.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTML report is well formed, self-contained, and renders in headless Chromium where installed. */
+class HtmlReportTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+    static Results sample() {
+        Machine m = new Machine(2, "Test CPU", "Linux 6.x", "Test JVM 25", "available");
+        List<Row> rows = List.of(
+                new Row(Catalog.SWITCH, Catalog.SWITCH, "raw Continuation yield+run", true, 100, 5, "ns/op", 0, ""),
+                new Row(Catalog.SWITCH, Catalog.SWITCH, "Fibril <park/resume> & co", false, 180, 10, "ns/op", 0.01, ""),
+                new Row(Catalog.SWITCH, Catalog.SWITCH, "platform threads", false, 6400, Double.NaN, "ns/op", 12, ""),
+                Row.missing(new Case(Catalog.SYSCALL, Catalog.SYSCALL, RingNopBench.class, "ringNop", java.util.Map.of(),
+                        "floor", true, true), "skipped: io_uring not available"));
+        List<LoadResult> loads = List.of(
+                new LoadResult("JDK virtual threads", true, 64, 100, 30_000, 1000, 2000, 17_000, 66_000, 21_000, ""),
+                new LoadResult("Fibril, io_uring", false, 64, 100, 58_000, 2000, 1100, 8_400, 29_000, 7_500, ""));
+        return new Results(m, "test", "2026-01-01T00-00-00", 12, rows, loads, "test load");
+    }
+
+    @Test
+    void shouldComputeRatioAndItsErrorAgainstTheGroupReference() {
+        Results r = sample();
+        Ratios ratio = Ratios.of(r.rows().get(1), r.rows());
+        assertEquals(1.8, ratio.ratio(), 1e-9);
+        assertEquals(1.8 * Math.sqrt(0.05 * 0.05 + (10.0 / 180) * (10.0 / 180)), ratio.error(), 1e-9);
+        assertEquals(1.0, Ratios.of(r.rows().get(0), r.rows()).ratio());
+    }
+
+    @Test
+    void shouldEscapeLabelsAndNeedNoExternalResources() {
+        String html = HtmlReport.render(sample());
+        assertTrue(html.contains("Fibril &lt;park/resume&gt; &amp; co"));
+        assertTrue(html.contains("<svg"));
+        assertTrue(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+    }
+
+    @Test
+    void shouldRenderInHeadlessChromium(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed at " + CHROMIUM + ": cannot check rendering");
+        Path page = dir.resolve("report.html");
+        Files.writeString(page, HtmlReport.render(sample()));
+        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--user-data-dir=" + dir.resolve("profile"), "--dump-dom", page.toUri().toString())
+                .redirectError(dir.resolve("chromium.log").toFile()).start();
+        String dom = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "chromium did not finish");
+        assertEquals(0, p.exitValue(), () -> "chromium failed: " + read(dir.resolve("chromium.log")));
+        assertTrue(dom.contains("id=\"machine\""), "the DOM lacks the machine list");
+        assertTrue(dom.contains("<svg") && dom.contains("<rect"), "the DOM lacks the SVG charts");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+}
