@@ -48,6 +48,9 @@ final class JmhCases {
                 .shouldFailOnError(true)
                 .verbosity(VerboseMode.NORMAL);
         c.params().forEach((k, v) -> o.param(k, v));
+        // JMH copies the forks' stderr (runtime log lines, JDK warnings) to ours: keep it in the log.
+        PrintStream terminalErr = System.err;
+        System.setErr(jmhLog);
         try {
             Collection<RunResult> results = new Runner(o.build(),
                     OutputFormatFactory.createFormatInstance(jmhLog, VerboseMode.NORMAL)).run();
@@ -63,6 +66,8 @@ final class JmhCases {
                 root = root.getCause();
             }
             return Row.missing(c, "failed: " + root.getClass().getSimpleName() + ": " + root.getMessage() + " (see jmh.log)");
+        } finally {
+            System.setErr(terminalErr);
         }
     }
 

@@ -6,7 +6,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 record Profile(String name, int forks, int warmups, TimeValue warmupTime, int iterations, TimeValue iterationTime,
                int loadRounds, int loadSeconds) {
 
-    static final Profile QUICK = new Profile("quick", 1, 2, TimeValue.milliseconds(300), 3, TimeValue.milliseconds(400), 1, 3);
+    static final Profile QUICK = new Profile("quick", 1, 3, TimeValue.milliseconds(200), 5, TimeValue.milliseconds(250), 1, 3);
     static final Profile FULL = new Profile("full", 2, 4, TimeValue.seconds(1), 5, TimeValue.seconds(1), 3, 10);
     /** One tiny iteration: for checking that every benchmark still runs. */
     static final Profile SMOKE = new Profile("smoke", 1, 0, TimeValue.milliseconds(50), 1, TimeValue.milliseconds(50), 1, 1);
