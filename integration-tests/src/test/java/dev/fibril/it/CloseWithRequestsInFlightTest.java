@@ -68,10 +68,13 @@ class CloseWithRequestsInFlightTest {
         int ended = outcomes.values().stream().mapToInt(AtomicInteger::get).sum();
         assertEquals(started.get(), ended, "every call ended exactly once: " + outcomes);
         assertEquals(102, ended);
-        assertEquals(101, outcomes.getOrDefault(ClosedByInterruptException.class.getSimpleName(), new AtomicInteger()).get(),
-                "interrupted fibrils: " + outcomes);
-        assertEquals(1, outcomes.getOrDefault(AsynchronousCloseException.class.getSimpleName(), new AtomicInteger()).get(),
-                "the platform thread's file was closed under it (by an interrupted fibril or the runtime): " + outcomes);
+        // An interrupted fibril closes its channel (as java.nio does), which cancels the other calls on
+        // it: each of those ends with ClosedByInterruptException or AsynchronousCloseException,
+        // whichever reached it first. Nothing else is allowed: no result, no other error.
+        int interrupted = outcomes.getOrDefault(ClosedByInterruptException.class.getSimpleName(), new AtomicInteger()).get();
+        int closedUnder = outcomes.getOrDefault(AsynchronousCloseException.class.getSimpleName(), new AtomicInteger()).get();
+        assertEquals(102, interrupted + closedUnder, "outcomes: " + outcomes);
+        assertTrue(interrupted >= 1, "at least the first interrupted fibril sees its interrupt: " + outcomes);
         RuntimeStats stats = rt.stats();
         assertEquals(0, stats.descriptorsInUse(), "descriptors released only after their completions: " + stats);
         assertEquals(stats.submissions(), stats.completions() + stats.retries(), "no completion lost: " + stats);
