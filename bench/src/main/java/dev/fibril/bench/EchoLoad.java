@@ -29,6 +29,8 @@ final class EchoLoad {
         SERVERS.put("fibril-io_uring", "Fibril, io_uring");
         SERVERS.put("fibril-epoll", "Fibril, epoll");
         SERVERS.put("platform", "platform thread per connection");
+        SERVERS.put("netty-epoll", "Netty 4.2, native epoll");
+        SERVERS.put("netty-io_uring", "Netty 4.2, native io_uring");
     }
 
     private static final int[] SIZES = {64, 4096};

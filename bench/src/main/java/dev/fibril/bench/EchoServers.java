@@ -14,7 +14,8 @@ import java.util.concurrent.ThreadFactory;
 /**
  * The echo servers of the load comparison, one per JVM: {@code fibril-io_uring}, {@code fibril-epoll},
  * {@code jdk-virtual} (blocking java.net sockets, a virtual thread per connection) and
- * {@code platform} (a platform thread per connection). Binds to a free loopback port, prints
+ * {@code platform} (a platform thread per connection), and Netty 4.2 on its native epoll and
+ * io_uring transports ({@code netty-epoll}, {@code netty-io_uring}). Binds to a free loopback port, prints
  * {@code PORT n}, and exits when its standard input closes, so it never outlives the load client.
  */
 public final class EchoServers {
@@ -31,10 +32,11 @@ public final class EchoServers {
                     announce(server.address().getPort());
                 }
             }
+            case "netty-epoll", "netty-io_uring" -> NettyEchoServer.serve(kind.substring("netty-".length()), any);
             case "jdk-virtual" -> blockingServer(any, Thread.ofVirtual().factory());
             case "platform" -> blockingServer(any, Thread.ofPlatform().daemon().factory());
             default -> throw new IllegalArgumentException("unknown server kind '" + kind
-                    + "' (fibril-io_uring, fibril-epoll, jdk-virtual, platform)");
+                    + "' (fibril-io_uring, fibril-epoll, netty-epoll, netty-io_uring, jdk-virtual, platform)");
         }
     }
 
@@ -70,7 +72,7 @@ public final class EchoServers {
     }
 
     /** Tells the parent the port, then serves until the parent closes our standard input. */
-    private static void announce(int port) throws IOException {
+    static void announce(int port) throws IOException {
         System.out.println("PORT " + port);
         System.out.flush();
         while (System.in.read() >= 0) {
