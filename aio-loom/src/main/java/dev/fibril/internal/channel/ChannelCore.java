@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>State: one int, bit 31 = closed, the rest = calls in progress. {@code begin} counts a call in
  * unless closed; {@code close} sets the bit and, when calls are in progress, cancels their
  * requests on every carrier; whoever brings the count to zero with the bit set (close itself, or
- * the last call's {@code end}) closes the fd, exactly once.
+ * the last call's {@code end}) closes the fd, exactly once. The cancel names this core, never the
+ * fd number: it reaches the carriers after the close returns, possibly after the fd was closed
+ * and its number handed to a new channel.
  */
 final class ChannelCore implements CloseSignal {
     private static final int CLOSED = 1 << 31;
@@ -81,7 +83,7 @@ final class ChannelCore implements CloseSignal {
         if (s == 0) {
             closeFd();
         } else {
-            IoCalls.cancelAllOn(group, fd);
+            IoCalls.cancelAllOn(group, this);
         }
     }
 

@@ -102,6 +102,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         int fd = core == null ? -1 : core.fd();
         d.prepare(op, fd, buffer, buffer == null ? 0 : buffer.position(), buffer == null ? 0 : buffer.remaining(), offset);
         d.owner(this);
+        d.channel(core);
         int i = d.index();
         if (i >= tagByIndex.length) {
             int n = Math.max(i + 1, tagByIndex.length * 2);

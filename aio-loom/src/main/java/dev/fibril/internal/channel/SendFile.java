@@ -56,7 +56,7 @@ final class SendFile {
                 in.flags(IoRequest.FLAG_LINK);
                 out.prepare(Op.SPLICE, pipe[0], null, 0, len, -1);
                 out.opFlags(socket.fd());
-                int moved = runChain(c, in, out, socket);
+                int moved = runChain(c, in, out, file, socket);
                 if (moved < 0) {
                     if (sent == 0 && (moved == -Errno.EINVAL || moved == -Errno.EOPNOTSUPP)) {
                         return -1; // the kernel refused splice for this pair: the caller falls back
@@ -78,17 +78,24 @@ final class SendFile {
     }
 
     /** One chunk: returns the bytes that reached the socket, or -errno; leaves the pipe empty. */
-    private static int runChain(Carrier c, Descriptor in, Descriptor out, ChannelCore socket) throws IOException {
+    private static int runChain(Carrier c, Descriptor in, Descriptor out, ChannelCore file, ChannelCore socket) throws IOException {
         in.owner(Thread.currentThread());
         out.owner(Thread.currentThread());
+        in.channel(file);
+        out.channel(socket);
         c.submitLinked(in, out);
+        if (file.isClosed() || socket.isClosed()) {
+            // a close while this fibril waited for a descriptor found nothing to cancel yet
+            c.cancel(in);
+            c.cancel(out);
+        }
         int outResult = c.awaitDone(out);
         int inResult = c.awaitDone(in);
         if (Thread.currentThread().isInterrupted() && (inResult == -Errno.ECANCELED || outResult == -Errno.ECANCELED)) {
             c.discardSplicePipe();
             throw new ClosedByInterruptException();
         }
-        if (socket.isClosed()) {
+        if (socket.isClosed() || file.isClosed()) {
             c.discardSplicePipe();
             throw new java.nio.channels.AsynchronousCloseException();
         }

@@ -30,6 +30,12 @@ public final class Descriptor extends IoRequest {
     int result;
     /** Who is told of the completion: the parked fibril ({@link Thread}) or a {@link CompletionListener}. */
     Object owner;
+    /**
+     * The channel whose close cancels this request (compared by identity), or null. Kept from
+     * submission until release, so a close cancels its own requests and never those of a later
+     * channel that reuses the fd number.
+     */
+    Object channel;
     /** Set when a cancel was submitted for the current generation, so it is submitted once. */
     boolean cancelRequested;
 
@@ -74,6 +80,14 @@ public final class Descriptor extends IoRequest {
 
     public void owner(Object owner) {
         this.owner = owner;
+    }
+
+    public Object channel() {
+        return channel;
+    }
+
+    public void channel(Object channel) {
+        this.channel = channel;
     }
 
     /** The token for the current generation. */

@@ -64,6 +64,7 @@ public final class DescriptorPool {
         }
         d.clearReferences();
         d.owner = null;
+        d.channel = null;
         PoolWaiter next = waiters.pollFirst();
         if (next != null) {
             d.state = Descriptor.TAKEN;

@@ -281,10 +281,15 @@ public final class Carrier implements Executor, CompletionSink {
         }
     }
 
-    /** Cancels every request in flight on {@code fd} (an asynchronous close of its channel). */
-    public void cancelAllOn(int fd) {
+    /**
+     * Cancels every request in flight for {@code channel} (an asynchronous close of it). Requests
+     * are matched by the channel they were submitted for, not by fd number: this command runs
+     * later than the close that sent it, when the channel's fd may already be closed and its number
+     * reused by another channel, whose requests must not be touched.
+     */
+    public void cancelAllOn(Object channel) {
         pool.forEachSubmitted(d -> {
-            if (d.fd() == fd) {
+            if (d.channel() == channel) {
                 cancel(d);
             }
         });

@@ -117,6 +117,7 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         descriptor = d;
         d.copyFrom(this);
         d.owner(this);
+        d.channel(closing);
         if (timeoutNanos > 0) {
             carrier.submitWithTimeout(d, timeoutNanos);
         } else {

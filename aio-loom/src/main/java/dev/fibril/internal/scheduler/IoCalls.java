@@ -65,6 +65,7 @@ public final class IoCalls {
                 d.retake();
             }
             d.owner(Thread.currentThread());
+            d.channel(closing);
             if (timeoutNanos > 0) {
                 c.submitWithTimeout(d, timeoutNanos);
             } else {
@@ -78,11 +79,14 @@ public final class IoCalls {
         return ((ForeignRequest) request).execute(timeoutNanos, closing);
     }
 
-    /** Asks every carrier to cancel the requests in flight on {@code fd}; any thread. */
-    public static void cancelAllOn(CarrierGroup group, int fd) {
+    /**
+     * Asks every carrier to cancel the requests in flight for {@code channel} (the
+     * {@link CloseSignal} they were submitted with); any thread.
+     */
+    public static void cancelAllOn(CarrierGroup group, CloseSignal channel) {
         for (Carrier c : group.carriers()) {
             if (!c.isTerminated()) {
-                c.submitCommand(() -> c.cancelAllOn(fd));
+                c.submitCommand(() -> c.cancelAllOn(channel));
             }
         }
     }
