@@ -35,7 +35,6 @@ final class EchoLoad {
 
     private static final int[] SIZES = {64, 4096};
     private static final int[] CONNECTIONS = {100, 1000};
-    private static final double WARMUP_SECONDS = 1.0;
     /** USER_HZ: the unit of utime and stime in /proc/pid/stat on Linux. */
     private static final double CLOCK_TICKS_PER_SECOND = 100.0;
 
@@ -53,7 +52,7 @@ final class EchoLoad {
     }
 
     double estimateSeconds() {
-        return steps() * (WARMUP_SECONDS + profile.loadSeconds() + 0.7) + SERVERS.size() * 1.5;
+        return steps() * (profile.loadWarmupSeconds() + profile.loadSeconds() + 0.7) + SERVERS.size() * 1.5;
     }
 
     String note() {
@@ -99,7 +98,7 @@ final class EchoLoad {
                                     outcome = failed.get(kind);
                                 }
                             }
-                            progress.finished(WARMUP_SECONDS + profile.loadSeconds() + 0.7, outcome);
+                            progress.finished(profile.loadWarmupSeconds() + profile.loadSeconds() + 0.7, outcome);
                         }
                     }
                 }
@@ -113,8 +112,9 @@ final class EchoLoad {
             }
         }
         note = profile.loadRounds() + " interleaved round(s) of " + profile.loadSeconds() + " s measured after "
-                + WARMUP_SECONDS + " s warm-up per server and load; closed loop (one message in flight per connection), "
-                + "loopback, " + 2 + " client threads; throughput error = standard deviation across rounds; "
+                + profile.loadWarmupSeconds() + " s warm-up per server and load; closed loop (one message in flight per connection), "
+                + "loopback, " + 2 + " client threads; throughput and CPU per message are medians over the rounds, "
+                + "throughput error = standard deviation across rounds; "
                 + "CPU = server process utime+stime per echoed message; reference: " + SERVERS.get(REFERENCE) + ".";
         return summarize(samples, failed);
     }
@@ -124,7 +124,7 @@ final class EchoLoad {
 
     private Sample measure(Process p, InetSocketAddress address, int size, int conns) throws IOException, InterruptedException {
         long[] before = new long[1];
-        LoadClient.Window w = LoadClient.run(address, conns, size, WARMUP_SECONDS, profile.loadSeconds(),
+        LoadClient.Window w = LoadClient.run(address, conns, size, profile.loadWarmupSeconds(), profile.loadSeconds(),
                 () -> before[0] = cpuTicks(p.pid()));
         double cpu = (cpuTicks(p.pid()) - before[0]) / CLOCK_TICKS_PER_SECOND;
         return new Sample(w, cpu);
@@ -146,29 +146,35 @@ final class EchoLoad {
                     }
                     Histogram h = new Histogram(3);
                     long messages = 0;
-                    double seconds = 0;
-                    double cpu = 0;
                     double[] rates = new double[list.size()];
+                    double[] cpuPerMessage = new double[list.size()];
                     for (int i = 0; i < list.size(); i++) {
                         Sample s = list.get(i);
                         h.add(s.window.latencyNanos());
                         messages += s.window.messages();
-                        seconds += s.window.seconds();
-                        cpu += s.cpuSeconds;
                         rates[i] = s.window.messages() / s.window.seconds();
+                        cpuPerMessage[i] = s.window.messages() == 0 ? Double.NaN : s.cpuSeconds * 1e9 / s.window.messages();
                     }
                     try (PrintStream ps = new PrintStream(Files.newOutputStream(
                             histograms.resolve(kind + "-" + size + "B-" + conns + "c.txt")), true, StandardCharsets.UTF_8)) {
                         ps.println("# " + name + ", " + size + " B, " + conns + " connections; values in µs");
                         h.outputPercentileDistribution(ps, 1000.0);
                     }
-                    results.add(new LoadResult(name, ref, size, conns, messages / seconds, stddev(rates),
+                    results.add(new LoadResult(name, ref, size, conns, median(rates), stddev(rates),
                             h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                            h.getValueAtPercentile(99.9) / 1000.0, messages == 0 ? Double.NaN : cpu * 1e9 / messages, ""));
+                            h.getValueAtPercentile(99.9) / 1000.0, messages == 0 ? Double.NaN : median(cpuPerMessage), ""));
                 }
             }
         }
         return results;
+    }
+
+    /** The median: rounds disturbed by the shared machine move it less than they move a mean. */
+    static double median(double[] v) {
+        double[] sorted = v.clone();
+        java.util.Arrays.sort(sorted);
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static double stddev(double[] v) {
