@@ -49,7 +49,7 @@ final class HtmlReport {
         if (!res.loads().isEmpty()) {
             s.append(latencyChart(res.loads()));
             s.append("<table><tr><th>server</th><th>load</th><th>msg/s</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th>"
-                    + "<th>server CPU ns/msg</th><th>throughput ratio</th></tr>\n");
+                    + "<th>server CPU ns/msg</th><th>throughput ratio</th><th>CPU ratio</th></tr>\n");
             for (LoadResult l : res.loads()) {
                 s.append("<tr").append(l.reference() ? " class=\"ref\"" : "").append("><td>").append(Fmt.html(l.server()))
                         .append("</td><td>").append(Fmt.html(l.group())).append("</td>");
@@ -57,9 +57,10 @@ final class HtmlReport {
                     s.append("<td>").append(Fmt.pm(l.messagesPerSecond(), l.messagesPerSecondError())).append("</td><td>")
                             .append(Fmt.num(l.p50Micros())).append("</td><td>").append(Fmt.num(l.p99Micros())).append("</td><td>")
                             .append(Fmt.num(l.p999Micros())).append("</td><td>").append(Fmt.num(l.cpuNanosPerMessage()))
-                            .append("</td><td>").append(Fmt.ratio(res.loadRatio(l))).append("</td></tr>\n");
+                            .append("</td><td>").append(Fmt.ratio(res.loadRatio(l))).append("</td><td>")
+                            .append(Fmt.ratio(res.cpuRatio(l))).append("</td></tr>\n");
                 } else {
-                    s.append("<td colspan=\"6\">").append(Fmt.html(l.note())).append("</td></tr>\n");
+                    s.append("<td colspan=\"7\">").append(Fmt.html(l.note())).append("</td></tr>\n");
                 }
             }
             s.append("</table>\n");

@@ -21,4 +21,14 @@ record Results(Machine machine, String profileLine, String started, double secon
         double b = ref.messagesPerSecondError() / ref.messagesPerSecond();
         return new Ratios(ratio, ratio * Math.sqrt(a * a + b * b));
     }
+
+    /** The server's CPU time per message relative to the reference's in the same load (lower is leaner). */
+    Ratios cpuRatio(LoadResult l) {
+        LoadResult ref = loads.stream().filter(x -> x.reference() && x.group().equals(l.group()) && x.measured())
+                .findFirst().orElse(null);
+        if (ref == null || !l.measured() || !(ref.cpuNanosPerMessage() > 0)) {
+            return new Ratios(Double.NaN, Double.NaN);
+        }
+        return new Ratios(l.cpuNanosPerMessage() / ref.cpuNanosPerMessage(), Double.NaN);
+    }
 }

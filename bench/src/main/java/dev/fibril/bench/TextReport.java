@@ -30,17 +30,18 @@ final class TextReport {
             }
         }
         if (!res.loads().isEmpty()) {
-            s.append("\nEcho load (ratio: throughput relative to JDK virtual threads)\n");
-            s.append(String.format("  %-40s %-22s %14s %9s %9s %9s %12s %10s%n", "server", "load", "msg/s",
-                    "p50 µs", "p99 µs", "p99.9 µs", "CPU ns/msg", "ratio"));
+            s.append("\nEcho load (ratios to JDK virtual threads: throughput, higher is better; CPU per message, lower is leaner)\n");
+            s.append(String.format("  %-40s %-22s %14s %9s %9s %9s %12s %16s %10s%n", "server", "load", "msg/s",
+                    "p50 µs", "p99 µs", "p99.9 µs", "CPU ns/msg", "throughput ratio", "CPU ratio"));
             for (LoadResult l : res.loads()) {
                 if (!l.measured()) {
                     s.append(String.format("  %-40s %-22s %s%n", l.server(), l.group(), l.note()));
                     continue;
                 }
-                s.append(String.format("  %-40s %-22s %14s %9s %9s %9s %12s %10s%n", (l.reference() ? "* " : "") + l.server(),
+                s.append(String.format("  %-40s %-22s %14s %9s %9s %9s %12s %16s %10s%n", (l.reference() ? "* " : "") + l.server(),
                         l.group(), Fmt.num(l.messagesPerSecond()), Fmt.num(l.p50Micros()), Fmt.num(l.p99Micros()),
-                        Fmt.num(l.p999Micros()), Fmt.num(l.cpuNanosPerMessage()), Fmt.ratio(res.loadRatio(l))));
+                        Fmt.num(l.p999Micros()), Fmt.num(l.cpuNanosPerMessage()), Fmt.ratio(res.loadRatio(l)),
+                        Fmt.ratio(res.cpuRatio(l))));
             }
         } else {
             s.append("\nEcho load: ").append(res.loadNote()).append('\n');
@@ -78,19 +79,19 @@ final class TextReport {
         if (res.loads().isEmpty()) {
             s.append(res.loadNote()).append('\n');
         } else {
-            s.append(res.loadNote()).append("\n\n| server | load | msg/s | p50 µs | p99 µs | p99.9 µs | server CPU ns/msg | throughput ratio |\n")
-                    .append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            s.append(res.loadNote()).append("\n\n| server | load | msg/s | p50 µs | p99 µs | p99.9 µs | server CPU ns/msg | throughput ratio | CPU ratio |\n")
+                    .append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (LoadResult l : res.loads()) {
                 String name = l.reference() ? "**" + l.server() + "**" : l.server();
                 if (!l.measured()) {
-                    s.append("| ").append(name).append(" | ").append(l.group()).append(" | ").append(l.note()).append(" | | | | | |\n");
+                    s.append("| ").append(name).append(" | ").append(l.group()).append(" | ").append(l.note()).append(" | | | | | | |\n");
                     continue;
                 }
                 s.append("| ").append(name).append(" | ").append(l.group()).append(" | ")
                         .append(Fmt.pm(l.messagesPerSecond(), l.messagesPerSecondError())).append(" | ")
                         .append(Fmt.num(l.p50Micros())).append(" | ").append(Fmt.num(l.p99Micros())).append(" | ")
                         .append(Fmt.num(l.p999Micros())).append(" | ").append(Fmt.num(l.cpuNanosPerMessage())).append(" | ")
-                        .append(Fmt.ratio(res.loadRatio(l))).append(" |\n");
+                        .append(Fmt.ratio(res.loadRatio(l))).append(" | ").append(Fmt.ratio(res.cpuRatio(l))).append(" |\n");
             }
         }
         return s.toString();
