@@ -74,7 +74,8 @@ class CloseCancelsOwnRequestsTest {
 
             // Before any client connects, the accept must still be pending: a cancel meant for the
             // closed channel would have ended it by now.
-            Thread.sleep(200);
+            await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> !accepted.isDone());
             assertFalse(accepted.isDone(), () -> "accept ended with no client: " + accepted.getNow(null));
             try (FibrilSocketChannel client = rt.openSocket()) {
                 client.connect(address);

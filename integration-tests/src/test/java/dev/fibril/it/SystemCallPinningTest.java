@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +66,9 @@ class SystemCallPinningTest {
                 Thread blocked = kernel.awaitAtGate();
                 assertTrue(blocked.isVirtual(), "the fibril itself flushed, not the carrier loop: " + blocked);
                 other = rt.start(() -> otherRan.set(true));
-                Thread.sleep(HOLD_MILLIS);
+                // Nothing may happen while the fibril is held inside the call: watch for the whole hold.
+                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10))
+                        .until(() -> kernel.reentries.isEmpty() && !otherRan.get());
                 assertEquals(List.of(), kernel.reentries, "the ring was entered while a call on it was in progress");
                 assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside ring.flush()");
             }
@@ -101,7 +105,7 @@ class SystemCallPinningTest {
                 Thread blocked = kernel.awaitAtGate();
                 assertTrue(blocked.isVirtual(), "the fibril itself called close(fd): " + blocked);
                 other = rt.start(() -> otherRan.set(true));
-                Thread.sleep(HOLD_MILLIS);
+                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10)).until(() -> !otherRan.get());
                 assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside backend.close(fd)");
             }
             assertTrue(closer.join(java.time.Duration.ofSeconds(30)), "closer finished");
@@ -130,14 +134,8 @@ class SystemCallPinningTest {
         }
 
         /** The thread now blocked at the gate (waits for one to arrive). */
-        Thread awaitAtGate() throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (atGate == null) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("no call reached the gate");
-                }
-                Thread.sleep(1);
-            }
+        Thread awaitAtGate() {
+            await().atMost(10, TimeUnit.SECONDS).until(() -> atGate != null);
             return atGate;
         }
 
