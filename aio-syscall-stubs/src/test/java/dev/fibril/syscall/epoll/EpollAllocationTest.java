@@ -1,5 +1,7 @@
 package dev.fibril.syscall.epoll;
 
+import dev.fibril.syscall.RingDriver;
+
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;

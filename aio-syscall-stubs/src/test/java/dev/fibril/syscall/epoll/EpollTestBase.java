@@ -1,5 +1,7 @@
 package dev.fibril.syscall.epoll;
 
+import dev.fibril.syscall.RingDriver;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 

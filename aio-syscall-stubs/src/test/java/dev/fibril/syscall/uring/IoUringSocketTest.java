@@ -1,5 +1,7 @@
 package dev.fibril.syscall.uring;
 
+import dev.fibril.syscall.RingDriver;
+
 import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;

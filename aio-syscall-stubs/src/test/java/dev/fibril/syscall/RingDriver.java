@@ -1,4 +1,4 @@
-package dev.fibril.syscall.epoll;
+package dev.fibril.syscall;
 
 import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
@@ -19,19 +19,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Drives a ring on the calling thread the way a carrier loop does (enqueue, flush, await, reap)
  * and records each completion once, failing on a duplicate. One driver per ring and thread.
  */
-final class RingDriver implements CompletionSink {
+public final class RingDriver implements CompletionSink {
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final CompletionRing ring;
     private final Map<Long, Integer> results = new HashMap<>();
     private long nextUserData;
 
-    RingDriver(CompletionRing ring) {
+    public RingDriver(CompletionRing ring) {
         this(ring, 1);
     }
 
     /** A driver whose user_data start at {@code firstUserData}, so two drivers never share one. */
-    RingDriver(CompletionRing ring, long firstUserData) {
+    public RingDriver(CompletionRing ring, long firstUserData) {
         this.ring = ring;
         this.nextUserData = firstUserData;
     }
@@ -42,43 +42,43 @@ final class RingDriver implements CompletionSink {
     }
 
     /** A request with a fresh user_data. */
-    IoRequest request(byte op, int fd, ByteBuffer buffer, int position, int length, long offset) {
+    public IoRequest request(byte op, int fd, ByteBuffer buffer, int position, int length, long offset) {
         IoRequest r = new IoRequest();
         r.prepare(op, fd, buffer, position, length, offset);
         r.userData(nextUserData++);
         return r;
     }
 
-    IoRequest connect(int fd, InetSocketAddress address) {
+    public IoRequest connect(int fd, InetSocketAddress address) {
         IoRequest r = request(Op.CONNECT, fd, null, 0, 0, 0);
         r.address(address);
         return r;
     }
 
-    IoRequest withOpFlags(IoRequest r, int opFlags) {
+    public IoRequest withOpFlags(IoRequest r, int opFlags) {
         r.opFlags(opFlags);
         return r;
     }
 
-    IoRequest linked(IoRequest r) {
+    public IoRequest linked(IoRequest r) {
         r.flags(IoRequest.FLAG_LINK);
         return r;
     }
 
-    void enqueue(IoRequest... requests) {
+    public void enqueue(IoRequest... requests) {
         for (IoRequest r : requests) {
             assertTrue(ring.enqueue(r), "submission queue full");
         }
     }
 
     /** Enqueues, flushes, and waits for the request's result. */
-    int run(IoRequest r) {
+    public int run(IoRequest r) {
         enqueue(r);
         return complete(r);
     }
 
     /** Flushes and waits (at most 10 s) until {@code r} has completed; returns its result. */
-    int complete(IoRequest r) {
+    public int complete(IoRequest r) {
         ring.flush();
         long deadline = System.nanoTime() + DEADLINE_NANOS;
         while (!results.containsKey(r.userData())) {
@@ -94,21 +94,21 @@ final class RingDriver implements CompletionSink {
     }
 
     /** True if {@code r} has completed (after a flush and one non-blocking reap). */
-    boolean isComplete(IoRequest r) {
+    public boolean isComplete(IoRequest r) {
         ring.flush();
         ring.reap(this, 64);
         return results.containsKey(r.userData());
     }
 
     /** One poll of the ring without waiting: a non-blocking select, then a reap. */
-    void pollOnce() {
+    public void pollOnce() {
         ring.flush();
         ring.await(0);
         ring.reap(this, 64);
     }
 
     /** Whether any completion arrived that nobody took yet (a duplicate would have failed already). */
-    boolean hasUnclaimedResults() {
+    public boolean hasUnclaimedResults() {
         return !results.isEmpty();
     }
 }
