@@ -1,0 +1,337 @@
+package dev.fibril.jetty.demo;
+
+import dev.fibril.Fibril;
+import dev.fibril.FibrilRuntime;
+import dev.fibril.jetty.FibrilConnector;
+import dev.fibril.jetty.FibrilThreadPool;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
+import io.micrometer.jetty12.server.TimedHandler;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+
+import org.eclipse.jetty.http.pathmap.PathSpec;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.AbstractNetworkConnector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandler;
+import org.eclipse.jetty.server.handler.PathMappingsHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ThreadPool;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+
+/**
+ * The demo server: Jetty 12 with {@code /hello}, {@code /echo}, {@code /files/*} and
+ * {@code /metrics}, on a {@link FibrilConnector} or, for comparison, on Jetty's own
+ * {@link ServerConnector}; the same handlers either way. {@code ./fibril serve} runs {@link #main}.
+ */
+public final class DemoServer implements AutoCloseable {
+
+    /** Which connector accepts and carries the connections. */
+    public enum ConnectorKind { FIBRIL, SERVER }
+
+    /** Which thread pool runs Jetty's tasks. */
+    public enum PoolKind { FIBRIL, QUEUED, VIRTUAL }
+
+    private final Server server;
+    private final AbstractNetworkConnector connector;
+    private final FibrilRuntime runtime;
+    private final PrometheusMeterRegistry registry;
+    private final Options options;
+
+    private DemoServer(Options o) throws Exception {
+        o = o.resolved();
+        this.options = o;
+        boolean needsRuntime = o.connector == ConnectorKind.FIBRIL || o.pool == PoolKind.FIBRIL;
+        FibrilRuntime.Builder rb = Fibril.runtime().carriers(o.carriers);
+        if (o.backend != null) {
+            rb.backend(o.backend);
+        }
+        this.runtime = needsRuntime ? rb.build() : null;
+        try {
+            this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            ThreadPool pool = switch (o.pool) {
+                case FIBRIL -> new FibrilThreadPool(runtime);
+                case QUEUED -> new QueuedThreadPool(o.maxThreads);
+                case VIRTUAL -> new VirtualThreadPool(o.maxThreads);
+            };
+            if (pool instanceof FibrilThreadPool fp) {
+                fp.setMaxThreads(o.maxThreads);
+            }
+            this.server = new Server(pool);
+            server.setStopTimeout(o.stopTimeout.toMillis());
+            HttpConfiguration http = new HttpConfiguration();
+            http.setSendServerVersion(false);
+            HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+            HTTP2CServerConnectionFactory h2c = new HTTP2CServerConnectionFactory(http);
+            this.connector = o.connector == ConnectorKind.FIBRIL
+                    ? new FibrilConnector(server, runtime, h1, h2c)
+                    : new ServerConnector(server, h1, h2c);
+            connector.setHost(o.host);
+            connector.setPort(o.port);
+            connector.setIdleTimeout(o.idleTimeout.toMillis());
+            server.addConnector(connector);
+
+            PathMappingsHandler routes = new PathMappingsHandler();
+            routes.addMapping(PathSpec.from("/hello"), new HelloHandler());
+            routes.addMapping(PathSpec.from("/echo"), new EchoHandler());
+            routes.addMapping(PathSpec.from("/metrics"), new MetricsHandler(registry));
+            if (o.files != null) {
+                routes.addMapping(PathSpec.from("/files/*"), new FilesHandler(o.files));
+            }
+            TimedHandler timed = new TimedHandler(registry, Tags.empty());
+            timed.setHandler(new ContextHandler(routes, "/"));
+            server.setHandler(timed);
+
+            if (runtime != null) {
+                runtime.meterBinder().bindTo(registry);
+            }
+            JettyConnectionMetrics.addToAllConnectors(server, registry);
+            new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(registry);
+        } catch (Exception | Error e) {
+            if (runtime != null) {
+                runtime.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Builds and starts a server; {@link #close()} stops it. */
+    public static DemoServer start(Options options) throws Exception {
+        DemoServer s = new DemoServer(options);
+        try {
+            s.server.start();
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8080/}. */
+    public URI uri() {
+        String host = options.host == null || options.host.equals("0.0.0.0") ? "127.0.0.1" : options.host;
+        return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    public Server server() {
+        return server;
+    }
+
+    public AbstractNetworkConnector connector() {
+        return connector;
+    }
+
+    /** The Fibril runtime, or null for a ServerConnector on a Jetty pool. */
+    public FibrilRuntime runtime() {
+        return runtime;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** One line: URL, connector, pool and backend. */
+    public String describe() {
+        return "Fibril serve: " + uri() + " connector=" + options.connector.name().toLowerCase(Locale.ROOT)
+                + " pool=" + options.pool.name().toLowerCase(Locale.ROOT)
+                + " backend=" + (options.connector == ConnectorKind.FIBRIL ? runtime.backendName() : "nio")
+                + (options.files != null ? " files=" + options.files : "");
+    }
+
+    /** Stops gracefully: no new connections, requests in flight get the stop timeout to finish. */
+    @Override
+    public void close() throws Exception {
+        try {
+            server.stop();
+        } finally {
+            registry.close();
+            if (runtime != null) {
+                runtime.close();
+            }
+        }
+    }
+
+    /** Settings of a demo server; defaults: port 8080 on all interfaces, Fibril connector and pool. */
+    public static final class Options {
+        private String host;
+        private int port = 8080;
+        private ConnectorKind connector = ConnectorKind.FIBRIL;
+        private PoolKind pool;
+        private String backend;
+        private int carriers = Runtime.getRuntime().availableProcessors();
+        private Path files;
+        private Duration idleTimeout = Duration.ofSeconds(30);
+        private Duration stopTimeout = Duration.ofSeconds(5);
+        private int maxThreads = 10_000;
+
+        public Options host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        /** @param port 0 for any free port */
+        public Options port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port out of range: " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        public Options connector(ConnectorKind kind) {
+            this.connector = kind;
+            return this;
+        }
+
+        /** Default: FIBRIL with the Fibril connector, QUEUED with the ServerConnector. */
+        public Options pool(PoolKind kind) {
+            this.pool = kind;
+            return this;
+        }
+
+        /** io_uring, epoll or simulated; null for Fibril's choice (io_uring when the kernel allows). */
+        public Options backend(String backend) {
+            this.backend = backend;
+            return this;
+        }
+
+        public Options carriers(int carriers) {
+            if (carriers <= 0) {
+                throw new IllegalArgumentException("carriers must be positive: " + carriers);
+            }
+            this.carriers = carriers;
+            return this;
+        }
+
+        /** Serve the regular files under {@code folder} at {@code /files/*}. */
+        public Options files(Path folder) {
+            this.files = folder;
+            return this;
+        }
+
+        public Options idleTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("idle timeout must not be negative: " + timeout);
+            }
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Options stopTimeout(Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("stop timeout must not be negative: " + timeout);
+            }
+            this.stopTimeout = timeout;
+            return this;
+        }
+
+        public Options maxThreads(int max) {
+            if (max <= 0) {
+                throw new IllegalArgumentException("maxThreads must be positive: " + max);
+            }
+            this.maxThreads = max;
+            return this;
+        }
+
+        private Options resolved() {
+            if (pool == null) {
+                pool = connector == ConnectorKind.FIBRIL ? PoolKind.FIBRIL : PoolKind.QUEUED;
+            }
+            return this;
+        }
+    }
+
+    /** Starts a server per {@code args}, prints its line, and stops it gracefully on Ctrl-C / SIGTERM. */
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("fibril serve: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+        DemoServer s = start(o);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                s.close();
+            } catch (Exception e) {
+                System.err.println("fibril serve: stop failed: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "fibril-serve-stop"));
+        System.out.println(s.describe());
+        System.out.flush();
+        stopped.await();
+    }
+
+    static final String USAGE = "usage: ./fibril serve [--port N] [--host ADDR] [--backend io_uring|epoll] "
+            + "[--files DIR] [--connector fibril|server] [--pool fibril|queued|virtual] [--carriers N] "
+            + "[--idle-timeout-ms N] [--max-threads N]";
+
+    static Options parse(String[] args) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--port" -> o.port(intValue(args, ++i, a));
+                case "--host" -> o.host(value(args, ++i, a));
+                case "--backend" -> o.backend(value(args, ++i, a));
+                case "--files" -> o.files(Path.of(value(args, ++i, a)));
+                case "--connector" -> o.connector(ConnectorKind.valueOf(enumValue(args, ++i, a)));
+                case "--pool" -> o.pool(PoolKind.valueOf(enumValue(args, ++i, a)));
+                case "--carriers" -> o.carriers(intValue(args, ++i, a));
+                case "--idle-timeout-ms" -> o.idleTimeout(Duration.ofMillis(intValue(args, ++i, a)));
+                case "--max-threads" -> o.maxThreads(intValue(args, ++i, a));
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    System.exit(0);
+                }
+                default -> throw new IllegalArgumentException("unknown option " + a);
+            }
+        }
+        return o.resolved();
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int intValue(String[] args, int i, String option) {
+        String v = value(args, i, option);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " needs a number, not '" + v + "'");
+        }
+    }
+
+    private static String enumValue(String[] args, int i, String option) {
+        String v = value(args, i, option).toUpperCase(Locale.ROOT);
+        if (!v.matches("FIBRIL|SERVER|QUEUED|VIRTUAL")) {
+            throw new IllegalArgumentException(option + ": unknown value '" + args[i] + "'");
+        }
+        return v;
+    }
+}
