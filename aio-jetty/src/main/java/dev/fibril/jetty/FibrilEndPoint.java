@@ -140,8 +140,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
         wanted = true;
         Thread r = reader;
-        if (r != null) {
-            LockSupport.unpark(r);
+        if (r != null && r != Thread.currentThread()) {
+            LockSupport.unpark(r); // from its own callback the reader sees the flag when the callback returns
         }
     }
 
