@@ -47,7 +47,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private static final int READING = 1;
     private static final int FILLING = 2;
     /** Writes of several buffers totalling at most this many bytes are copied into one send. */
-    private static final int GATHER_LIMIT = 16 * 1024;
+    private static final int GATHER_LIMIT = 8 * 1024;
 
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
@@ -62,6 +62,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private volatile IOException readFailure;
     private volatile Thread reader;
     private volatile MappedFile mapped;
+    /** Where gathered writes are copied; made on the first one, kept for the connection's life. */
+    private ByteBuffer gather;
 
     FibrilEndPoint(FibrilConnector connector, FibrilSocketChannel channel) throws IOException {
         super(connector.getScheduler());
@@ -254,7 +256,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         try {
             MappedFile file = mapped;
             if (nonEmpty > 1 && total <= GATHER_LIMIT && (file == null || !file.isIn(buffers))) {
-                writeGathered(buffers, (int) total);
+                writeGathered(buffers);
             } else {
                 for (ByteBuffer b : buffers) {
                     if (file != null && b == file.buffer) {
@@ -273,20 +275,18 @@ public class FibrilEndPoint extends AbstractEndPoint {
         return true;
     }
 
-    private void writeGathered(ByteBuffer[] buffers, int total) throws IOException {
-        RetainableByteBuffer gather = connector.getByteBufferPool().acquire(total, true);
-        try {
-            ByteBuffer out = gather.getByteBuffer();
-            BufferUtil.clearToFill(out);
-            for (ByteBuffer b : buffers) {
-                out.put(b);
-            }
-            out.flip();
-            while (out.hasRemaining()) {
-                channel.write(out);
-            }
-        } finally {
-            gather.release();
+    private void writeGathered(ByteBuffer[] buffers) throws IOException {
+        ByteBuffer out = gather;
+        if (out == null) {
+            out = gather = ByteBuffer.allocateDirect(GATHER_LIMIT);
+        }
+        out.clear();
+        for (ByteBuffer b : buffers) {
+            out.put(b);
+        }
+        out.flip();
+        while (out.hasRemaining()) {
+            channel.write(out);
         }
     }
 

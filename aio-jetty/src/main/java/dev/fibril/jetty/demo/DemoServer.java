@@ -89,9 +89,14 @@ public final class DemoServer implements AutoCloseable {
             if (o.files != null) {
                 routes.addMapping(PathSpec.from("/files/*"), new FilesHandler(o.files));
             }
-            TimedHandler timed = new TimedHandler(registry, Tags.empty());
-            timed.setHandler(new ContextHandler(routes, "/"));
-            server.setHandler(timed);
+            ContextHandler context = new ContextHandler(routes, "/");
+            if (o.requestTiming) {
+                TimedHandler timed = new TimedHandler(registry, Tags.empty());
+                timed.setHandler(context);
+                server.setHandler(timed);
+            } else {
+                server.setHandler(context);
+            }
 
             if (runtime != null) {
                 runtime.meterBinder().bindTo(registry);
@@ -178,6 +183,7 @@ public final class DemoServer implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(30);
         private Duration stopTimeout = Duration.ofSeconds(5);
         private int maxThreads = 10_000;
+        private boolean requestTiming = true;
 
         public Options host(String host) {
             this.host = host;
@@ -248,6 +254,16 @@ public final class DemoServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether to time every request into {@code http.server.requests} (Micrometer's TimedHandler,
+         * on by default). Its long-task timers are a sizeable share of a plaintext request's CPU,
+         * the same for every connector, so the HTTP benchmark turns it off for every server.
+         */
+        public Options requestTiming(boolean on) {
+            this.requestTiming = on;
+            return this;
+        }
+
         private Options resolved() {
             if (pool == null) {
                 pool = connector == ConnectorKind.FIBRIL ? PoolKind.FIBRIL : PoolKind.QUEUED;
@@ -285,7 +301,7 @@ public final class DemoServer implements AutoCloseable {
 
     static final String USAGE = "usage: ./fibril serve [--port N] [--host ADDR] [--backend io_uring|epoll] "
             + "[--files DIR] [--connector fibril|server] [--pool fibril|queued|virtual] [--carriers N] "
-            + "[--idle-timeout-ms N] [--max-threads N]";
+            + "[--idle-timeout-ms N] [--max-threads N] [--no-request-timing]";
 
     static Options parse(String[] args) {
         Options o = new Options();
@@ -301,6 +317,7 @@ public final class DemoServer implements AutoCloseable {
                 case "--carriers" -> o.carriers(intValue(args, ++i, a));
                 case "--idle-timeout-ms" -> o.idleTimeout(Duration.ofMillis(intValue(args, ++i, a)));
                 case "--max-threads" -> o.maxThreads(intValue(args, ++i, a));
+                case "--no-request-timing" -> o.requestTiming(false);
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     System.exit(0);
