@@ -27,6 +27,7 @@ public final class Errno {
     public static final int EALREADY = 114;
     public static final int ETIME = 62;
     public static final int ENOTSOCK = 88;
+    public static final int ENOPROTOOPT = 92;
     public static final int EOPNOTSUPP = 95;
     public static final int EADDRINUSE = 98;
     public static final int EADDRNOTAVAIL = 99;
@@ -64,6 +65,7 @@ public final class Errno {
             case EALREADY -> "EALREADY";
             case ETIME -> "ETIME";
             case ENOTSOCK -> "ENOTSOCK";
+            case ENOPROTOOPT -> "ENOPROTOOPT";
             case EOPNOTSUPP -> "EOPNOTSUPP";
             case EADDRINUSE -> "EADDRINUSE";
             case EADDRNOTAVAIL -> "EADDRNOTAVAIL";

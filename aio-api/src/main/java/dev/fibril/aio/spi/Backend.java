@@ -20,6 +20,18 @@ public interface Backend extends AutoCloseable {
     int O_TRUNC = 01000;
     int O_APPEND = 02000;
 
+    /**
+     * setsockopt(2) levels and option names for {@link #setOption} and {@link #getOption}, Linux
+     * x86_64 and aarch64 values: include/uapi/asm-generic/socket.h (SOL_SOCKET, SO_*),
+     * include/uapi/linux/in.h (IPPROTO_TCP), include/uapi/linux/tcp.h (TCP_NODELAY), Linux 6.x.
+     */
+    int SOL_SOCKET = 1;
+    int SO_SNDBUF = 7;
+    int SO_RCVBUF = 8;
+    int SO_KEEPALIVE = 9;
+    int IPPROTO_TCP = 6;
+    int TCP_NODELAY = 1;
+
     /** Short name used in logs and metric tags: {@code io_uring}, {@code epoll}, {@code simulated}. */
     String name();
 
@@ -48,6 +60,28 @@ public interface Backend extends AutoCloseable {
 
     /** The fd's peer address, or null when not connected or not a socket. */
     InetSocketAddress remoteAddress(int fd);
+
+    /**
+     * setsockopt(2) of the int option {@code level}/{@code name} on socket {@code fd}; a boolean
+     * option takes 0 (off) or anything else (on). Returns 0 or {@code -errno}: {@code -EBADF} when
+     * {@code fd} is not open, {@code -ENOTSOCK} for a file, {@code -ENOPROTOOPT} for an option the
+     * backend does not carry, {@code -EINVAL} for a value it refuses. Does not wait for the
+     * network. This default carries no option at all.
+     */
+    default int setOption(int fd, int level, int name, int value) {
+        return -dev.fibril.aio.Errno.ENOPROTOOPT;
+    }
+
+    /**
+     * getsockopt(2) of the int option {@code level}/{@code name} on socket {@code fd}: its value
+     * (booleans as 0 or 1; the options above are never negative), or {@code -errno} as for
+     * {@link #setOption}. A buffer size is the kernel's own figure, which need not be the one set:
+     * Linux doubles the request (room for its bookkeeping) and caps it at
+     * {@code net.core.rmem_max}/{@code wmem_max}. This default carries no option at all.
+     */
+    default int getOption(int fd, int level, int name) {
+        return -dev.fibril.aio.Errno.ENOPROTOOPT;
+    }
 
     /** The size of the file, or {@code -errno}. */
     long size(int fd);

@@ -7,7 +7,7 @@ import dev.fibril.internal.jdk.VirtualThreadBridge;
 import java.net.InetSocketAddress;
 
 /**
- * The runtime's view of a {@link Backend}: each synchronous call (open, close, socket, listen...)
+ * The runtime's view of a {@link Backend}: each synchronous call (open, close, socket, listen, setOption...)
  * made by a virtual thread keeps it pinned to its carrier until the call returns, as a system call
  * keeps its thread. A backend may block inside such a call: the simulated kernel's close takes the
  * socket's monitor and then the monitors of the queues of the rings that wait on it. Unpinned, a
@@ -103,6 +103,26 @@ final class PinnedBackend implements Backend {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.remoteAddress(fd);
+        } finally {
+            VirtualThreadBridge.unpinCurrent(pinned);
+        }
+    }
+
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        boolean pinned = VirtualThreadBridge.pinCurrent();
+        try {
+            return backend.setOption(fd, level, name, value);
+        } finally {
+            VirtualThreadBridge.unpinCurrent(pinned);
+        }
+    }
+
+    @Override
+    public int getOption(int fd, int level, int name) {
+        boolean pinned = VirtualThreadBridge.pinCurrent();
+        try {
+            return backend.getOption(fd, level, name);
         } finally {
             VirtualThreadBridge.unpinCurrent(pinned);
         }
