@@ -42,6 +42,8 @@ public final class Libc {
     private static final MethodHandle LISTEN = errnoCall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETSOCKOPT = errnoCall("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle GETSOCKNAME = errnoCall("getsockname",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle GETPEERNAME = errnoCall("getpeername",
@@ -119,6 +121,19 @@ public final class Libc {
     public static int setsockopt(MemorySegment callState, int fd, int level, int option, MemorySegment intValue) {
         try {
             return check(callState, (int) SETSOCKOPT.invokeExact(callState, fd, level, option, intValue, 4));
+        } catch (Throwable t) {
+            throw linkerFailure(t);
+        }
+    }
+
+    /**
+     * getsockopt(2) into {@code value}; {@code lengthInOut} (a socklen_t, 4 bytes) holds the
+     * capacity of {@code value} and receives the length the kernel wrote.
+     */
+    public static int getsockopt(MemorySegment callState, int fd, int level, int option, MemorySegment value,
+                                 MemorySegment lengthInOut) {
+        try {
+            return check(callState, (int) GETSOCKOPT.invokeExact(callState, fd, level, option, value, lengthInOut));
         } catch (Throwable t) {
             throw linkerFailure(t);
         }

@@ -158,6 +158,31 @@ public final class IoUringBackend implements Backend {
         }
     }
 
+    /** {@inheritDoc} Plain setsockopt(2): {@code level} and {@code name} are Linux values already. */
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        try (Arena arena = Arena.ofConfined()) {
+            return Libc.setsockopt(Libc.allocateCallState(arena), fd, level, name, arena.allocateFrom(JAVA_INT, value));
+        }
+    }
+
+    /**
+     * {@inheritDoc} Plain getsockopt(2); a buffer size comes back as Linux keeps it, twice what
+     * was set. {@code -EINVAL} for an option whose value is not an int.
+     */
+    @Override
+    public int getOption(int fd, int level, int name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocateFrom(JAVA_INT, 0);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, Integer.BYTES);
+            int r = Libc.getsockopt(Libc.allocateCallState(arena), fd, level, name, value, length);
+            if (r < 0) {
+                return r;
+            }
+            return length.get(JAVA_INT, 0) == Integer.BYTES ? value.get(JAVA_INT, 0) : -dev.fibril.aio.Errno.EINVAL;
+        }
+    }
+
     @Override
     public long size(int fd) {
         try (Arena arena = Arena.ofConfined()) {
