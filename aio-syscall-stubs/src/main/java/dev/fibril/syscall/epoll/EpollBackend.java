@@ -7,6 +7,7 @@ import dev.fibril.aio.spi.Op;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
@@ -169,6 +170,9 @@ public final class EpollBackend implements Backend {
             server = ServerSocketChannel.open();
             server.configureBlocking(false);
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            // Before bind: a receive buffer set on the socket must shape the window scale that
+            // accepted connections negotiate. An option set while listen runs stays on the old socket.
+            entry.applyOptions(server);
             server.bind(address, backlog);
         } catch (Exception e) {
             closeQuietly(server);
@@ -203,6 +207,40 @@ public final class EpollBackend implements Backend {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /**
+     * {@inheritDoc} TCP_NODELAY, SO_KEEPALIVE, SO_RCVBUF and SO_SNDBUF, through the NIO channel.
+     * They stay with the fd when its channel is replaced (at {@link #listen}, or after a failed
+     * connect), as they stay with a Linux socket; but a listening fd is a NIO server socket, which
+     * carries only SO_RCVBUF (the others: {@code -ENOPROTOOPT}), so accepted sockets do not inherit
+     * TCP_NODELAY or SO_KEEPALIVE from it as they would from a Linux listener.
+     */
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        FdEntry entry = fds.get(fd);
+        if (entry == null) {
+            return -Errno.EBADF;
+        }
+        SocketOption<?> option = NioSocketOptions.of(level, name);
+        if (option == null) {
+            return entry.isFile() ? -Errno.ENOTSOCK : -Errno.ENOPROTOOPT;
+        }
+        return entry.setOption(option, value);
+    }
+
+    /** {@inheritDoc} The NIO channel's value, which for a buffer size is the kernel's (twice what was set). */
+    @Override
+    public int getOption(int fd, int level, int name) {
+        FdEntry entry = fds.get(fd);
+        if (entry == null) {
+            return -Errno.EBADF;
+        }
+        if (!(entry.channel() instanceof NetworkChannel channel)) {
+            return -Errno.ENOTSOCK;
+        }
+        SocketOption<?> option = NioSocketOptions.of(level, name);
+        return option == null ? -Errno.ENOPROTOOPT : NioSocketOptions.get(channel, option);
     }
 
     /** {@inheritDoc} 0 for a socket, as fstat(2) says. */

@@ -4,9 +4,13 @@ import dev.fibril.aio.Errno;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketOption;
 import java.nio.channels.Channel;
 import java.nio.channels.FileChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One open descriptor of an {@link EpollBackend}: the NIO channel behind an fd number.
@@ -14,9 +18,11 @@ import java.nio.channels.SocketChannel;
  * <p>The channel can change while the fd stays: {@code listen} turns the socket from
  * {@code socket()} into a server socket, and a failed connect (after which NIO has closed its
  * channel) gets a fresh unconnected socket, as a Linux socket stays usable after ECONNREFUSED.
- * Such swaps, {@link #markClosed} and the start of a connect hold the entry's monitor, so a swap
- * never resurrects a closed fd nor pulls a socket out from under a connect that has begun; readers
- * just read the volatile field.
+ * Such swaps, {@link #markClosed}, {@link #setOption} and the start of a connect hold the entry's
+ * monitor, so a swap never resurrects a closed fd nor pulls a socket out from under a connect that
+ * has begun; readers just read the volatile field. The socket options set on the fd are kept here
+ * and set again on the channel that takes the old one's place, as the kernel's one socket keeps
+ * them (see {@link #applyOptions}).
  *
  * <pre>
  *  OPEN -> CLOSED   EpollBackend.close(fd), or the backend's own close; never back
@@ -47,6 +53,8 @@ final class FdEntry {
     /** Bit {@link EpollRing#ringBit()} of each ring that may have requests parked on this fd. */
     @SuppressWarnings("unused") // through RINGS
     private volatile long rings;
+    /** Options set on this fd, in the order they were set; null until the first. Guarded by this. */
+    private Map<SocketOption<?>, Integer> options;
 
     FdEntry(int fd, Channel channel, boolean append) {
         this.fd = fd;
@@ -79,8 +87,49 @@ final class FdEntry {
         if (closed || channel != expected) {
             return false;
         }
+        if (fresh instanceof NetworkChannel socket) {
+            applyOptions(socket);
+        }
         channel = fresh;
         return true;
+    }
+
+    /**
+     * Sets {@code option} on the current channel and keeps it for {@link #applyOptions}: 0 or
+     * {@code -errno} as {@link NioSocketOptions#set}, {@code -EBADF} once closed, {@code -ENOTSOCK}
+     * for a file.
+     */
+    synchronized int setOption(SocketOption<?> option, int value) {
+        if (closed) {
+            return -Errno.EBADF;
+        }
+        if (!(channel instanceof NetworkChannel socket)) {
+            return -Errno.ENOTSOCK;
+        }
+        int r = NioSocketOptions.set(socket, option, value);
+        if (r == 0) {
+            if (options == null) {
+                options = new LinkedHashMap<>();
+            }
+            options.put(option, value);
+        }
+        return r;
+    }
+
+    /**
+     * Sets the options kept for this fd on {@code fresh}, a channel about to take the current one's
+     * place; those that {@code fresh} does not carry (a NIO server socket has no TCP_NODELAY,
+     * SO_KEEPALIVE or SO_SNDBUF) are skipped. Best effort: a failure leaves the kernel's default.
+     */
+    synchronized void applyOptions(NetworkChannel fresh) {
+        if (options == null) {
+            return;
+        }
+        for (Map.Entry<SocketOption<?>, Integer> kept : options.entrySet()) {
+            if (fresh.supportedOptions().contains(kept.getKey())) {
+                NioSocketOptions.set(fresh, kept.getKey(), kept.getValue());
+            }
+        }
     }
 
     /**
