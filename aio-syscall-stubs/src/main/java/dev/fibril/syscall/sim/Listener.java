@@ -11,10 +11,11 @@ import java.util.List;
  * CONNECT completed with 0), bounded by the backlog, and the ACCEPTs waiting for one. An accepted
  * connection gets its fd when an ACCEPT takes it, so unaccepted ones do not count as open fds.
  *
- * <p>Threads: any; every method holds the listener's monitor. Lock order: socket, listener,
+ * <p>Threads: any; every method but {@link #socketOptions} holds the listener's monitor. Lock order: socket, listener,
  * connection, fd table, completion queue.
  */
 final class Listener implements Waitable {
+    private final MemorySocket socket;
     private final int port;
     private final int backlog;
     private final DescriptorTable table;
@@ -22,7 +23,8 @@ final class Listener implements Waitable {
     private final ArrayDeque<PendingOp> acceptors = new ArrayDeque<>();
     private boolean closed;
 
-    Listener(int port, int backlog, DescriptorTable table) {
+    Listener(MemorySocket socket, int port, int backlog, DescriptorTable table) {
+        this.socket = socket;
         this.port = port;
         this.backlog = backlog;
         this.table = table;
@@ -30,6 +32,11 @@ final class Listener implements Waitable {
 
     int port() {
         return port;
+    }
+
+    /** The listening socket's options, which a connection it accepts starts with. Takes no lock. */
+    MemorySocket.Options socketOptions() {
+        return socket.options();
     }
 
     /** ACCEPT: the new fd, {@code -errno}, or {@link SimulatedRing#WAITING} when queued. */

@@ -1,6 +1,7 @@
 package dev.fibril.syscall.sim;
 
 import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.Backend;
 
 import java.net.InetSocketAddress;
 
@@ -16,6 +17,10 @@ import java.net.InetSocketAddress;
  * <p>Threads: any. Transitions hold the socket's monitor. The data path (RECV, SEND, ACCEPT,
  * SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
  * transition, and then takes only the connection's or listener's lock.
+ *
+ * <p>Socket options are an immutable {@link Options} in a volatile field, replaced under the
+ * monitor and read without it: they are recorded and reported, and change nothing else (the
+ * virtual loopback has no Nagle delay and no keep-alive probes; its buffers keep their size).
  */
 final class MemorySocket implements Descriptor {
     private static final int FRESH = 0;
@@ -23,9 +28,51 @@ final class MemorySocket implements Descriptor {
     private static final int CONNECTED = 2;
     private static final int CLOSED = 3;
 
+    /** The option values of one socket; Linux level/name pairs as in {@link Backend}. */
+    record Options(boolean noDelay, boolean keepAlive, int receiveBuffer, int sendBuffer) {
+
+        /** A new socket's: TCP_NODELAY and SO_KEEPALIVE off, both buffers {@code bufferBytes}. */
+        static Options defaults(int bufferBytes) {
+            return new Options(false, false, bufferBytes, bufferBytes);
+        }
+
+        /** These options with one changed, or null for an option the simulated kernel does not carry. */
+        Options with(int level, int name, int value) {
+            if (level == Backend.IPPROTO_TCP && name == Backend.TCP_NODELAY) {
+                return new Options(value != 0, keepAlive, receiveBuffer, sendBuffer);
+            }
+            if (level != Backend.SOL_SOCKET) {
+                return null;
+            }
+            return switch (name) {
+                case Backend.SO_KEEPALIVE -> new Options(noDelay, value != 0, receiveBuffer, sendBuffer);
+                case Backend.SO_RCVBUF -> new Options(noDelay, keepAlive, value, sendBuffer);
+                case Backend.SO_SNDBUF -> new Options(noDelay, keepAlive, receiveBuffer, value);
+                default -> null;
+            };
+        }
+
+        /** The option's value (booleans as 0 or 1), or {@code -ENOPROTOOPT}. */
+        int get(int level, int name) {
+            if (level == Backend.IPPROTO_TCP && name == Backend.TCP_NODELAY) {
+                return noDelay ? 1 : 0;
+            }
+            if (level != Backend.SOL_SOCKET) {
+                return -Errno.ENOPROTOOPT;
+            }
+            return switch (name) {
+                case Backend.SO_KEEPALIVE -> keepAlive ? 1 : 0;
+                case Backend.SO_RCVBUF -> receiveBuffer;
+                case Backend.SO_SNDBUF -> sendBuffer;
+                default -> -Errno.ENOPROTOOPT;
+            };
+        }
+    }
+
     private final Loopback loopback;
     private final DescriptorTable table;
     private final int bufferBytes;
+    private volatile Options options;
 
     private int state;          // guarded by this
     private int localPort;      // guarded by this
@@ -36,14 +83,24 @@ final class MemorySocket implements Descriptor {
     private volatile Connection connection;
 
     MemorySocket(Loopback loopback, DescriptorTable table, int bufferBytes) {
+        this(loopback, table, bufferBytes, Options.defaults(bufferBytes));
+    }
+
+    private MemorySocket(Loopback loopback, DescriptorTable table, int bufferBytes, Options options) {
         this.loopback = loopback;
         this.table = table;
         this.bufferBytes = bufferBytes;
+        this.options = options;
     }
 
-    /** The server end of a new connection, established and waiting in a listener's backlog. */
-    static MemorySocket accepted(MemorySocket client, Connection connection, int localPort, int remotePort) {
-        MemorySocket socket = new MemorySocket(client.loopback, client.table, client.bufferBytes);
+    /**
+     * The server end of a new connection, established and waiting in a listener's backlog. It
+     * starts with the listening socket's options, as a Linux accepted socket does.
+     */
+    static MemorySocket accepted(MemorySocket client, Listener listener, Connection connection, int localPort,
+                                 int remotePort) {
+        MemorySocket socket = new MemorySocket(client.loopback, client.table, client.bufferBytes,
+                listener.socketOptions());
         synchronized (socket) {
             socket.state = CONNECTED;
             socket.localPort = localPort;
@@ -72,7 +129,7 @@ final class MemorySocket implements Descriptor {
             return port;
         }
         // Linux clamps the backlog to [1, somaxconn]; somaxconn is 4096 since 5.4.
-        Listener created = new Listener(port, Math.clamp(backlog, 1, 4096), table);
+        Listener created = new Listener(this, port, Math.clamp(backlog, 1, 4096), table);
         loopback.listen(port, created);
         localPort = port;
         listener = created;
@@ -107,7 +164,7 @@ final class MemorySocket implements Descriptor {
             return port;
         }
         Connection created = new Connection(bufferBytes);
-        if (!target.offer(accepted(this, created, target.port(), port))) {
+        if (!target.offer(accepted(this, target, created, target.port(), port))) {
             loopback.release(port);
             return -Errno.ECONNREFUSED;
         }
@@ -142,6 +199,32 @@ final class MemorySocket implements Descriptor {
     /** A server end that will never be accepted (listener closed, or no fd left): its client sees ECONNRESET. */
     void refuse() {
         connection.reset();
+    }
+
+    /** setsockopt(2): 0, {@code -ENOPROTOOPT}, {@code -EINVAL} for a buffer size below 1, {@code -EBADF} once closed. */
+    synchronized int setOption(int level, int name, int value) {
+        if (state == CLOSED) {
+            return -Errno.EBADF;
+        }
+        boolean bufferSize = level == Backend.SOL_SOCKET && (name == Backend.SO_RCVBUF || name == Backend.SO_SNDBUF);
+        if (bufferSize && value < 1) {
+            return -Errno.EINVAL;
+        }
+        Options changed = options.with(level, name, value);
+        if (changed == null) {
+            return -Errno.ENOPROTOOPT;
+        }
+        options = changed;
+        return 0;
+    }
+
+    /** getsockopt(2): the value as set (booleans as 0 or 1), or {@code -ENOPROTOOPT}. */
+    int getOption(int level, int name) {
+        return options.get(level, name);
+    }
+
+    Options options() {
+        return options;
     }
 
     synchronized InetSocketAddress localAddress() {

@@ -134,6 +134,33 @@ public final class SimulatedKernel implements Backend {
         return descriptors.get(fd) instanceof MemorySocket socket ? socket.remoteAddress() : null;
     }
 
+    /**
+     * {@inheritDoc} TCP_NODELAY, SO_KEEPALIVE, SO_RCVBUF and SO_SNDBUF are kept per socket and
+     * read back as set (Linux would report twice a buffer size); they change nothing else, since
+     * the virtual loopback has no Nagle delay, no keep-alive probes and fixed buffers. A new
+     * socket has TCP_NODELAY and SO_KEEPALIVE off and both buffers at
+     * {@link Builder#socketBufferBytes}; an accepted one starts with its listener's values, as on
+     * Linux. {@code -EINVAL} for a buffer size below 1.
+     */
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        Descriptor descriptor = descriptors.get(fd);
+        if (descriptor instanceof MemorySocket socket) {
+            return socket.setOption(level, name, value);
+        }
+        return descriptor == null ? -Errno.EBADF : -Errno.ENOTSOCK;
+    }
+
+    /** {@inheritDoc} The value as set, see {@link #setOption}. */
+    @Override
+    public int getOption(int fd, int level, int name) {
+        Descriptor descriptor = descriptors.get(fd);
+        if (descriptor instanceof MemorySocket socket) {
+            return socket.getOption(level, name);
+        }
+        return descriptor == null ? -Errno.EBADF : -Errno.ENOTSOCK;
+    }
+
     @Override
     public long size(int fd) {
         Descriptor descriptor = descriptors.get(fd);
