@@ -11,6 +11,8 @@ import org.junit.jupiter.api.function.Executable;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyBoundException;
@@ -23,6 +25,7 @@ import java.nio.channels.UnsupportedAddressTypeException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.nio.file.StandardOpenOption.CREATE;
@@ -107,6 +110,8 @@ class BadInputTest {
         s.close();
         assertThrows(ClosedChannelException.class, () -> s.connect(new InetSocketAddress("127.0.0.1", 1)));
         assertThrows(ClosedChannelException.class, () -> s.read(ByteBuffer.allocate(1)));
+        assertThrows(ClosedChannelException.class, () -> s.setOption(StandardSocketOptions.TCP_NODELAY, true));
+        assertThrows(ClosedChannelException.class, () -> s.getOption(StandardSocketOptions.SO_RCVBUF));
         FibrilServerSocketChannel server = runtime.openServerSocket();
         server.close();
         assertThrows(ClosedChannelException.class, server::accept);
@@ -129,6 +134,25 @@ class BadInputTest {
                     () -> s.connect(InetSocketAddress.createUnresolved("nowhere.invalid", 80)));
             assertMessage(NullPointerException.class, "remote", () -> s.connect((SocketAddress) null));
             assertMessage(IllegalArgumentException.class, "read-only buffer", () -> s.read(ByteBuffer.allocate(1).asReadOnlyBuffer()));
+        }
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void shouldRejectBadSocketOptions() throws Exception {
+        try (FibrilSocketChannel s = runtime.openSocket()) {
+            assertMessage(UnsupportedOperationException.class, "SO_LINGER", () -> s.setOption(StandardSocketOptions.SO_LINGER, 5));
+            assertMessage(UnsupportedOperationException.class, "IP_TOS", () -> s.getOption(StandardSocketOptions.IP_TOS));
+            assertMessage(NullPointerException.class, "name", () -> s.setOption(null, true));
+            assertMessage(NullPointerException.class, "name", () -> s.getOption(null));
+            assertMessage(NullPointerException.class, "value", () -> s.setOption(StandardSocketOptions.TCP_NODELAY, null));
+            assertMessage(IllegalArgumentException.class, "SO_RCVBUF must be positive", () -> s.setOption(StandardSocketOptions.SO_RCVBUF, 0));
+            assertMessage(IllegalArgumentException.class, "SO_SNDBUF must be positive", () -> s.setOption(StandardSocketOptions.SO_SNDBUF, -1));
+            SocketOption raw = StandardSocketOptions.SO_KEEPALIVE;
+            assertMessage(IllegalArgumentException.class, "SO_KEEPALIVE takes a Boolean", () -> s.setOption(raw, 1));
+            assertEquals(Set.of(StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.SO_KEEPALIVE,
+                    StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_SNDBUF), s.supportedOptions());
+            assertThrows(UnsupportedOperationException.class, () -> s.supportedOptions().clear(), "read-only");
         }
     }
 

@@ -3,7 +3,9 @@ package dev.fibril.aio;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.nio.channels.ByteChannel;
+import java.util.Set;
 
 /**
  * A stream socket driven by a Fibril runtime. {@link #read} returns as soon as some bytes arrived
@@ -49,6 +51,41 @@ public interface FibrilSocketChannel extends ByteChannel {
     void shutdownOutput() throws IOException;
 
     boolean isConnected();
+
+    /**
+     * Sets a socket option, as {@link java.nio.channels.NetworkChannel#setOption} does. Supported:
+     * {@link java.net.StandardSocketOptions#TCP_NODELAY}, {@link java.net.StandardSocketOptions#SO_KEEPALIVE},
+     * {@link java.net.StandardSocketOptions#SO_RCVBUF} and {@link java.net.StandardSocketOptions#SO_SNDBUF},
+     * before or after {@link #connect}, and on accepted sockets. A synchronous setsockopt(2): it
+     * does not park, and a calling fibril keeps its carrier until the call returns.
+     *
+     * @return this channel
+     * @throws NullPointerException if {@code name} or {@code value} is null
+     * @throws UnsupportedOperationException if {@code name} is not among {@link #supportedOptions()}
+     * @throws IllegalArgumentException if a buffer size is zero or negative, or (through a raw
+     *         type) {@code value} is not of the option's type
+     * @throws java.nio.channels.ClosedChannelException if the channel is closed
+     * @throws ErrnoException if the kernel refuses the option
+     */
+    <T> FibrilSocketChannel setOption(SocketOption<T> name, T value) throws IOException;
+
+    /**
+     * The value of a socket option; the same options as {@link #setOption}, and it too is
+     * synchronous. A boolean reads back as set. A buffer size is the kernel's figure, which need
+     * not be the one set: Linux (the io_uring and epoll backends) doubles the request to leave room
+     * for its bookkeeping, caps it at {@code net.core.rmem_max}/{@code wmem_max}, and tunes a
+     * buffer nobody set; so SO_RCVBUF set to 64 KiB reads back as 128 KiB under the default caps. (java.nio halves the
+     * figure on Linux; Fibril does not.) The simulated kernel reads back the value set.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @throws UnsupportedOperationException if {@code name} is not among {@link #supportedOptions()}
+     * @throws java.nio.channels.ClosedChannelException if the channel is closed
+     * @throws ErrnoException if the kernel refuses the option
+     */
+    <T> T getOption(SocketOption<T> name) throws IOException;
+
+    /** The options that {@link #setOption} and {@link #getOption} take, on every backend. Never throws. */
+    Set<SocketOption<?>> supportedOptions();
 
     /** The local address, or null while unbound. */
     InetSocketAddress localAddress() throws IOException;

@@ -8,6 +8,17 @@ class SimulatedChannelContractTest extends ChannelContractTest {
         return "simulated";
     }
 
+    /** The simulated kernel reads back the size as set. */
+    @Override
+    int bufferSizeReadBack(int set) {
+        return set;
+    }
+
+    @Override
+    boolean kernelSockets() {
+        return false;
+    }
+
     @Override
     Path file(String name) {
         return Path.of("/contract", name);

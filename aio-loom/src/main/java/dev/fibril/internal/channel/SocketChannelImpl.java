@@ -9,6 +9,7 @@ import dev.fibril.internal.scheduler.IoCalls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
@@ -212,6 +214,22 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     @Override
     public boolean isConnected() {
         return connectState.get() == CONNECTED;
+    }
+
+    @Override
+    public <T> FibrilSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        ChannelOptions.set(core, ChannelOptions.SOCKET, name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return ChannelOptions.get(core, ChannelOptions.SOCKET, name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return ChannelOptions.SOCKET;
     }
 
     @Override

@@ -1,0 +1,72 @@
+package dev.fibril.it;
+
+import dev.fibril.syscall.linux.Libc;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * Finds this process's descriptor of a TCP connection from its ports alone, through /proc (the
+ * connection's socket inode in /proc/net/tcp[6], then the fd whose link names that inode), and
+ * reads its options with getsockopt(2) straight through libc: a view of the kernel's socket that
+ * does not go through Fibril's channels or backends. Linux only.
+ */
+final class KernelSockets {
+
+    private KernelSockets() {
+    }
+
+    /** This process's fd of the established connection from {@code local} to {@code remote}; fails when there is none. */
+    static int fdOf(InetSocketAddress local, InetSocketAddress remote) throws IOException {
+        String inode = inodeOf(local.getPort(), remote.getPort());
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().equals("socket:[" + inode + "]")) {
+                        return Integer.parseInt(fd.getFileName().toString());
+                    }
+                } catch (IOException e) {
+                    // closed while listing: not ours
+                }
+            }
+        }
+        throw new AssertionError("no fd of this process is socket inode " + inode);
+    }
+
+    /** getsockopt(2) of an int option, through libc. */
+    static int option(int fd, int level, int name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocateFrom(JAVA_INT, -1);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, Integer.BYTES);
+            int r = Libc.getsockopt(Libc.allocateCallState(arena), fd, level, name, value, length);
+            if (r < 0) {
+                throw new AssertionError("getsockopt(" + fd + ", " + level + ", " + name + ") failed: errno " + -r);
+            }
+            return value.get(JAVA_INT, 0);
+        }
+    }
+
+    /** The inode of the established TCP connection with these ports, IPv4 or IPv6 (dual-stack sockets are in tcp6). */
+    private static String inodeOf(int localPort, int remotePort) throws IOException {
+        String wanted = String.format(":%04X", localPort);
+        String peer = String.format(":%04X", remotePort);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                if (f.length > 9 && f[1].endsWith(wanted) && f[2].endsWith(peer) && f[3].equals("01")) {
+                    return f[9];
+                }
+            }
+        }
+        throw new AssertionError("no established connection " + localPort + " -> " + remotePort + " in /proc/net/tcp[6]");
+    }
+}
