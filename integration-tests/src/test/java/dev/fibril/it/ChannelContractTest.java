@@ -21,6 +21,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.net.StandardSocketOptions.SO_KEEPALIVE;
@@ -468,6 +469,30 @@ abstract class ChannelContractTest {
             }
         });
         await().until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+
+    @Test
+    void shouldGiveAcceptedSocketsTheListenersReceiveBuffer() throws Exception {
+        inFibril(() -> {
+            try (FibrilServerSocketChannel small = rt.openServerSocket()) {
+                assertEquals(Set.of(SO_RCVBUF), small.supportedOptions());
+                assertSame(small, small.setOption(SO_RCVBUF, 8192));
+                small.bind(new InetSocketAddress("127.0.0.1", 0), 4);
+                assertEquals(bufferSizeReadBack(8192), small.getOption(SO_RCVBUF), "kept through bind");
+                assertThrows(UnsupportedOperationException.class, () -> small.setOption(TCP_NODELAY, true));
+                assertThrows(UnsupportedOperationException.class, () -> small.getOption(SO_REUSEADDR));
+                assertThrows(IllegalArgumentException.class, () -> small.setOption(SO_RCVBUF, -1));
+                try (FibrilSocketChannel client = rt.openSocket()) {
+                    client.connect(small.localAddress());
+                    try (FibrilSocketChannel peer = small.accept()) {
+                        assertEquals(bufferSizeReadBack(8192), peer.getOption(SO_RCVBUF), "inherited from the listener");
+                    }
+                }
+                small.close();
+                assertThrows(ClosedChannelException.class, () -> small.setOption(SO_RCVBUF, 8192));
+                assertThrows(ClosedChannelException.class, () -> small.getOption(SO_RCVBUF));
+            }
+        });
     }
 
     /** The check that does not trust the channel's own getOption: the kernel's socket, found through /proc. */

@@ -18,6 +18,12 @@ final class ChannelOptions {
     /** What {@link dev.fibril.aio.FibrilSocketChannel} takes. */
     static final Set<SocketOption<?>> SOCKET = Set.of(StandardSocketOptions.TCP_NODELAY,
             StandardSocketOptions.SO_KEEPALIVE, StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_SNDBUF);
+    /**
+     * What {@link dev.fibril.aio.FibrilServerSocketChannel} takes. Not SO_REUSEADDR: listen turns it
+     * on in the io_uring and epoll backends, so a false set before bind would be undone. Not TCP_NODELAY or
+     * SO_KEEPALIVE: the epoll backend's listening socket is a NIO server socket, which has neither.
+     */
+    static final Set<SocketOption<?>> SERVER_SOCKET = Set.of(StandardSocketOptions.SO_RCVBUF);
 
     private ChannelOptions() {
     }

@@ -8,10 +8,12 @@ import dev.fibril.internal.scheduler.CarrierGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.UnsupportedAddressTypeException;
+import java.util.Set;
 
 /** {@link FibrilServerSocketChannel}: listen through the backend, ACCEPT requests through the ring. */
 public final class ServerSocketChannelImpl implements FibrilServerSocketChannel {
@@ -65,6 +67,22 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
         } finally {
             core.end();
         }
+    }
+
+    @Override
+    public <T> FibrilServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
+        ChannelOptions.set(core, ChannelOptions.SERVER_SOCKET, name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return ChannelOptions.get(core, ChannelOptions.SERVER_SOCKET, name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return ChannelOptions.SERVER_SOCKET;
     }
 
     @Override
