@@ -3,6 +3,7 @@ package dev.fibril.it;
 import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,15 +118,48 @@ class SystemCallPinningTest {
         }
     }
 
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldKeepTheCarrierWhileAFibrilIsBlockedInASetOption() throws Exception {
+        GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build();
+             FibrilSocketChannel socket = rt.openSocket()) {
+            AtomicBoolean otherRan = new AtomicBoolean();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            Thread setter;
+            Thread other;
+            synchronized (kernel.gate) {
+                kernel.gateNextOption.set(true);
+                setter = rt.start(() -> {
+                    try {
+                        socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                Thread blocked = kernel.awaitAtGate();
+                assertTrue(blocked.isVirtual(), "the fibril itself called setOption: " + blocked);
+                other = rt.start(() -> otherRan.set(true));
+                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10)).until(() -> !otherRan.get());
+                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside backend.setOption");
+            }
+            assertTrue(setter.join(Duration.ofSeconds(30)), "setter finished");
+            assertTrue(other.join(Duration.ofSeconds(30)), "other fibril finished");
+            assertEquals(List.of(), failures);
+            assertTrue(socket.getOption(StandardSocketOptions.TCP_NODELAY), "the gated call went on to the kernel");
+        }
+    }
+
     /**
-     * The simulated kernel behind a gate: the next flush (or close) that is armed first blocks on
-     * {@link #gate}, a monitor the test holds. Its rings record every entry made while another
-     * thread's call on the same ring is still in progress.
+     * The simulated kernel behind a gate: the next flush (or close, or setOption) that is armed
+     * first blocks on {@link #gate}, a monitor the test holds. Its rings record every entry made
+     * while another thread's call on the same ring is still in progress.
      */
     static final class GatedKernel implements Backend {
         final Object gate = new Object();
         final AtomicBoolean gateNextFlush = new AtomicBoolean();
         final AtomicBoolean gateNextClose = new AtomicBoolean();
+        final AtomicBoolean gateNextOption = new AtomicBoolean();
         final List<String> reentries = new CopyOnWriteArrayList<>();
         private final SimulatedKernel sim;
         private volatile Thread atGate;
@@ -181,6 +216,17 @@ class SystemCallPinningTest {
         @Override
         public InetSocketAddress remoteAddress(int fd) {
             return sim.remoteAddress(fd);
+        }
+
+        @Override
+        public int setOption(int fd, int level, int name, int value) {
+            passGate(gateNextOption);
+            return sim.setOption(fd, level, name, value);
+        }
+
+        @Override
+        public int getOption(int fd, int level, int name) {
+            return sim.getOption(fd, level, name);
         }
 
         @Override
