@@ -7,6 +7,7 @@ import dev.fibril.aio.FibrilSocketChannel;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.RejectedExecutionException;
@@ -50,6 +51,7 @@ public class FibrilConnector extends AbstractNetworkConnector {
     private int acceptQueueSize = 1024;
     private boolean tcpNoDelay = true;
     private int inputBufferSize = 16 * 1024;
+    private int sendBufferSize = -1;
 
     /** A connector for HTTP/1.1. */
     public FibrilConnector(Server server, FibrilRuntime runtime) {
@@ -93,6 +95,19 @@ public class FibrilConnector extends AbstractNetworkConnector {
 
     public void setAcceptedTcpNoDelay(boolean on) {
         this.tcpNoDelay = on;
+    }
+
+    /** SO_SNDBUF of accepted sockets; -1 (the default) leaves the kernel's. */
+    @ManagedAttribute("SO_SNDBUF of accepted sockets, -1 for the kernel's")
+    public int getAcceptedSendBufferSize() {
+        return sendBufferSize;
+    }
+
+    public void setAcceptedSendBufferSize(int size) {
+        if (size == 0 || size < -1) {
+            throw new IllegalArgumentException("acceptedSendBufferSize must be positive or -1: " + size);
+        }
+        this.sendBufferSize = size;
     }
 
     /** Bytes each connection reads at a time (its input buffer, taken from the byte buffer pool). */
@@ -240,6 +255,12 @@ public class FibrilConnector extends AbstractNetworkConnector {
     }
 
     private void opened(FibrilSocketChannel socket) throws IOException {
+        if (tcpNoDelay) {
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        if (sendBufferSize > 0) {
+            socket.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferSize);
+        }
         FibrilEndPoint endPoint = new FibrilEndPoint(this, socket);
         endPoint.setIdleTimeout(getIdleTimeout());
         Connection connection = getDefaultConnectionFactory().newConnection(this, endPoint);
