@@ -14,11 +14,19 @@ import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 
 /**
- * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--out DIR]}: runs every benchmark family
- * in this one run, prints progress and a table of ratios, and writes report.md, report.html, the raw
- * JMH JSON and the JMH log to {@code bench/results/<timestamp>/}.
+ * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR]}: runs
+ * every benchmark family in this one run, prints progress and a table of ratios, and writes report.md,
+ * report.html, the raw JMH JSON, the JMH log and the HTTP load generator's raw output to
+ * {@code bench/results/<timestamp>/}.
+ *
+ * <p>{@code --only} selects by id: JMH cases by {@code Class.method [param=value]}, the two load
+ * families by {@value #ECHO_ID} and {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison).
  */
 public final class BenchMain {
+    static final String ECHO_ID = "load.echo";
+    static final String HTTP_ID = "load.http";
+    private static final String USAGE = "usage: ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR]";
+
     private BenchMain() {
     }
 
@@ -26,6 +34,7 @@ public final class BenchMain {
         Profile profile = Profile.QUICK;
         Pattern only = null;
         boolean load = true;
+        boolean javaHttpClient = false;
         String started = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss"));
         Path out = Path.of("bench", "results", started);
         for (int i = 0; i < args.length; i++) {
@@ -36,12 +45,16 @@ public final class BenchMain {
                 case "--only" -> only = Pattern.compile(value(args, ++i));
                 case "--no-load" -> load = false;
                 case "--out" -> out = Path.of(value(args, ++i));
+                case "--http-client" -> javaHttpClient = switch (value(args, ++i)) {
+                    case "wrk" -> false;
+                    case "java" -> true;
+                    default -> throw new IllegalArgumentException("--http-client takes wrk or java");
+                };
                 case "-h", "--help" -> {
-                    System.out.println("usage: ./fibril bench [--full] [--only REGEX] [--no-load] [--out DIR]");
+                    System.out.println(USAGE);
                     return;
                 }
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --full, --only REGEX, --no-load, --out DIR)");
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (" + USAGE + ")");
             }
         }
         Files.createDirectories(out);
@@ -52,9 +65,11 @@ public final class BenchMain {
                 cases.add(c);
             }
         }
-        EchoLoad echo = load ? new EchoLoad(profile, out) : null;
-        double estimate = cases.size() * profile.estimateSeconds() + (echo == null ? 0 : echo.estimateSeconds());
-        int steps = cases.size() + (echo == null ? 0 : echo.steps());
+        EchoLoad echo = load && selected(only, ECHO_ID) ? new EchoLoad(profile, out) : null;
+        HttpLoad http = load && selected(only, HTTP_ID) ? new HttpLoad(profile, out, javaHttpClient) : null;
+        double estimate = cases.size() * profile.estimateSeconds() + (echo == null ? 0 : echo.estimateSeconds())
+                + (http == null ? 0 : http.estimateSeconds());
+        int steps = cases.size() + (echo == null ? 0 : echo.steps()) + (http == null ? 0 : http.steps());
         System.out.println("Fibril bench, " + profile.name() + " profile: " + steps + " steps, about "
                 + Progress.format(estimate) + " (estimate)");
         System.out.println("Machine: " + machine.oneLine());
@@ -78,21 +93,36 @@ public final class BenchMain {
         try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("jmh.json")), true, StandardCharsets.UTF_8)) {
             ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(jmh.raw());
         }
+        String notRun = load ? "not run (not selected by --only)" : "not run (--no-load)";
         List<LoadResult> loads = List.of();
-        String loadNote = "not run (--no-load)";
+        String loadNote = notRun;
         if (echo != null) {
             loads = echo.run(progress, machine);
             loadNote = echo.note();
         }
+        List<HttpResult> httpResults = List.of();
+        String httpNote = notRun;
+        String httpGenerator = "";
+        if (http != null) {
+            httpResults = http.run(progress, machine);
+            httpNote = http.note();
+            httpGenerator = http.generator();
+        }
         String profileLine = profile.name() + ": " + profile.forks() + " fork(s), " + profile.warmups() + " × "
                 + profile.warmupTime() + " warm-up, " + profile.iterations() + " × " + profile.iterationTime() + " measured";
-        Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote);
+        Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote,
+                httpResults, httpNote, httpGenerator);
         Files.writeString(out.resolve("report.md"), TextReport.markdown(res));
         Files.writeString(out.resolve("report.html"), HtmlReport.render(res));
         System.out.println();
         System.out.print(TextReport.terminal(res));
-        System.out.println("\nReport: " + out.resolve("report.html").toAbsolutePath() + " (and report.md, jmh.json, jmh.log)");
+        System.out.println("\nReport: " + out.resolve("report.html").toAbsolutePath() + " (and report.md, jmh.json, jmh.log"
+                + (http == null ? "" : ", http/ with the load generator's raw output") + ")");
         System.out.println("Took " + Progress.format(progress.elapsedSeconds()));
+    }
+
+    private static boolean selected(Pattern only, String id) {
+        return only == null || only.matcher(id).find();
     }
 
     private static String value(String[] args, int i) {

@@ -36,7 +36,7 @@ final class EchoLoad {
     private static final int[] SIZES = {64, 4096};
     private static final int[] CONNECTIONS = {100, 1000};
     /** USER_HZ: the unit of utime and stime in /proc/pid/stat on Linux. */
-    private static final double CLOCK_TICKS_PER_SECOND = 100.0;
+    static final double CLOCK_TICKS_PER_SECOND = 100.0;
 
     private final Profile profile;
     private final Path out;

@@ -65,6 +65,7 @@ final class HtmlReport {
             }
             s.append("</table>\n");
         }
+        s.append(HttpReport.html(res));
         return s.append("</body></html>\n").toString();
     }
 
@@ -110,30 +111,42 @@ final class HtmlReport {
 
     /** p50, p99 and p99.9 of every server under each load, as grouped bars on a log axis. */
     static String latencyChart(List<LoadResult> loads) {
-        List<LoadResult> measured = loads.stream().filter(LoadResult::measured).toList();
-        if (measured.isEmpty()) {
+        return percentileChart(loads.stream().filter(LoadResult::measured)
+                .map(l -> new Percentiles(l.server() + " · " + l.group(), new double[] {l.p50Micros(), l.p99Micros(), l.p999Micros()}))
+                .toList(), new String[] {"p50", "p99", "p99.9"}, "echo latency percentiles per server");
+    }
+
+    /** One bar group of a percentile chart: its label, and one value in µs per percentile named. */
+    record Percentiles(String label, double[] micros) {
+    }
+
+    /** Latency percentiles (up to three) of each labelled row, as grouped bars on a log axis. */
+    static String percentileChart(List<Percentiles> rows, String[] names, String ariaLabel) {
+        if (rows.isEmpty()) {
             return "";
         }
-        double lo = measured.stream().mapToDouble(LoadResult::p50Micros).filter(v -> v > 0).min().orElse(1);
-        double hi = measured.stream().mapToDouble(LoadResult::p999Micros).max().orElse(10);
+        double lo = rows.stream().mapToDouble(r -> r.micros()[0]).filter(v -> v > 0).min().orElse(1);
+        double hi = rows.stream().mapToDouble(r -> r.micros()[names.length - 1]).max().orElse(10);
         LogAxis axis = LogAxis.spanning(lo, hi, LABEL, WIDTH - 20);
         String[] colors = {"#7fb069", "#e6aa68", "#ca3c25"};
-        int rowH = 3 * 8 + 8;
-        int height = 40 + measured.size() * rowH + 20;
+        int rowH = names.length * 8 + 8;
+        int height = 40 + rows.size() * rowH + 20;
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"echo latency percentiles per server\">\n",
-                WIDTH, height));
-        s.append("<text x=\"").append(LABEL).append("\" y=\"14\">")
-                .append("<tspan fill=\"#7fb069\">■ p50</tspan> <tspan fill=\"#e6aa68\">■ p99</tspan> <tspan fill=\"#ca3c25\">■ p99.9</tspan> (µs, log scale)</text>\n");
+                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s\">\n",
+                WIDTH, height, Fmt.html(ariaLabel)));
+        s.append("<text x=\"").append(LABEL).append("\" y=\"14\">");
+        for (int i = 0; i < names.length; i++) {
+            s.append("<tspan fill=\"").append(colors[i]).append("\">■ ").append(names[i]).append("</tspan> ");
+        }
+        s.append("(µs, log scale)</text>\n");
         axis.draw(s, 24, height - 20, "µs");
         int y = 30;
-        for (LoadResult l : measured) {
-            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", LABEL - 6, y + 16,
-                    Fmt.html(l.server() + " · " + l.group())));
-            double[] v = {l.p50Micros(), l.p99Micros(), l.p999Micros()};
-            for (int i = 0; i < 3; i++) {
+        for (Percentiles r : rows) {
+            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", LABEL - 6,
+                    y + names.length * 4 + 4, Fmt.html(r.label())));
+            for (int i = 0; i < names.length; i++) {
                 s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"7\" fill=\"%s\"><title>%s µs</title></rect>\n",
-                        LABEL, y + i * 8, Math.max(1, axis.x(v[i]) - LABEL), colors[i], Fmt.num(v[i])));
+                        LABEL, y + i * 8, Math.max(1, axis.x(r.micros()[i]) - LABEL), colors[i], Fmt.num(r.micros()[i])));
             }
             y += rowH;
         }

@@ -2,9 +2,15 @@ package dev.fibril.bench;
 
 import java.util.List;
 
-/** Everything one run measured, as the reports need it. */
+/**
+ * Everything one run measured, as the reports need it.
+ *
+ * @param http          the HTTP comparison's rows, empty when it did not run
+ * @param httpNote      how the HTTP comparison ran, or why it did not
+ * @param httpGenerator the HTTP load generator used (wrk and its version, or the Java client), else empty
+ */
 record Results(Machine machine, String profileLine, String started, double seconds, List<Row> rows,
-               List<LoadResult> loads, String loadNote) {
+               List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator) {
 
     /** Throughput relative to the reference server under the same load (higher is better). */
     Ratios loadRatio(LoadResult l) {
@@ -30,5 +36,31 @@ record Results(Machine machine, String profileLine, String started, double secon
             return new Ratios(Double.NaN, Double.NaN);
         }
         return new Ratios(l.cpuNanosPerMessage() / ref.cpuNanosPerMessage(), Double.NaN);
+    }
+
+    /** The plain-Jetty baseline that served the workload fastest: the reference of throughput ratios. */
+    HttpResult httpFastestBaseline(HttpWorkload w) {
+        return http.stream().filter(h -> h.baseline() && h.workload() == w && h.measured())
+                .max(java.util.Comparator.comparingDouble(HttpResult::requestsPerSecond)).orElse(null);
+    }
+
+    /** The plain-Jetty baseline that spent the least CPU per request: the reference of CPU ratios. */
+    HttpResult httpLeanestBaseline(HttpWorkload w) {
+        return http.stream().filter(h -> h.baseline() && h.workload() == w && h.measured())
+                .min(java.util.Comparator.comparingDouble(HttpResult::cpuMicrosPerRequest)).orElse(null);
+    }
+
+    /** Throughput relative to the faster baseline under the same workload (higher is better). */
+    Ratios httpThroughputRatio(HttpResult h) {
+        HttpResult ref = httpFastestBaseline(h.workload());
+        return ref == null || !h.measured() ? new Ratios(Double.NaN, Double.NaN)
+                : new Ratios(h.requestsPerSecond() / ref.requestsPerSecond(), Double.NaN);
+    }
+
+    /** Server CPU per request relative to the leaner baseline under the same workload (lower is leaner). */
+    Ratios httpCpuRatio(HttpResult h) {
+        HttpResult ref = httpLeanestBaseline(h.workload());
+        return ref == null || !h.measured() || !(ref.cpuMicrosPerRequest() > 0) ? new Ratios(Double.NaN, Double.NaN)
+                : new Ratios(h.cpuMicrosPerRequest() / ref.cpuMicrosPerRequest(), Double.NaN);
     }
 }

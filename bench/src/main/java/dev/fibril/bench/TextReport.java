@@ -46,7 +46,10 @@ final class TextReport {
         } else {
             s.append("\nEcho load: ").append(res.loadNote()).append('\n');
         }
-        s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster.\n");
+        if (!res.rows().isEmpty() || !res.loads().isEmpty()) {
+            s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster.\n");
+        }
+        s.append(HttpReport.terminal(res));
         return s.toString();
     }
 
@@ -94,6 +97,7 @@ final class TextReport {
                         .append(Fmt.ratio(res.loadRatio(l))).append(" | ").append(Fmt.ratio(res.cpuRatio(l))).append(" |\n");
             }
         }
+        s.append(HttpReport.markdown(res));
         return s.toString();
     }
 

@@ -125,7 +125,10 @@ final class Wrk implements HttpGenerator {
             Process p = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
             String uid = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             return p.waitFor(10, TimeUnit.SECONDS) && uid.equals("0");
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
     }
@@ -138,7 +141,10 @@ final class Wrk implements HttpGenerator {
             p.waitFor(10, TimeUnit.SECONDS);
             int copyright = first.indexOf(" Copyright");
             return copyright > 0 ? first.substring(0, copyright) : first.strip();
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException e) {
+            return "wrk";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return "wrk";
         }
     }

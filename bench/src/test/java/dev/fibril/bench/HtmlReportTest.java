@@ -27,7 +27,13 @@ class HtmlReportTest {
         List<LoadResult> loads = List.of(
                 new LoadResult("JDK virtual threads", true, 64, 100, 30_000, 1000, 2000, 17_000, 66_000, 21_000, ""),
                 new LoadResult("Fibril, io_uring", false, 64, 100, 58_000, 2000, 1100, 8_400, 29_000, 7_500, ""));
-        return new Results(m, "test", "2026-01-01T00-00-00", 12, rows, loads, "test load");
+        List<HttpResult> http = List.of(
+                new HttpResult("Jetty + FibrilConnector, io_uring", false, HttpWorkload.HELLO, 3, 90_000, 88_000, 93_000, 900, 3_000, 18, ""),
+                new HttpResult("Jetty ServerConnector + QueuedThreadPool", true, HttpWorkload.HELLO, 3, 60_000, 59_000, 61_000, 1_400, 4_000, 30, ""),
+                new HttpResult("Jetty ServerConnector + VirtualThreadPool", true, HttpWorkload.HELLO, 2, 50_000, 49_000, 51_000, 1_700, 5_000, 25,
+                        "failed and left out: round 2: 3 non-2xx responses"),
+                HttpResult.missing("Jetty + FibrilConnector, epoll", false, HttpWorkload.HELLO, "failed to start: boom"));
+        return new Results(m, "test", "2026-01-01T00-00-00", 12, rows, loads, "test load", http, "test http", "wrk 4.1.0 [epoll]");
     }
 
     @Test
@@ -37,6 +43,18 @@ class HtmlReportTest {
         assertEquals(1.8, ratio.ratio(), 1e-9);
         assertEquals(1.8 * Math.sqrt(0.05 * 0.05 + (10.0 / 180) * (10.0 / 180)), ratio.error(), 1e-9);
         assertEquals(1.0, Ratios.of(r.rows().get(0), r.rows()).ratio());
+    }
+
+    @Test
+    void shouldTakeHttpRatiosAgainstTheFasterAndTheLeanerBaseline() {
+        Results r = sample();
+        HttpResult fibril = r.http().get(0);
+        assertEquals(90_000.0 / 60_000, r.httpThroughputRatio(fibril).ratio(), 1e-9);
+        assertEquals(18.0 / 25, r.httpCpuRatio(fibril).ratio(), 1e-9);
+        assertTrue(Double.isNaN(r.httpThroughputRatio(r.http().get(3)).ratio()));
+        String md = TextReport.markdown(r);
+        assertTrue(md.contains("round 2: 3 non-2xx responses"), "failed rounds must show in the report");
+        assertTrue(md.contains("wrk 4.1.0 [epoll]"), "the report names the load generator");
     }
 
     @Test

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The Java load client against a real Jetty server in this JVM, so the
+ * The Java load client and the pre-flight check against a real Jetty server in this JVM, so the
  * HTTP harness is tested where wrk is not installed. Counts, never speeds.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -52,5 +52,10 @@ class HttpLoadClientTest {
         assertTrue(r.requests() > 0, "no request completed");
         assertEquals(r.requests(), r.non2xx());
         assertTrue(r.failed());
+    }
+
+    @Test
+    void shouldPassThePreFlightCheckOfBothEndpoints() throws Exception {
+        HttpLoad.check(server.base());
     }
 }

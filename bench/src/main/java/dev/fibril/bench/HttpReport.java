@@ -1,0 +1,144 @@
+package dev.fibril.bench;
+
+import java.util.List;
+import java.util.Locale;
+
+/** The HTTP comparison's part of the terminal table, report.md and report.html. */
+final class HttpReport {
+    static final String TITLE = "HTTP: Jetty 12.1 with the FibrilConnector against plain Jetty";
+    private static final int WIDTH = 900;
+    private static final int LABEL = 360;
+
+    private HttpReport() {
+    }
+
+    static String terminal(Results res) {
+        StringBuilder s = new StringBuilder();
+        if (res.http().isEmpty()) {
+            return s.append("\nHTTP: ").append(res.httpNote()).append('\n').toString();
+        }
+        s.append('\n').append(TITLE).append(" (load generator: ").append(res.httpGenerator()).append(")\n");
+        s.append("  throughput ratio to the faster plain-Jetty baseline (higher is better); CPU ratio to the leaner one (lower is leaner)\n");
+        s.append(String.format("  %-44s %-32s %10s %17s %9s %9s %12s %10s %9s%n", "server", "workload", "req/s",
+                "spread (rounds)", "p50 µs", "p99 µs", "CPU µs/req", "req/s ratio", "CPU ratio"));
+        for (HttpResult h : res.http()) {
+            String name = (h.baseline() ? "* " : "") + h.server();
+            if (!h.measured()) {
+                s.append(String.format("  %-44s %-32s %s%n", name, h.workload().label(), h.note()));
+                continue;
+            }
+            s.append(String.format("  %-44s %-32s %10s %17s %9s %9s %12s %10s %9s%n", name, h.workload().label(),
+                    Fmt.num(h.requestsPerSecond()), h.spread(), Fmt.num(h.p50Micros()), Fmt.num(h.p99Micros()),
+                    Fmt.num(h.cpuMicrosPerRequest()), Fmt.ratio(res.httpThroughputRatio(h)), Fmt.ratio(res.httpCpuRatio(h))));
+            if (!h.note().isEmpty()) {
+                s.append("      ! ").append(h.note()).append('\n');
+            }
+        }
+        s.append("  * = plain-Jetty baseline\n");
+        return s.toString();
+    }
+
+    static String markdown(Results res) {
+        StringBuilder s = new StringBuilder("\n## ").append(TITLE).append("\n\n").append(res.httpNote()).append('\n');
+        if (res.http().isEmpty()) {
+            return s.toString();
+        }
+        s.append("\n| server | workload | req/s | spread (min–max) | p50 µs | p99 µs | server CPU µs/req | throughput ratio | CPU ratio |\n")
+                .append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        StringBuilder notes = new StringBuilder();
+        for (HttpResult h : res.http()) {
+            String name = h.baseline() ? "**" + h.server() + "**" : h.server();
+            if (!h.measured()) {
+                s.append("| ").append(name).append(" | ").append(h.workload().label()).append(" | ").append(h.note()).append(" | | | | | | |\n");
+                continue;
+            }
+            s.append("| ").append(name).append(" | ").append(h.workload().label()).append(" | ")
+                    .append(Fmt.num(h.requestsPerSecond())).append(" | ").append(h.spread()).append(" | ")
+                    .append(Fmt.num(h.p50Micros())).append(" | ").append(Fmt.num(h.p99Micros())).append(" | ")
+                    .append(Fmt.num(h.cpuMicrosPerRequest())).append(" | ").append(Fmt.ratio(res.httpThroughputRatio(h))).append(" | ")
+                    .append(Fmt.ratio(res.httpCpuRatio(h))).append(" |\n");
+            if (!h.note().isEmpty()) {
+                notes.append("- ").append(h.server()).append(", ").append(h.workload().label()).append(": ").append(h.note()).append('\n');
+            }
+        }
+        s.append("\n**Bold**: the plain-Jetty baselines. Load generator: ").append(res.httpGenerator()).append(".\n");
+        if (!notes.isEmpty()) {
+            s.append("\nRounds reported as failed:\n\n").append(notes);
+        }
+        return s.toString();
+    }
+
+    static String html(Results res) {
+        StringBuilder s = new StringBuilder("<h2>").append(Fmt.html(TITLE)).append("</h2>\n<p>").append(Fmt.html(res.httpNote())).append("</p>\n");
+        if (res.http().isEmpty()) {
+            return s.toString();
+        }
+        s.append(throughputChart(res.http())).append(HtmlReport.percentileChart(res.http().stream().filter(HttpResult::measured)
+                .map(h -> new HtmlReport.Percentiles(h.server() + " · " + h.workload().id(), new double[] {h.p50Micros(), h.p99Micros()}))
+                .toList(), new String[] {"p50", "p99"}, "HTTP latency percentiles per server"));
+        s.append("<table><tr><th>server</th><th>workload</th><th>req/s</th><th>spread (min–max)</th><th>p50 µs</th><th>p99 µs</th>"
+                + "<th>server CPU µs/req</th><th>throughput ratio</th><th>CPU ratio</th><th>note</th></tr>\n");
+        for (HttpResult h : res.http()) {
+            s.append("<tr").append(h.baseline() ? " class=\"ref\"" : "").append("><td>").append(Fmt.html(h.server()))
+                    .append("</td><td>").append(Fmt.html(h.workload().label())).append("</td>");
+            if (h.measured()) {
+                s.append("<td>").append(Fmt.num(h.requestsPerSecond())).append("</td><td>").append(h.spread())
+                        .append("</td><td>").append(Fmt.num(h.p50Micros())).append("</td><td>").append(Fmt.num(h.p99Micros()))
+                        .append("</td><td>").append(Fmt.num(h.cpuMicrosPerRequest())).append("</td><td>")
+                        .append(Fmt.ratio(res.httpThroughputRatio(h))).append("</td><td>").append(Fmt.ratio(res.httpCpuRatio(h)))
+                        .append("</td><td>").append(Fmt.html(h.note())).append("</td></tr>\n");
+            } else {
+                s.append("<td colspan=\"8\">").append(Fmt.html(h.note())).append("</td></tr>\n");
+            }
+        }
+        return s.append("</table>\n<p>Bold rows: the plain-Jetty baselines. Load generator: ")
+                .append(Fmt.html(res.httpGenerator())).append(".</p>\n").toString();
+    }
+
+    /** Requests per second on a linear axis, one block of bars per workload, the rounds' min–max as a whisker. */
+    static String throughputChart(List<HttpResult> rows) {
+        List<HttpResult> measured = rows.stream().filter(HttpResult::measured).toList();
+        if (measured.isEmpty()) {
+            return "";
+        }
+        double max = measured.stream().mapToDouble(HttpResult::requestsPerSecondMax).max().orElse(1);
+        double step = Math.pow(10, Math.floor(Math.log10(max)));
+        double top = Math.ceil(max / step) * step;
+        int bar = 22;
+        int height = 30 + rows.size() * (bar + 6) + 24;
+        int x1 = WIDTH - 70;
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"HTTP requests per second per server\">\n",
+                WIDTH, height));
+        for (double t = 0; t <= top * 1.0001; t += step) {
+            double x = LABEL + t / top * (x1 - LABEL);
+            s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>", x, x, height - 20))
+                    .append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+                            x, height - 6, Fmt.num(t) + (t + step > top * 1.0001 ? " req/s" : "")));
+        }
+        int y = 24;
+        for (HttpResult h : rows) {
+            s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"%s>%s</text>\n", LABEL - 6, y + bar / 2 + 4,
+                    h.baseline() ? " font-weight=\"bold\"" : "", Fmt.html(h.server() + " · " + h.workload().id())));
+            if (h.measured()) {
+                double x = LABEL + h.requestsPerSecond() / top * (x1 - LABEL);
+                s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s req/s</title></rect>\n",
+                        LABEL, y, Math.max(1, x - LABEL), bar, h.baseline() ? "#888" : "#4a7bd0", Fmt.num(h.requestsPerSecond())));
+                if (h.roundsOk() > 1) {
+                    double a = LABEL + h.requestsPerSecondMin() / top * (x1 - LABEL);
+                    double b = LABEL + h.requestsPerSecondMax() / top * (x1 - LABEL);
+                    int cy = y + bar / 2;
+                    s.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d H%.1f M%.1f %d V%d M%.1f %d V%d\" stroke=\"#000\" fill=\"none\"/>\n",
+                            a, cy, b, a, cy - 5, cy + 5, b, cy - 5, cy + 5));
+                }
+                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", Math.min(x + 8, WIDTH - 64), y + bar / 2 + 4,
+                        Fmt.num(h.requestsPerSecond())));
+            } else {
+                s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#a00\">%s</text>\n", LABEL + 4, y + bar / 2 + 4,
+                        Fmt.html(h.note().length() > 70 ? h.note().substring(0, 70) + "…" : h.note())));
+            }
+            y += bar + 6;
+        }
+        return s.append("</svg>\n").toString();
+    }
+}
