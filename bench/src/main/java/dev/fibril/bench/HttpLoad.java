@@ -91,6 +91,15 @@ final class HttpLoad {
     private record Sample(HttpRun run, double cpuSeconds) {
     }
 
+    /** What one run learned so far: the servers' processes and addresses, failures, and the clean rounds. */
+    private static final class RunState {
+        final Map<String, Process> processes = new LinkedHashMap<>();
+        final Map<String, URI> bases = new LinkedHashMap<>();
+        final Map<String, String> failed = new LinkedHashMap<>();
+        final Map<String, List<Sample>> samples = new LinkedHashMap<>();
+        final Map<String, List<String>> roundFailures = new LinkedHashMap<>();
+    }
+
     List<HttpResult> run(Progress progress, Machine machine) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         HttpGenerator gen = javaClientOnly ? null : Wrk.findOrInstall(dir.resolve("wrk-install.log"));
@@ -99,81 +108,82 @@ final class HttpLoad {
         }
         generator = gen.describe() + (gen instanceof Wrk ? "" : javaClientOnly ? " (--http-client java)"
                 : " (wrk is not installed and could not be: see http/wrk-install.log)");
-        Map<String, Process> processes = new LinkedHashMap<>();
-        Map<String, URI> bases = new LinkedHashMap<>();
-        Map<String, String> failed = new LinkedHashMap<>();
-        Map<String, List<Sample>> samples = new LinkedHashMap<>();
-        Map<String, List<String>> roundFailures = new LinkedHashMap<>();
+        RunState st = new RunState();
         try {
-            // Each server starts, passes the pre-flight check, and gets one longer warm-up per workload
-            // before the first round, so the JIT has compiled its hot path.
             for (Server s : SERVERS) {
                 progress.starting("HTTP start and warm-up: " + s.label());
-                String outcome = "warmed up";
-                if (s.id().equals("fibril-io_uring") && !machine.ioUringAvailable()) {
-                    failed.put(s.id(), "skipped: io_uring " + machine.ioUring());
-                    outcome = failed.get(s.id());
-                } else {
-                    String phase = "failed to start: ";
-                    try {
-                        Process p = start(s);
-                        processes.put(s.id(), p);
-                        URI base = awaitAnnounce(p, s);
-                        bases.put(s.id(), base);
-                        check(base);
-                        phase = "failed in warm-up: ";
-                        for (HttpWorkload w : HttpWorkload.values()) {
-                            gen.run(base, w, CONNECTIONS, profile.httpFirstWarmupSeconds(), dir.resolve(s.id() + "-" + w.id() + "-start-warmup.txt"));
-                        }
-                    } catch (IOException e) {
-                        failed.put(s.id(), phase + e.getMessage());
-                        outcome = failed.get(s.id());
-                    }
-                }
-                progress.finished(startEstimate(), outcome);
+                progress.finished(startEstimate(), startAndWarmUp(gen, s, machine, st));
             }
             for (int round = 1; round <= profile.httpRounds(); round++) {
                 for (HttpWorkload w : HttpWorkload.values()) {
                     for (Server s : SERVERS) {
-                        String key = s.id() + "/" + w.id();
                         progress.starting("HTTP round " + round + ": " + s.label() + ", " + w.label());
-                        String outcome;
-                        if (failed.containsKey(s.id())) {
-                            outcome = failed.get(s.id());
-                        } else {
-                            try {
-                                Sample m = measure(gen, processes.get(s.id()), bases.get(s.id()), w,
-                                        dir.resolve(s.id() + "-" + w.id() + "-round" + round + ".txt"));
-                                if (m.run().failed()) {
-                                    outcome = "round failed: " + m.run().failure();
-                                    roundFailures.computeIfAbsent(key, k -> new ArrayList<>()).add("round " + round + ": " + m.run().failure());
-                                } else {
-                                    samples.computeIfAbsent(key, k -> new ArrayList<>()).add(m);
-                                    outcome = Fmt.num(m.run().requestsPerSecond()) + " req/s, p99 " + Fmt.num(m.run().p99Micros())
-                                            + " µs, CPU " + Fmt.num(m.cpuSeconds() * 1e6 / m.run().requests()) + " µs/req";
-                                }
-                            } catch (IOException e) {
-                                failed.put(s.id(), "failed: " + e.getMessage());
-                                outcome = failed.get(s.id());
-                            }
-                        }
-                        progress.finished(profile.httpWarmupSeconds() + profile.httpSeconds() + 1.0, outcome);
+                        progress.finished(profile.httpWarmupSeconds() + profile.httpSeconds() + 1.0, measureRound(gen, s, w, round, st));
                     }
                 }
             }
         } finally {
-            for (Process p : processes.values()) {
+            for (Process p : st.processes.values()) {
                 stop(p);
             }
         }
         note = profile.httpRounds() + " interleaved round(s) of " + profile.httpSeconds() + " s measured per server and workload, each after a "
                 + profile.httpWarmupSeconds() + " s warm-up run (and " + profile.httpFirstWarmupSeconds() + " s per workload before the first round); "
-                + "HTTP/1.1 keep-alive over loopback, " + CONNECTIONS + " connections, closed loop; load generator: " + gen.describe()
+                + "HTTP/1.1 keep-alive over loopback, " + CONNECTIONS + " connections, closed loop; load generator: " + generator
                 + "; client and server share the machine's " + machine.cpus() + " CPUs. "
                 + "Throughput, p50, p99 and CPU are medians over the rounds without errors; a round with any socket error or "
                 + "non-2xx response is reported as failed and left out. CPU = server process utime+stime in the measured window "
                 + "per request. Throughput ratio: to the faster of the two plain-Jetty baselines; CPU ratio: to the leaner one.";
-        return summarize(samples, roundFailures, failed);
+        return summarize(st);
+    }
+
+    /**
+     * Starts the server, checks both endpoints and warms it up longer than a round does, so the JIT
+     * has compiled its hot path before the first measurement. Returns the progress outcome.
+     */
+    private String startAndWarmUp(HttpGenerator gen, Server s, Machine machine, RunState st) throws InterruptedException {
+        if (s.id().equals("fibril-io_uring") && !machine.ioUringAvailable()) {
+            st.failed.put(s.id(), "skipped: io_uring " + machine.ioUring());
+            return st.failed.get(s.id());
+        }
+        String phase = "failed to start: ";
+        try {
+            Process p = start(s);
+            st.processes.put(s.id(), p);
+            URI base = awaitAnnounce(p, s);
+            st.bases.put(s.id(), base);
+            check(base);
+            phase = "failed in warm-up: ";
+            for (HttpWorkload w : HttpWorkload.values()) {
+                gen.run(base, w, CONNECTIONS, profile.httpFirstWarmupSeconds(), dir.resolve(s.id() + "-" + w.id() + "-start-warmup.txt"));
+            }
+            return "warmed up";
+        } catch (IOException e) {
+            st.failed.put(s.id(), phase + e.getMessage());
+            return st.failed.get(s.id());
+        }
+    }
+
+    /** One measured round of one server under one workload; returns the progress outcome. */
+    private String measureRound(HttpGenerator gen, Server s, HttpWorkload w, int round, RunState st) throws InterruptedException {
+        if (st.failed.containsKey(s.id())) {
+            return st.failed.get(s.id());
+        }
+        String key = s.id() + "/" + w.id();
+        try {
+            Sample m = measure(gen, st.processes.get(s.id()), st.bases.get(s.id()), w,
+                    dir.resolve(s.id() + "-" + w.id() + "-round" + round + ".txt"));
+            if (m.run().failed()) {
+                st.roundFailures.computeIfAbsent(key, k -> new ArrayList<>()).add("round " + round + ": " + m.run().failure());
+                return "round failed: " + m.run().failure();
+            }
+            st.samples.computeIfAbsent(key, k -> new ArrayList<>()).add(m);
+            return Fmt.num(m.run().requestsPerSecond()) + " req/s, p99 " + Fmt.num(m.run().p99Micros())
+                    + " µs, CPU " + Fmt.num(m.cpuSeconds() * 1e6 / m.run().requests()) + " µs/req";
+        } catch (IOException e) {
+            st.failed.put(s.id(), "failed: " + e.getMessage());
+            return st.failed.get(s.id());
+        }
     }
 
     private Sample measure(HttpGenerator gen, Process p, URI base, HttpWorkload w, Path raw) throws IOException, InterruptedException {
@@ -184,8 +194,10 @@ final class HttpLoad {
         return new Sample(r, (after - before) / EchoLoad.CLOCK_TICKS_PER_SECOND);
     }
 
-    private static List<HttpResult> summarize(Map<String, List<Sample>> samples, Map<String, List<String>> roundFailures,
-                                              Map<String, String> failed) {
+    private static List<HttpResult> summarize(RunState st) {
+        Map<String, List<Sample>> samples = st.samples;
+        Map<String, List<String>> roundFailures = st.roundFailures;
+        Map<String, String> failed = st.failed;
         List<HttpResult> results = new ArrayList<>();
         for (HttpWorkload w : HttpWorkload.values()) {
             for (Server s : SERVERS) {

@@ -2,6 +2,7 @@ package dev.fibril.bench;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 /** The HTTP comparison's part of the terminal table, report.md and report.html. */
 final class HttpReport {
@@ -73,7 +74,9 @@ final class HttpReport {
         if (res.http().isEmpty()) {
             return s.toString();
         }
-        s.append(throughputChart(res.http())).append(HtmlReport.percentileChart(res.http().stream().filter(HttpResult::measured)
+        s.append("<h3>Requests per second (median; whisker: slowest to fastest round)</h3>\n").append(throughputChart(res.http()))
+                .append("<h3>Server CPU time per request (µs, median)</h3>\n").append(cpuChart(res.http()))
+                .append("<h3>Latency (median of the rounds' percentiles)</h3>\n").append(HtmlReport.percentileChart(res.http().stream().filter(HttpResult::measured)
                 .map(h -> new HtmlReport.Percentiles(h.server() + " · " + h.workload().id(), new double[] {h.p50Micros(), h.p99Micros()}))
                 .toList(), new String[] {"p50", "p99"}, "HTTP latency percentiles per server"));
         s.append("<table><tr><th>server</th><th>workload</th><th>req/s</th><th>spread (min–max)</th><th>p50 µs</th><th>p99 µs</th>"
@@ -95,44 +98,62 @@ final class HttpReport {
                 .append(Fmt.html(res.httpGenerator())).append(".</p>\n").toString();
     }
 
-    /** Requests per second on a linear axis, one block of bars per workload, the rounds' min–max as a whisker. */
+    /** Requests per second on a linear axis, one bar per server and workload, the rounds' min–max as a whisker. */
     static String throughputChart(List<HttpResult> rows) {
+        return barChart(rows, HttpResult::requestsPerSecond, HttpResult::requestsPerSecondMin, HttpResult::requestsPerSecondMax,
+                "req/s", "HTTP requests per second per server");
+    }
+
+    /** Server CPU per request on a linear axis (medians over the rounds). */
+    static String cpuChart(List<HttpResult> rows) {
+        return barChart(rows, HttpResult::cpuMicrosPerRequest, null, null, "CPU µs/req", "server CPU time per request");
+    }
+
+    private static String barChart(List<HttpResult> rows, ToDoubleFunction<HttpResult> value, ToDoubleFunction<HttpResult> low,
+                                   ToDoubleFunction<HttpResult> high, String unit, String ariaLabel) {
         List<HttpResult> measured = rows.stream().filter(HttpResult::measured).toList();
         if (measured.isEmpty()) {
             return "";
         }
-        double max = measured.stream().mapToDouble(HttpResult::requestsPerSecondMax).max().orElse(1);
+        ToDoubleFunction<HttpResult> top = high != null ? high : value;
+        double max = measured.stream().mapToDouble(top).max().orElse(1);
         double step = Math.pow(10, Math.floor(Math.log10(max)));
-        double top = Math.ceil(max / step) * step;
+        double end = Math.ceil(max / step) * step;
+        if (end / step < 4) {
+            step /= 2; // at least four grid lines
+        }
         int bar = 22;
         int height = 30 + rows.size() * (bar + 6) + 24;
-        int x1 = WIDTH - 70;
+        int x1 = WIDTH - 90;
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"HTTP requests per second per server\">\n",
-                WIDTH, height));
-        for (double t = 0; t <= top * 1.0001; t += step) {
-            double x = LABEL + t / top * (x1 - LABEL);
+                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s\">\n",
+                WIDTH, height, Fmt.html(ariaLabel)));
+        for (double t = 0; t <= end * 1.0001; t += step) {
+            double x = LABEL + t / end * (x1 - LABEL);
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>", x, x, height - 20))
                     .append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                            x, height - 6, Fmt.num(t) + (t + step > top * 1.0001 ? " req/s" : "")));
+                            x, height - 6, (t == 0 ? "0" : Fmt.num(t)) + (t + step > end * 1.0001 ? " " + unit : "")));
         }
         int y = 24;
         for (HttpResult h : rows) {
             s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"%s>%s</text>\n", LABEL - 6, y + bar / 2 + 4,
                     h.baseline() ? " font-weight=\"bold\"" : "", Fmt.html(h.server() + " · " + h.workload().id())));
             if (h.measured()) {
-                double x = LABEL + h.requestsPerSecond() / top * (x1 - LABEL);
-                s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s req/s</title></rect>\n",
-                        LABEL, y, Math.max(1, x - LABEL), bar, h.baseline() ? "#888" : "#4a7bd0", Fmt.num(h.requestsPerSecond())));
-                if (h.roundsOk() > 1) {
-                    double a = LABEL + h.requestsPerSecondMin() / top * (x1 - LABEL);
-                    double b = LABEL + h.requestsPerSecondMax() / top * (x1 - LABEL);
+                double v = value.applyAsDouble(h);
+                double x = LABEL + v / end * (x1 - LABEL);
+                double labelAt = x;
+                s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s %s</title></rect>\n",
+                        LABEL, y, Math.max(1, x - LABEL), bar, h.baseline() ? "#888" : "#4a7bd0", Fmt.num(v), Fmt.html(unit)));
+                if (low != null && h.roundsOk() > 1) {
+                    double a = LABEL + low.applyAsDouble(h) / end * (x1 - LABEL);
+                    double b = LABEL + high.applyAsDouble(h) / end * (x1 - LABEL);
                     int cy = y + bar / 2;
                     s.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d H%.1f M%.1f %d V%d M%.1f %d V%d\" stroke=\"#000\" fill=\"none\"/>\n",
                             a, cy, b, a, cy - 5, cy + 5, b, cy - 5, cy + 5));
+                    labelAt = Math.max(x, b);
                 }
-                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", Math.min(x + 8, WIDTH - 64), y + bar / 2 + 4,
-                        Fmt.num(h.requestsPerSecond())));
+                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", Math.min(labelAt + 6, WIDTH - 84), y + bar / 2 + 4,
+                        Fmt.num(v)));
             } else {
                 s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#a00\">%s</text>\n", LABEL + 4, y + bar / 2 + 4,
                         Fmt.html(h.note().length() > 70 ? h.note().substring(0, 70) + "…" : h.note())));

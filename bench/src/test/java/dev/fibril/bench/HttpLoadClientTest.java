@@ -48,7 +48,7 @@ class HttpLoadClientTest {
     @Test
     void shouldCountNon2xxResponsesAsAFailedRun() throws Exception {
         URI nowhere = server.base().resolve("nowhere/");
-        HttpRun r = new HttpLoadClient().run(nowhere, HttpWorkload.HELLO, 2, 300);
+        HttpRun r = new HttpLoadClient().run(nowhere, HttpWorkload.HELLO, 2, 1000);
         assertTrue(r.requests() > 0, "no request completed");
         assertEquals(r.requests(), r.non2xx());
         assertTrue(r.failed());
