@@ -21,6 +21,7 @@ import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.FillInterest;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private static final int FILLING = 2;
     /** Writes of several buffers totalling at most this many bytes are copied into one send. */
     private static final int GATHER_LIMIT = 8 * 1024;
+    private static final long FLUSH_WAIT_NANOS = 10_000_000;
 
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
@@ -64,6 +66,12 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private volatile MappedFile mapped;
     /** Where gathered writes are copied; made on the first one, kept for the connection's life. */
     private ByteBuffer gather;
+    /** The fibril inside {@link #flush}, parked until the kernel takes its bytes; null when none is. */
+    private volatile Thread flushing;
+    /** A thread in {@link #cancelWrite} waiting for {@link #flushing} to leave flush. */
+    private volatile Thread flushWaiter;
+    /** True while {@link #cancelWrite} runs: a flush that starts then fails rather than block. */
+    private volatile boolean cancellingWrite;
 
     FibrilEndPoint(FibrilConnector connector, FibrilSocketChannel channel) throws IOException {
         super(connector.getScheduler());
@@ -253,7 +261,11 @@ public class FibrilEndPoint extends AbstractEndPoint {
         if (!Fibril.isFibril()) {
             return false;
         }
+        flushing = Thread.currentThread();
         try {
+            if (cancellingWrite) {
+                throw new EofException("write cancelled"); // the canceller may not have seen this flush start
+            }
             MappedFile file = mapped;
             if (nonEmpty > 1 && total <= GATHER_LIMIT && (file == null || !file.isIn(buffers))) {
                 writeGathered(buffers);
@@ -270,9 +282,45 @@ public class FibrilEndPoint extends AbstractEndPoint {
             }
         } catch (IOException e) {
             throw new EofException(e);
+        } finally {
+            flushing = null;
+            Thread w = flushWaiter;
+            if (w != null) {
+                LockSupport.unpark(w);
+            }
         }
         notIdle();
         return true;
+    }
+
+    /**
+     * Jetty's {@code WriteFlusher.cancelWrite} spins until a flush in progress returns, trusting
+     * flush not to block; ours parks until the peer reads, so that spin can last forever, and on a
+     * fibril it holds its carrier and starves every fibril of that carrier (idle timeout or server
+     * stop with a client that stopped reading froze the server). A cancelled write ends the response
+     * and with it the connection, so close first: the blocked write fails at once. Wait for it to
+     * leave flush by parking, not spinning; then Jetty's cancel finds nothing to spin for.
+     */
+    @Override
+    public Callback cancelWrite(Throwable cause) {
+        cancellingWrite = true; // before reading flushing: a flush starting now sees it and fails instead of blocking
+        try {
+            Thread f = flushing;
+            if (f != null && f != Thread.currentThread()) {
+                close(cause);
+                flushWaiter = Thread.currentThread();
+                try {
+                    while (flushing == f) {
+                        LockSupport.parkNanos(this, FLUSH_WAIT_NANOS); // bounded: another canceller may have replaced flushWaiter
+                    }
+                } finally {
+                    flushWaiter = null;
+                }
+            }
+            return super.cancelWrite(cause);
+        } finally {
+            cancellingWrite = false;
+        }
     }
 
     private void writeGathered(ByteBuffer[] buffers) throws IOException {
