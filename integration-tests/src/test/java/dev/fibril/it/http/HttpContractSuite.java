@@ -1,22 +1,38 @@
 package dev.fibril.it.http;
 
+import dev.fibril.FibrilRuntime;
+import dev.fibril.RuntimeStats;
 import dev.fibril.jetty.FibrilConnector;
 import dev.fibril.jetty.demo.DemoServer;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamRequestContent;
@@ -28,14 +44,17 @@ import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -142,6 +161,32 @@ abstract class HttpContractSuite {
 
     FibrilConnector fibrilConnector() {
         return server.connector() instanceof FibrilConnector f ? f : null;
+    }
+
+    void awaitNoConnections() {
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(List.of(),
+                List.copyOf(server.connector().getConnectedEndPoints()), "end points still connected"));
+    }
+
+    /** A Fibril runtime's fibrils, descriptors in use and open file descriptors. */
+    record Resources(int fibrilsAlive, int descriptorsInUse, int openDescriptors) {
+        /** A Fibril server with no connection: the acceptor fibril, its ACCEPT in flight, the listening socket. */
+        static final Resources IDLE_SERVER = new Resources(1, 1, 1);
+
+        static Resources of(FibrilRuntime rt) {
+            RuntimeStats s = rt.stats();
+            return new Resources(s.fibrilsAlive(), s.descriptorsInUse(), rt.backend().openDescriptors());
+        }
+    }
+
+    /** For a Fibril server, waits until its runtime holds exactly what an idle server holds. */
+    void awaitIdleRuntime() {
+        if (fibrilConnector() == null) {
+            return;
+        }
+        FibrilRuntime rt = server.runtime();
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(Resources.IDLE_SERVER, Resources.of(rt),
+                () -> "runtime leaked fibrils or descriptors: " + rt.stats()));
     }
 
     void assertHello(RawHttp.Response r) {
@@ -302,6 +347,373 @@ abstract class HttpContractSuite {
                 "the folder itself is served");
     }
 
+    // ------------------------------------------------------------------ 5. many connections
+
+    @Test
+    void shouldServeAThousandConcurrentConnectionsAndCloseThemAll() throws Exception {
+        int connections = 1_000;
+        int batch = 25; // under any listen backlog (Jetty's ServerConnector asks for the JDK's 50)
+        List<RawHttp> clients = new ArrayList<>(connections);
+        try {
+            for (int i = 0; i < connections; i++) {
+                clients.add(RawHttp.connect(server.uri()));
+                if ((i + 1) % batch == 0) {
+                    int opened = i + 1;
+                    await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(5))
+                            .until(() -> server.connector().getConnectedEndPoints().size() >= opened);
+                }
+            }
+            await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(10))
+                    .until(() -> server.connector().getConnectedEndPoints().size() == connections);
+            for (RawHttp c : clients) {
+                c.send(RawHttp.get("/hello"));
+            }
+            for (int i = 0; i < connections; i++) {
+                RawHttp.Response r = clients.get(i).read();
+                assertNotNull(r, "connection " + i + " ended without a response");
+                assertEquals(200, r.status(), "connection " + i);
+                assertEquals("Hello, World!", r.text(), "connection " + i);
+            }
+            assertEquals(connections, server.connector().getConnectedEndPoints().size(), "all still open at once");
+        } finally {
+            for (RawHttp c : clients) {
+                c.close();
+            }
+        }
+        awaitNoConnections();
+        awaitIdleRuntime();
+        assertServesHello();
+    }
+
+    // ------------------------------------------------------------------ 6. slow client
+
+    @Test
+    void shouldCloseAStalledClientAtTheIdleTimeoutAndServeOthersMeanwhile() throws Exception {
+        Duration idleTimeout = Duration.ofSeconds(1);
+        restartServer(o -> o.idleTimeout(idleTimeout));
+        byte[] head = "GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: trickle".getBytes(StandardCharsets.US_ASCII);
+        int trickled = 20; // at 100 ms a byte: twice the idle timeout, so only the trickle keeps it open
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+        try (RawHttp slow = RawHttp.connect(server.uri())) {
+            int slowPort = slow.socket().getLocalPort();
+            AtomicInteger sent = new AtomicInteger();
+            AtomicLong lastByteNanos = new AtomicLong();
+            CompletableFuture<Void> trickle = new CompletableFuture<>();
+            ScheduledFuture<?> ticks = ticker.scheduleAtFixedRate(() -> {
+                int i = sent.get();
+                if (i == trickled) {
+                    trickle.complete(null);
+                    return;
+                }
+                try {
+                    slow.send(new byte[] {head[i]});
+                    lastByteNanos.set(System.nanoTime());
+                    sent.incrementAndGet();
+                } catch (IOException e) {
+                    trickle.completeExceptionally(e);
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            try {
+                while (!trickle.isDone()) {
+                    assertServesHello(); // others are served while one client trickles
+                }
+                trickle.get();
+            } finally {
+                ticks.cancel(false);
+            }
+            assertTrue(server.connector().getConnectedEndPoints().stream()
+                            .anyMatch(ep -> ((java.net.InetSocketAddress) ep.getRemoteSocketAddress()).getPort() == slowPort),
+                    "a client that keeps sending is not idle");
+
+            // Now it stalls: the server must close it about one idle timeout after its last byte.
+            CompletableFuture<Long> closedAfter = CompletableFuture.supplyAsync(() -> {
+                try {
+                    RawHttp.Head h;
+                    try {
+                        h = slow.readHead();
+                    } catch (java.net.SocketException reset) {
+                        h = null;
+                    }
+                    if (h != null && h.status() != 408) {
+                        throw new AssertionError("a stalled request was answered " + h.status());
+                    }
+                    if (h != null && !slow.awaitClosedByServer()) {
+                        throw new AssertionError("408 but the connection stays open");
+                    }
+                    return System.nanoTime() - lastByteNanos.get();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            for (int i = 0; i < 3; i++) {
+                assertServesHello();
+            }
+            await().atMost(10, TimeUnit.SECONDS).until(closedAfter::isDone);
+            long stalledNanos = closedAfter.get();
+            assertTrue(stalledNanos >= idleTimeout.toNanos() - TimeUnit.MILLISECONDS.toNanos(50),
+                    "closed " + Duration.ofNanos(stalledNanos) + " after the last byte, before the idle timeout " + idleTimeout);
+        } finally {
+            ticker.shutdownNow();
+        }
+        assertServesHello();
+    }
+
+    @Test
+    void shouldDropClientsThatStopReadingAtTheIdleTimeoutAndKeepServing() throws Exception {
+        restartServer(o -> o.idleTimeout(Duration.ofSeconds(1)));
+        List<RawHttp> stalled = new ArrayList<>();
+        ExecutorService uploaders = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            // Three downloads and one echo whose clients read nothing after the response head: more
+            // stalled writers than the server has carriers.
+            for (int i = 0; i < 3; i++) {
+                RawHttp c = RawHttp.connect(server.uri());
+                stalled.add(c);
+                assertEquals(200, c.send(RawHttp.get("/files/big.bin")).readHead().status());
+            }
+            RawHttp echo = RawHttp.connect(server.uri());
+            stalled.add(echo);
+            long echoSize = 64L * MIB;
+            echo.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + echoSize + "\r\n\r\n");
+            Future<?> upload = uploaders.submit(() -> {
+                SeededBytes body = new SeededBytes(9, echoSize);
+                while (body.available() > 0) {
+                    echo.send(chunk(body, 256 * 1024).array()); // blocks once the server stops reading; fails when it closes
+                }
+                return null;
+            });
+            assertEquals(200, echo.readHead().status());
+
+            Set<Integer> ports = new java.util.HashSet<>();
+            for (RawHttp c : stalled) {
+                ports.add(c.socket().getLocalPort());
+            }
+            assertServesHello();
+            await().atMost(15, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(List.of(),
+                    server.connector().getConnectedEndPoints().stream()
+                            .filter(ep -> ports.contains(((java.net.InetSocketAddress) ep.getRemoteSocketAddress()).getPort()))
+                            .toList(),
+                    "stalled readers still connected after the idle timeout"));
+            assertServesHello();
+            for (RawHttp c : stalled) {
+                CountingInputStream rest = new CountingInputStream(c.body());
+                try {
+                    SeededBytes.digest(rest);
+                } catch (java.net.SocketException reset) {
+                    // a reset is as good as an end of stream here
+                }
+                assertTrue(rest.count() < BIG_FILE_SIZE, "a dropped response cannot be complete");
+            }
+            await().atMost(15, TimeUnit.SECONDS).until(upload::isDone);
+        } finally {
+            uploaders.shutdownNow();
+            for (RawHttp c : stalled) {
+                c.close();
+            }
+        }
+        jetty.stop(); // its kept-alive connection is the only one left
+        awaitNoConnections();
+        awaitIdleRuntime();
+    }
+
+    // ------------------------------------------------------------------ 7. aborting clients
+
+    @Test
+    void shouldForgetClientsThatAbortMidResponseOrMidRequest() throws Exception {
+        // 1. reads 1 MiB of a 64 MiB download, then closes (FIN; the server's next writes fail)
+        try (RawHttp c = RawHttp.connect(server.uri())) {
+            RawHttp.Head h = c.send(RawHttp.get("/files/big.bin")).readHead();
+            assertEquals(200, h.status());
+            assertEquals(MIB, c.body().readNBytes(MIB).length);
+        }
+        // 2. the same, closed with a reset (SO_LINGER 0)
+        try (RawHttp c = RawHttp.connect(server.uri())) {
+            RawHttp.Head h = c.send(RawHttp.get("/files/big.bin")).readHead();
+            assertEquals(200, h.status());
+            assertEquals(MIB, c.body().readNBytes(MIB).length);
+            c.socket().setSoLinger(true, 0);
+        }
+        // 3. announces 64 MiB to /echo, sends 1 MiB, reads some of the echo, closes
+        try (RawHttp c = RawHttp.connect(server.uri())) {
+            c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + 64 * MIB + "\r\n\r\n");
+            SeededBytes body = new SeededBytes(3, MIB);
+            c.send(chunk(body, MIB).array());
+            RawHttp.Head h = c.readHead();
+            assertEquals(200, h.status());
+            assertEquals(64 * 1024, c.body().readNBytes(64 * 1024).length);
+        }
+        // 4. a big upload with chunked encoding, closed mid-chunk without reading anything
+        try (RawHttp c = RawHttp.connect(server.uri())) {
+            c.send("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n");
+            c.send(chunk(new SeededBytes(4, 4096), 4096).array());
+        }
+        awaitNoConnections();
+        awaitIdleRuntime();
+        assertServesHello();
+    }
+
+    // ------------------------------------------------------------------ 8. malformed requests
+
+    @Test
+    void shouldRejectMalformedRequestsAndKeepServing() throws Exception {
+        record Bad(String name, String request, Set<Integer> statuses) {
+        }
+        List<Bad> cases = List.of(
+                new Bad("garbage request line", "GARBAGE\r\n\r\n", Set.of(400)),
+                new Bad("binary request line", "\u0001\u0002\u0003\u0004 / \u0005\r\n\r\n", Set.of(400)),
+                new Bad("header without a colon", "GET /hello HTTP/1.1\r\nHost: localhost\r\nNoColonHere\r\n\r\n", Set.of(400)),
+                new Bad("header over 8 KiB", "GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(16 * 1024) + "\r\n\r\n",
+                        Set.of(431, 400)),
+                new Bad("invalid Content-Length", "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n", Set.of(400)),
+                new Bad("negative Content-Length", "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n", Set.of(400)),
+                new Bad("two different Content-Lengths",
+                        "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", Set.of(400)),
+                new Bad("no Host in HTTP/1.1", "GET /hello HTTP/1.1\r\n\r\n", Set.of(400)),
+                new Bad("bad chunk size", "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                        Set.of(400)));
+        for (Bad bad : cases) {
+            try (RawHttp c = RawHttp.connect(server.uri())) {
+                c.send(bad.request());
+                RawHttp.Response r;
+                try {
+                    r = c.read();
+                } catch (java.net.SocketException reset) {
+                    r = null; // closed without an answer is allowed
+                }
+                if (r != null) {
+                    assertTrue(bad.statuses().contains(r.status()), bad.name() + " answered " + r.status());
+                    assertTrue(c.awaitClosedByServer(), bad.name() + ": the connection must close after the error");
+                }
+            }
+            assertServesHello();
+        }
+    }
+
+    // ------------------------------------------------------------------ 9. stop with requests in flight
+
+    @Test
+    void shouldStopWithRequestsInFlightAndLeaveNoneHanging() throws Exception {
+        restartServer(o -> o.stopTimeout(Duration.ofSeconds(2)));
+        long uploadSize = 8L * MIB;
+        List<CompletableFuture<String>> uploads = new ArrayList<>();
+        List<AsyncRequestContent> contents = new ArrayList<>();
+        List<SeededBytes> sources = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            // uploads 0 and 1 end after uploadSize bytes; upload 2 never ends: only the stop can end it
+            SeededBytes source = new SeededBytes(20 + i, i < 2 ? uploadSize : Long.MAX_VALUE);
+            AsyncRequestContent content = new AsyncRequestContent("application/octet-stream");
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            CountDownLatch headers = new CountDownLatch(1);
+            java.security.MessageDigest md = SeededBytes.sha256();
+            content.write(false, chunk(source, 256 * 1024), Callback.NOOP);
+            jetty.POST(uri("/echo"))
+                    .body(content)
+                    .idleTimeout(30, TimeUnit.SECONDS)
+                    .onResponseHeaders(r -> headers.countDown())
+                    .onResponseContent((r, buf) -> md.update(buf))
+                    .send(result -> {
+                        if (result.isFailed()) {
+                            outcome.completeExceptionally(result.getFailure());
+                        } else if (result.getResponse().getStatus() != 200) {
+                            outcome.completeExceptionally(new IOException("status " + result.getResponse().getStatus()));
+                        } else {
+                            outcome.complete(java.util.HexFormat.of().formatHex(md.digest()));
+                        }
+                    });
+            assertTrue(headers.await(20, TimeUnit.SECONDS), "upload " + i + " is being echoed");
+            uploads.add(outcome);
+            contents.add(content);
+            sources.add(source);
+        }
+        List<RawHttp> downloads = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            RawHttp c = RawHttp.connect(server.uri());
+            downloads.add(c);
+            assertEquals(200, c.send(RawHttp.get("/files/big.bin")).readHead().status(), "download " + i + " started");
+        }
+
+        CompletableFuture<Void> closing = new CompletableFuture<>();
+        Thread closer = new Thread(() -> {
+            try {
+                server.close();
+                closing.complete(null);
+            } catch (Throwable t) {
+                closing.completeExceptionally(t);
+            }
+        }, "server-close");
+        closer.start();
+
+        ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            for (int i = 0; i < 3; i++) {
+                AsyncRequestContent content = contents.get(i);
+                SeededBytes source = sources.get(i);
+                clients.submit(() -> {
+                    try {
+                        while (source.available() > 0) {
+                            Callback.Completable written = new Callback.Completable();
+                            content.write(false, chunk(source, 64 * 1024), written);
+                            written.get(30, TimeUnit.SECONDS);
+                        }
+                        content.close();
+                    } catch (Exception e) {
+                        content.fail(e);
+                    }
+                    return null;
+                });
+            }
+            // download 0 reads at once; download 1 reads only after the stop returned
+            List<CompletableFuture<String>> reads = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                RawHttp c = downloads.get(i);
+                boolean afterStop = i == 1;
+                reads.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        if (afterStop) {
+                            closing.handle((v, t) -> null).get(40, TimeUnit.SECONDS);
+                        }
+                        CountingInputStream body = new CountingInputStream(
+                                new BoundedInputStream(c.body(), BIG_FILE_SIZE));
+                        String digest = SeededBytes.digest(body);
+                        if (body.count() < BIG_FILE_SIZE) {
+                            throw new java.io.EOFException("download ended after " + body.count() + " bytes");
+                        }
+                        return digest;
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, clients));
+            }
+
+            await().atMost(30, TimeUnit.SECONDS).until(closing::isDone);
+            List<CompletableFuture<String>> all = new ArrayList<>(uploads);
+            all.addAll(reads);
+            await().atMost(30, TimeUnit.SECONDS).untilAsserted(() ->
+                    assertTrue(all.stream().allMatch(CompletableFuture::isDone), "requests still pending: " + describe(all)));
+            System.out.printf("%s stop with requests in flight: close %s; %s%n", getClass().getSimpleName(),
+                    closing.isCompletedExceptionally() ? "failed: " + closing.exceptionNow() : "returned", describe(all));
+            if (closing.isCompletedExceptionally()) {
+                assertInstanceOf(java.util.concurrent.TimeoutException.class, closing.exceptionNow(),
+                        "stop may only report that the graceful wait timed out");
+            }
+            for (int i = 0; i < all.size(); i++) {
+                CompletableFuture<String> f = all.get(i);
+                if (f.isCompletedExceptionally()) {
+                    assertFalse(isTimeout(f.exceptionNow()), "request " + i + " hung until its client timed out: " + f.exceptionNow());
+                } else {
+                    String expected = i < 2 ? SeededBytes.digest(20 + i, uploadSize) : i == 2 ? null : bigFileDigest();
+                    assertEquals(expected, f.resultNow(), "request " + i + " completed with other bytes than were sent");
+                }
+            }
+            assertTrue(uploads.get(2).isCompletedExceptionally(), "an upload that never ends cannot complete");
+        } finally {
+            clients.shutdownNow();
+            for (RawHttp c : downloads) {
+                c.close();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ 10. h2c
 
     @Test
@@ -400,5 +812,60 @@ abstract class HttpContractSuite {
         long count() {
             return count;
         }
+    }
+
+    static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SocketTimeoutException || c instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static List<String> describe(List<CompletableFuture<String>> outcomes) {
+        List<String> out = new ArrayList<>();
+        for (CompletableFuture<String> f : outcomes) {
+            out.add(f.isDone() ? (f.isCompletedExceptionally() ? "failed: " + f.exceptionNow() : "done: " + f.resultNow()) : "pending");
+        }
+        return out;
+    }
+
+    /** At most {@code limit} bytes of {@code in}; does not close it. */
+    static final class BoundedInputStream extends java.io.FilterInputStream {
+        private long left;
+
+        BoundedInputStream(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left == 0) {
+                return -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    static ByteBuffer chunk(SeededBytes source, int size) {
+        byte[] b = new byte[size];
+        int n = source.read(b, 0, size);
+        return ByteBuffer.wrap(b, 0, Math.max(n, 0));
     }
 }
