@@ -1,0 +1,216 @@
+package dev.fibril.jetty;
+
+import dev.fibril.Fibril;
+import dev.fibril.FibrilRuntime;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The limits, refusals and hand-offs of {@link FibrilThreadPool}, with tasks that block on latches. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FibrilThreadPoolTest {
+    private FibrilRuntime runtime;
+    private FibrilThreadPool pool;
+    /** Blocking tasks wait for this; counted down after each test so that nothing is left parked. */
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger mostRunning = new AtomicInteger();
+    private final AtomicInteger finished = new AtomicInteger();
+
+    @BeforeEach
+    void start() throws Exception {
+        runtime = Fibril.runtime().carriers(2).build();
+        pool = new FibrilThreadPool(runtime);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        release.countDown();
+        try {
+            pool.stop();
+        } finally {
+            runtime.close();
+        }
+    }
+
+    /** A task that counts itself running, parks until {@link #release}, and counts itself finished. */
+    private Runnable blocking() {
+        return () -> {
+            mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+                finished.incrementAndGet();
+            }
+        };
+    }
+
+    @Test
+    void shouldNeverRunMoreThanMaxThreadsAndQueueTheRest() throws Exception {
+        pool.setMaxThreads(4);
+        pool.setReservedThreads(0);
+        pool.start();
+        for (int i = 0; i < 10; i++) {
+            pool.execute(blocking());
+        }
+        await().untilAsserted(() -> {
+            assertEquals(4, running.get(), "tasks running");
+            assertEquals(4, pool.getThreads());
+            assertEquals(6, pool.getQueueSize());
+        });
+        release.countDown();
+        await().until(() -> finished.get() == 10);
+        await().until(() -> pool.getThreads() == 0);
+        assertEquals(4, mostRunning.get(), "never more than maxThreads at once");
+        assertEquals(0, pool.getQueueSize());
+        assertEquals(10, pool.getCompletedTasks());
+    }
+
+    @Test
+    void shouldKeepReservedSlotsForTryExecute() throws Exception {
+        pool.setMaxThreads(3);
+        pool.setReservedThreads(1);
+        pool.start();
+        pool.execute(blocking());
+        pool.execute(blocking());
+        pool.execute(blocking()); // the third waits: the last slot is kept for tryExecute
+        await().untilAsserted(() -> {
+            assertEquals(2, pool.getThreads());
+            assertEquals(1, pool.getQueueSize());
+        });
+        assertTrue(pool.isLowOnThreads(), "only the reserve is left");
+        assertTrue(pool.tryExecute(blocking()), "tryExecute may take the reserved slot");
+        await().until(() -> running.get() == 3);
+        assertFalse(pool.tryExecute(blocking()), "no slot left");
+        assertEquals(1, pool.getQueueSize(), "a refused tryExecute never queues");
+    }
+
+    @Test
+    void shouldRefuseTryExecuteWhenFullAndNeverQueue() throws Exception {
+        pool.setMaxThreads(2);
+        pool.start();
+        assertTrue(pool.tryExecute(blocking()));
+        assertTrue(pool.tryExecute(blocking()));
+        AtomicInteger ran = new AtomicInteger();
+        for (int i = 0; i < 5; i++) {
+            assertFalse(pool.tryExecute(ran::incrementAndGet), "the pool is full");
+        }
+        assertEquals(0, pool.getQueueSize());
+        release.countDown();
+        await().until(() -> pool.getThreads() == 0);
+        assertEquals(0, ran.get(), "refused tasks never run later");
+    }
+
+    @Test
+    void shouldRejectWithAReasonWhenTheQueueIsFull() throws Exception {
+        pool.setMaxThreads(1);
+        pool.setReservedThreads(0);
+        pool.setMaxQueued(2);
+        pool.start();
+        pool.execute(blocking());
+        pool.execute(blocking());
+        pool.execute(blocking());
+        RejectedExecutionException e = assertThrows(RejectedExecutionException.class, () -> pool.execute(blocking()));
+        assertTrue(e.getMessage().contains("maxQueued"), e.getMessage());
+        assertEquals(2, pool.getQueueSize());
+        assertEquals(1, pool.getRejectedTasks());
+        release.countDown();
+        await().until(() -> finished.get() == 3);
+    }
+
+    @Test
+    void shouldRejectAfterStop() throws Exception {
+        pool.start();
+        pool.stop();
+        RejectedExecutionException e = assertThrows(RejectedExecutionException.class, () -> pool.execute(() -> { }));
+        assertTrue(e.getMessage().contains("STOPPED"), e.getMessage());
+        assertFalse(pool.tryExecute(() -> { }));
+    }
+
+    @Test
+    void shouldRunTasksOnFibrils() throws Exception {
+        pool.start();
+        AtomicReference<Boolean> onFibril = new AtomicReference<>();
+        pool.execute(() -> onFibril.set(Fibril.isFibril() && Thread.currentThread().isVirtual()));
+        await().until(() -> onFibril.get() != null);
+        assertTrue(onFibril.get(), "a task of the pool runs on a Fibril virtual thread");
+        assertFalse(Fibril.isFibril(), "the test thread is not one");
+    }
+
+    @Test
+    void shouldRunAQueuedThreadPoolsBlockingHandlersOnFibrils() throws Exception {
+        pool.start();
+        QueuedThreadPool qtp = new QueuedThreadPool();
+        qtp.setVirtualThreadsExecutor(pool);
+        assertSame(pool, qtp.getVirtualThreadsExecutor());
+        Server server = new Server(qtp);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() { // blocking: Jetty hands it to the virtual-threads executor
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                byte[] body = ("fibril=" + Fibril.isFibril()).getBytes(StandardCharsets.US_ASCII);
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+                response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+                return true;
+            }
+        });
+        HttpClient client = new HttpClient();
+        server.start();
+        client.start();
+        try {
+            ContentResponse r = client.newRequest("127.0.0.1", connector.getLocalPort()).path("/")
+                    .timeout(20, TimeUnit.SECONDS).send();
+            assertEquals(200, r.getStatus());
+            assertEquals("fibril=true", r.getContentAsString());
+        } finally {
+            client.stop();
+            server.stop();
+        }
+    }
+
+    @Test
+    void shouldDumpRunningAndQueuedCounts() throws Exception {
+        pool.setMaxThreads(1);
+        pool.setReservedThreads(0);
+        pool.start();
+        pool.execute(blocking());
+        pool.execute(blocking());
+        pool.execute(blocking());
+        await().until(() -> running.get() == 1 && pool.getQueueSize() == 2);
+        String dump = pool.dump();
+        assertTrue(dump.contains("running=1/1"), dump);
+        assertTrue(dump.contains("queued=2/"), dump);
+        assertTrue(dump.contains("backend=" + runtime.backendName()), dump);
+    }
+}
