@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 @ManagedObject("A connector on the Fibril runtime")
 public class FibrilConnector extends AbstractNetworkConnector {
+    /** The listen backlog unless {@link #setAcceptQueueSize} says otherwise. */
+    public static final int DEFAULT_ACCEPT_QUEUE_SIZE = 1024;
     private static final Logger LOG = LoggerFactory.getLogger(FibrilConnector.class);
 
     private final FibrilRuntime runtime;
@@ -48,7 +50,7 @@ public class FibrilConnector extends AbstractNetworkConnector {
     private volatile FibrilServerSocketChannel serverChannel;
     private volatile int localPort = -1;
     private volatile Thread acceptor;
-    private int acceptQueueSize = 1024;
+    private int acceptQueueSize = DEFAULT_ACCEPT_QUEUE_SIZE;
     private boolean tcpNoDelay = true;
     private int inputBufferSize = 16 * 1024;
     private int sendBufferSize = -1;

@@ -74,9 +74,13 @@ public final class DemoServer implements AutoCloseable {
             http.setSendServerVersion(false);
             HttpConnectionFactory h1 = new HttpConnectionFactory(http);
             HTTP2CServerConnectionFactory h2c = new HTTP2CServerConnectionFactory(http);
-            this.connector = o.connector == ConnectorKind.FIBRIL
-                    ? new FibrilConnector(server, runtime, h1, h2c)
-                    : new ServerConnector(server, h1, h2c);
+            if (o.connector == ConnectorKind.FIBRIL) {
+                this.connector = new FibrilConnector(server, runtime, h1, h2c);
+            } else {
+                ServerConnector sc = new ServerConnector(server, h1, h2c);
+                sc.setAcceptQueueSize(FibrilConnector.DEFAULT_ACCEPT_QUEUE_SIZE); // the same backlog for both
+                this.connector = sc;
+            }
             connector.setHost(o.host);
             connector.setPort(o.port);
             connector.setIdleTimeout(o.idleTimeout.toMillis());
