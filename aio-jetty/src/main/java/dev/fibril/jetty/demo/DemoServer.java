@@ -86,7 +86,10 @@ public final class DemoServer implements AutoCloseable {
             connector.setIdleTimeout(o.idleTimeout.toMillis());
             server.addConnector(connector);
 
-            PathMappingsHandler routes = new PathMappingsHandler();
+            // A fixed handler tree (not dynamic) lets Jetty learn from its handlers whether a request
+            // may block; without --files every handler is non-blocking, so any connector can run
+            // requests where they are read instead of handing each to another thread.
+            PathMappingsHandler routes = new PathMappingsHandler(false);
             routes.addMapping(PathSpec.from("/hello"), new HelloHandler());
             routes.addMapping(PathSpec.from("/echo"), new EchoHandler());
             routes.addMapping(PathSpec.from("/metrics"), new MetricsHandler(registry));
@@ -94,13 +97,16 @@ public final class DemoServer implements AutoCloseable {
                 routes.addMapping(PathSpec.from("/files/*"), new FilesHandler(o.files));
             }
             ContextHandler context = new ContextHandler(routes, "/");
+            context.setDynamic(false);
             if (o.requestTiming) {
                 TimedHandler timed = new TimedHandler(registry, Tags.empty());
                 timed.setHandler(context);
+                timed.setDynamic(false);
                 server.setHandler(timed);
             } else {
                 server.setHandler(context);
             }
+            server.setDynamic(false);
 
             if (runtime != null) {
                 runtime.meterBinder().bindTo(registry);
@@ -159,7 +165,8 @@ public final class DemoServer implements AutoCloseable {
         return "Fibril serve: " + uri() + " connector=" + options.connector.name().toLowerCase(Locale.ROOT)
                 + " pool=" + options.pool.name().toLowerCase(Locale.ROOT)
                 + " backend=" + (options.connector == ConnectorKind.FIBRIL ? runtime.backendName() : "nio")
-                + (options.files != null ? " files=" + options.files : "");
+                + (options.files != null ? " files=" + options.files : "")
+                + " handlers=" + server.getInvocationType().name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Stops gracefully: no new connections, requests in flight get the stop timeout to finish. */
