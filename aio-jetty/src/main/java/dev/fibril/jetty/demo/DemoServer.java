@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 
 import org.eclipse.jetty.http.pathmap.PathSpec;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -68,7 +69,7 @@ public final class DemoServer implements AutoCloseable {
             if (pool instanceof FibrilThreadPool fp) {
                 fp.setMaxThreads(o.maxThreads);
             }
-            this.server = new Server(pool);
+            this.server = new Server(pool, null, o.bufferPool);
             server.setStopTimeout(o.stopTimeout.toMillis());
             HttpConfiguration http = new HttpConfiguration();
             http.setSendServerVersion(false);
@@ -195,6 +196,7 @@ public final class DemoServer implements AutoCloseable {
         private Duration stopTimeout = Duration.ofSeconds(5);
         private int maxThreads = 10_000;
         private boolean requestTiming = true;
+        private ByteBufferPool bufferPool;
 
         public Options host(String host) {
             this.host = host;
@@ -272,6 +274,12 @@ public final class DemoServer implements AutoCloseable {
          */
         public Options requestTiming(boolean on) {
             this.requestTiming = on;
+            return this;
+        }
+
+        /** The server's buffer pool; null (the default) for Jetty's own. */
+        public Options byteBufferPool(ByteBufferPool pool) {
+            this.bufferPool = pool;
             return this;
         }
 

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.client.AsyncRequestContent;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamRequestContent;
@@ -80,6 +81,8 @@ abstract class HttpContractSuite {
     static Path classDir;
 
     DemoServer server;
+    /** The running server's buffer pool, which remembers every buffer not yet released. */
+    ArrayByteBufferPool.Tracking buffers;
     HttpClient jetty;
     java.net.http.HttpClient jdk;
     /** Every end point a connection was opened on, across the server's life: one per TCP connection. */
@@ -140,7 +143,8 @@ abstract class HttpContractSuite {
     }
 
     DemoServer startServer(Consumer<DemoServer.Options> tweak) throws Exception {
-        DemoServer.Options o = options().host("127.0.0.1").port(0).files(filesDir());
+        buffers = new ArrayByteBufferPool.Tracking();
+        DemoServer.Options o = options().host("127.0.0.1").port(0).files(filesDir()).byteBufferPool(buffers);
         tweak.accept(o);
         DemoServer s = DemoServer.start(o);
         s.connector().addEventListener(connectionListener);
@@ -166,6 +170,13 @@ abstract class HttpContractSuite {
     void awaitNoConnections() {
         await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(List.of(),
                 List.copyOf(server.connector().getConnectedEndPoints()), "end points still connected"));
+    }
+
+    /** Waits until every buffer the server took from its pool went back (Jetty's tracking pool). */
+    void awaitNoLeakedBuffers() {
+        ArrayByteBufferPool.Tracking pool = buffers;
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(0, pool.getLeaks().size(),
+                pool::dumpLeaks));
     }
 
     /** A Fibril runtime's fibrils, descriptors in use and open file descriptors. */
@@ -382,6 +393,7 @@ abstract class HttpContractSuite {
         }
         awaitNoConnections();
         awaitIdleRuntime();
+        awaitNoLeakedBuffers();
         assertServesHello();
     }
 
@@ -514,6 +526,7 @@ abstract class HttpContractSuite {
         jetty.stop(); // its kept-alive connection is the only one left
         awaitNoConnections();
         awaitIdleRuntime();
+        awaitNoLeakedBuffers();
     }
 
     // ------------------------------------------------------------------ 7. aborting clients
@@ -549,6 +562,7 @@ abstract class HttpContractSuite {
         }
         awaitNoConnections();
         awaitIdleRuntime();
+        awaitNoLeakedBuffers();
         assertServesHello();
     }
 
