@@ -254,6 +254,29 @@ abstract class HttpContractSuite {
         assertEquals(1, endPointsOpened.size());
     }
 
+    @Test
+    void shouldHalfCloseAfterConnectionCloseAndAnswerAClientThatHalfClosed() throws Exception {
+        // "Connection: close": the whole response, then the server shuts its output down (FIN, no reset)
+        try (RawHttp raw = RawHttp.connect(server.uri())) {
+            RawHttp.Response r = raw.send("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").read();
+            assertHello(r);
+            assertEquals("close", r.head().header("connection"));
+            assertEquals(-1, raw.body().read(), "end of stream after the response");
+        }
+        // the client shuts its output down after its request: the response still comes, whole
+        try (RawHttp raw = RawHttp.connect(server.uri())) {
+            raw.send(RawHttp.get("/files/small.txt"));
+            raw.socket().shutdownOutput();
+            RawHttp.Response r = raw.read();
+            assertNotNull(r, "no response to a half-closed client");
+            assertEquals(200, r.status());
+            assertEquals(SMALL_FILE_TEXT, r.text());
+            assertTrue(raw.awaitClosedByServer(), "the server ends the connection after answering");
+        }
+        awaitNoConnections();
+        awaitIdleRuntime();
+    }
+
     // ------------------------------------------------------------------ 2. pipelining
 
     @Test
