@@ -24,6 +24,8 @@ package dev.fibril;
  * @param descriptorWaiters  callers parked now for a descriptor
  * @param descriptorWaits    times a caller had to wait for a descriptor (back-pressure)
  * @param descriptorHighWater the most descriptors one carrier ever had in use at once
+ * @param ownFileDescriptors  file descriptors the runtime holds for itself: both ends of each
+ *                            carrier's splice pipe, made by the first sendFile on that carrier
  */
 public record RuntimeStats(
         String backend,
@@ -45,5 +47,6 @@ public record RuntimeStats(
         int descriptorBound,
         int descriptorWaiters,
         long descriptorWaits,
-        int descriptorHighWater) {
+        int descriptorHighWater,
+        int ownFileDescriptors) {
 }

@@ -95,7 +95,8 @@ public final class FibrilMetrics implements MeterBinder {
                 sum(group, c -> c.stats().staleCompletions()),
                 sum(group, c -> c.stats().cancelsSubmitted()),
                 sum(group, c -> c.ring().kernelCalls()),
-                inUse, capacity, bound, waiting, waits, highWater);
+                inUse, capacity, bound, waiting, waits, highWater,
+                (int) sum(group, Carrier::ownFileDescriptors));
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

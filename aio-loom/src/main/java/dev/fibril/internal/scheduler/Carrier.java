@@ -86,7 +86,7 @@ public final class Carrier implements Executor, CompletionSink {
     private boolean cancelledAllForStop;
     private int unflushed;
     /** This carrier's pipe for SPLICE ({@code [read end, write end]}), created on first use; null until then. */
-    private int[] pipe;
+    private volatile int[] pipe;
     private int[] retries = new int[64];
     private int retryCount;
 
@@ -270,6 +270,11 @@ public final class Carrier implements Executor, CompletionSink {
             pipe = fds;
         }
         return pipe;
+    }
+
+    /** File descriptors this carrier holds for itself: its splice pipe's two ends, once made. */
+    public int ownFileDescriptors() {
+        return pipe == null ? 0 : 2;
     }
 
     /** Drops a pipe that may hold bytes of a failed chain, so the next chain starts empty. */
