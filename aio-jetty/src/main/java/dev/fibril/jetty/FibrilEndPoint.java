@@ -1,10 +1,8 @@
 package dev.fibril.jetty;
 
 import dev.fibril.Fibril;
-import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.FibrilSocketChannel;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -58,7 +56,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private final RetainableByteBuffer input;
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
-    private final Worker worker = new Worker();
+    private final FillWorker worker;
     private volatile boolean wanted;
     private volatile boolean eof;
     private volatile IOException readFailure;
@@ -79,6 +77,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         this.channel = channel;
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
+        this.worker = new FillWorker(connector.getRuntime(), this);
         this.input = connector.getByteBufferPool().acquire(connector.getInputBufferSize(), true);
         BufferUtil.clear(input.getByteBuffer());
     }
@@ -271,8 +270,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
                 writeGathered(buffers);
             } else {
                 for (ByteBuffer b : buffers) {
-                    if (file != null && b == file.buffer) {
-                        sendFile(file, b);
+                    if (file != null && b == file.buffer()) {
+                        connector.sentFile(file.sendTo(channel));
                     } else {
                         while (b.hasRemaining()) {
                             channel.write(b);
@@ -338,21 +337,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    private void sendFile(MappedFile file, ByteBuffer b) throws IOException {
-        long position = file.position + b.position();
-        long count = b.remaining();
-        while (count > 0) {
-            long n = channel.sendFile(file.channel, position, count);
-            if (n <= 0) {
-                throw new EOFException(file.path + " ended at byte " + position + ", before its mapped length");
-            }
-            position += n;
-            count -= n;
-            b.position(b.position() + (int) n);
-            connector.sentFile(n);
-        }
-    }
-
     /** Called when {@link #flush} refused to write off a fibril: a fibril completes the write. */
     @Override
     protected void onIncompleteFlush() {
@@ -373,53 +357,23 @@ public class FibrilEndPoint extends AbstractEndPoint {
         if (position < 0 || length < 0 || length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("bad range of " + path + ": position " + position + ", length " + length);
         }
+        MappedFile current = mapped;
+        if (current != null) {
+            throw new IllegalStateException("a mapped file of " + this + " is still being written: " + current.path());
+        }
         ByteBuffer buffer;
         try (FileChannel fc = FileChannel.open(path, StandardOpenOption.READ)) {
             buffer = fc.map(FileChannel.MapMode.READ_ONLY, position, length);
         }
-        MappedFile file = new MappedFile(path, connector.getRuntime().openFile(path), position, buffer);
-        if (mapped != null) {
-            file.channel.close();
-            throw new IllegalStateException("a mapped file of " + this + " is still being written: " + mapped.path);
-        }
+        MappedFile file = new MappedFile(this, path, connector.getRuntime().openFile(path), position, buffer);
         mapped = file;
         return file;
     }
 
-    /** A file region mapped by {@link #mapFile}; {@link #close()} releases it. */
-    public final class MappedFile implements AutoCloseable {
-        private final Path path;
-        private final FibrilFileChannel channel;
-        private final long position;
-        private final ByteBuffer buffer;
-
-        private MappedFile(Path path, FibrilFileChannel channel, long position, ByteBuffer buffer) {
-            this.path = path;
-            this.channel = channel;
-            this.position = position;
-            this.buffer = buffer;
-        }
-
-        /** The file's bytes; write this very buffer (not a slice) to have it sent from the file. */
-        public ByteBuffer buffer() {
-            return buffer;
-        }
-
-        private boolean isIn(ByteBuffer[] buffers) {
-            for (ByteBuffer b : buffers) {
-                if (b == buffer) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (mapped == this) {
-                mapped = null;
-            }
-            channel.close();
+    /** {@code file} was closed: the end point no longer sends it from the file. */
+    void unmapped(MappedFile file) {
+        if (mapped == file) {
+            mapped = null;
         }
     }
 
@@ -460,61 +414,5 @@ public class FibrilEndPoint extends AbstractEndPoint {
     @Override
     public String toEndPointString() {
         return super.toEndPointString() + (eof ? "{fibril,eof}" : "{fibril}");
-    }
-
-    /**
-     * The connection's second fibril: runs fill callbacks that may block, one at a time, so the
-     * reader stays free to serve the demand of a handler that blocks for more content.
-     */
-    private final class Worker implements Runnable {
-        private volatile Runnable task;
-        private volatile Thread thread;
-        private volatile boolean stopped;
-
-        /** Hands {@code r} to the worker; false if it is busy with another task. */
-        boolean offer(Runnable r) {
-            if (stopped || task != null) {
-                return false;
-            }
-            task = r;
-            Thread t = thread;
-            if (t == null) {
-                try {
-                    thread = connector.getRuntime().start(this);
-                } catch (RejectedExecutionException e) {
-                    task = null;
-                    return false;
-                }
-            } else {
-                LockSupport.unpark(t);
-            }
-            return true;
-        }
-
-        @Override
-        public void run() {
-            while (!stopped) {
-                Runnable r = task;
-                if (r == null) {
-                    LockSupport.park(this);
-                    continue;
-                }
-                try {
-                    r.run();
-                } catch (Throwable t) {
-                    LOG.warn("fill callback failed on {}", FibrilEndPoint.this, t);
-                } finally {
-                    task = null;
-                }
-            }
-        }
-
-        void stop() {
-            stopped = true;
-            Thread t = thread;
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
-        }
     }
 }

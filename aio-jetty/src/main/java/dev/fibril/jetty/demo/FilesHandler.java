@@ -1,6 +1,7 @@
 package dev.fibril.jetty.demo;
 
 import dev.fibril.jetty.FibrilEndPoint;
+import dev.fibril.jetty.MappedFile;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ public final class FilesHandler extends Handler.Abstract {
         HttpVersion version = request.getConnectionMetaData().getHttpVersion();
         if (endPoint instanceof FibrilEndPoint fibril && version.getVersion() <= HttpVersion.HTTP_1_1.getVersion()
                 && size <= Integer.MAX_VALUE) {
-            FibrilEndPoint.MappedFile mapped = fibril.mapFile(file, 0, size);
+            MappedFile mapped = fibril.mapFile(file, 0, size);
             response.write(true, mapped.buffer(), new Callback.Nested(callback) {
                 @Override
                 public void completed() {
