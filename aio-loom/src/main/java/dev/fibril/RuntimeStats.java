@@ -26,6 +26,10 @@ package dev.fibril;
  * @param descriptorHighWater the most descriptors one carrier ever had in use at once
  * @param ownFileDescriptors  file descriptors the runtime holds for itself: both ends of each
  *                            carrier's splice pipe, made by the first sendFile on that carrier
+ * @param loopFailures        carrier loop iterations that threw (each is logged; the loop goes on)
+ * @param failedCarriers      carriers whose ring was given up after repeated loop failures: their
+ *                            fibrils still run, and each of their I/O calls throws, naming the cause
+ * @param fullQueueStalls     times a full submission queue was flushed and the kernel took nothing
  */
 public record RuntimeStats(
         String backend,
@@ -48,5 +52,8 @@ public record RuntimeStats(
         int descriptorWaiters,
         long descriptorWaits,
         int descriptorHighWater,
-        int ownFileDescriptors) {
+        int ownFileDescriptors,
+        long loopFailures,
+        int failedCarriers,
+        long fullQueueStalls) {
 }

@@ -6,6 +6,7 @@ import dev.fibril.aio.IoBatch;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.jdk.BufferSessions;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.IoCalls;
 
@@ -123,6 +124,16 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         int n = preparedCount;
         for (int i = 0; i < n; i++) {
             Descriptor d = prepared[i];
+            try {
+                BufferSessions.acquire(d.buffer()); // held until the completion is reported
+            } catch (RuntimeException e) {
+                dropPrepared(i); // this one and the rest never reach the kernel
+                submitted += i;
+                if (i > 0) {
+                    carrier.flushAndReap();
+                }
+                throw e;
+            }
             prepared[i] = null;
             carrier.submit(d);
             ChannelCore core = coreByIndex[d.index()];
@@ -176,6 +187,16 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
                 throw new java.nio.channels.ClosedByInterruptException();
             }
         }
+        return report(handler);
+    }
+
+    /**
+     * Reports every completion queued so far. Each descriptor goes back to the pool before the
+     * handler or the buffer can throw, so none is lost. The buffer's position moves to where the
+     * request started plus the bytes moved (not to wherever the caller has moved it meanwhile),
+     * unless the caller has since set the limit below that.
+     */
+    private int report(CompletionHandler handler) {
         int reported = 0;
         while (completedCount > 0) {
             Descriptor d = carrier.pool().byIndex(completed[completedHead]);
@@ -184,15 +205,17 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             submitted--;
             int result = d.result();
             ByteBuffer buffer = d.buffer();
-            if (result > 0 && buffer != null) {
-                buffer.position(buffer.position() + result); // bytes read into, or taken from, the buffer
-            }
+            int end = d.position() + Math.max(result, 0);
             long tag = tagByIndex[d.index()];
             ChannelCore core = coreByIndex[d.index()];
             coreByIndex[d.index()] = null;
             carrier.pool().release(d);
             if (core != null) {
                 core.end();
+            }
+            BufferSessions.release(buffer);
+            if (result > 0 && buffer != null && end <= buffer.limit()) {
+                buffer.position(end); // bytes read into, or taken from, the buffer
             }
             reported++;
             handler.onCompletion(tag, result);
@@ -212,26 +235,50 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             return;
         }
         checkOwner();
-        for (int i = 0; i < preparedCount; i++) {
-            Descriptor d = prepared[i];
-            ChannelCore core = coreByIndex[d.index()];
-            carrier.pool().release(d);
-            if (core != null) {
-                core.end();
-            }
-        }
-        preparedCount = 0;
+        dropPrepared(0);
         closed = true;
+        // Waits for every outstanding completion whatever happens: a descriptor given back while
+        // its request is in the kernel, or a channel whose call count never returns to zero,
+        // would be lost for the carrier's life. An interrupt cancels what is outstanding and is
+        // restored once nothing is left.
         boolean interrupted = Thread.interrupted();
+        if (interrupted) {
+            cancelOutstanding();
+        }
         try {
             while (submitted > 0) {
-                awaitCompletions(submitted, (tag, result) -> { });
+                if (completedCount < submitted) {
+                    carrier.flushAndReap();
+                }
+                while (completedCount < submitted) {
+                    LockSupport.park(this);
+                    if (Thread.interrupted() && !interrupted) {
+                        interrupted = true;
+                        cancelOutstanding();
+                    }
+                }
+                report((tag, result) -> { });
             }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Releases prepared, never submitted descriptors from index {@code from} on. */
+    private void dropPrepared(int from) {
+        for (int i = from; i < preparedCount; i++) {
+            Descriptor d = prepared[i];
+            prepared[i] = null;
+            ChannelCore core = coreByIndex[d.index()];
+            coreByIndex[d.index()] = null;
+            carrier.pool().release(d);
+            if (core != null) {
+                core.end();
+            }
+        }
+        preparedCount = 0;
     }
 
     private void cancelOutstanding() {

@@ -12,7 +12,8 @@ import dev.fibril.aio.spi.IoRequest;
  * <pre>
  *  FREE -> TAKEN          acquired from the pool by the owning caller
  *  TAKEN -> SUBMITTED     SQE written to the ring with user_data = generation << 32 | index
- *  SUBMITTED -> SUBMITTED EINTR/EAGAIN reaped: resubmitted under a new generation
+ *  SUBMITTED -> SUBMITTED EINTR/EAGAIN reaped: queued for retry, then resubmitted under a new
+ *                         generation (a cancel asked for meanwhile completes it with -ECANCELED)
  *  SUBMITTED -> DONE      final CQE reaped; owner notified
  *  DONE -> TAKEN          owner resubmits the same descriptor (short write continues)
  *  TAKEN|DONE -> FREE     released to the pool; never while SUBMITTED (the kernel may own its buffer)
@@ -38,6 +39,11 @@ public final class Descriptor extends IoRequest {
     Object channel;
     /** Set when a cancel was submitted for the current generation, so it is submitted once. */
     boolean cancelRequested;
+    /**
+     * {@code System.nanoTime()} by which a request submitted with a LINK_TIMEOUT must complete, or
+     * 0 for none; kept so that a retried request goes again as a pair, with the time left.
+     */
+    long timeoutDeadline;
 
     Descriptor(int index) {
         this.index = index;
@@ -80,6 +86,14 @@ public final class Descriptor extends IoRequest {
 
     public void owner(Object owner) {
         this.owner = owner;
+    }
+
+    public long timeoutDeadline() {
+        return timeoutDeadline;
+    }
+
+    public void timeoutDeadline(long nanoTime) {
+        this.timeoutDeadline = nanoTime;
     }
 
     public Object channel() {

@@ -65,6 +65,7 @@ public final class DescriptorPool {
         d.clearReferences();
         d.owner = null;
         d.channel = null;
+        d.timeoutDeadline = 0;
         PoolWaiter next = waiters.pollFirst();
         if (next != null) {
             d.state = Descriptor.TAKEN;

@@ -4,4 +4,7 @@ package dev.fibril.internal.io;
 public interface PoolWaiter {
     /** The pool hands {@code descriptor} (already TAKEN) to this waiter. */
     void onGranted(Descriptor descriptor);
+
+    /** The pool will grant nothing: its carrier is terminating or has failed. */
+    void onRefused();
 }

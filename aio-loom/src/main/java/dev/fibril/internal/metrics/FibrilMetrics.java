@@ -60,6 +60,7 @@ public final class FibrilMetrics implements MeterBinder {
             gauge(registry, "fibril.descriptors.capacity", "Descriptors allocated (grows to the bound)", ct, c, x -> x.pool().capacity());
             gauge(registry, "fibril.descriptors.bound", "Most descriptors the pool may hold", ct, c, x -> x.pool().bound());
             gauge(registry, "fibril.descriptors.waiting", "Callers parked for a descriptor", ct, c, x -> x.pool().waiting());
+            gauge(registry, "fibril.carrier.failed", "1 once the carrier gave up on its ring", ct, c, x -> x.failure() == null ? 0 : 1);
             gauge(registry, "fibril.run.queue.depth", "Ready fibrils on the carrier's local queue", ct, c, x -> x.runQueueDepth());
         }
     }
@@ -96,7 +97,10 @@ public final class FibrilMetrics implements MeterBinder {
                 sum(group, c -> c.stats().cancelsSubmitted()),
                 sum(group, c -> c.ring().kernelCalls()),
                 inUse, capacity, bound, waiting, waits, highWater,
-                (int) sum(group, Carrier::ownFileDescriptors));
+                (int) sum(group, Carrier::ownFileDescriptors),
+                sum(group, c -> c.stats().loopFailures()),
+                (int) sum(group, c -> c.failure() == null ? 0 : 1),
+                sum(group, c -> c.stats().fullQueueStalls()));
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

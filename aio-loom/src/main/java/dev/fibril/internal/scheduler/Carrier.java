@@ -8,10 +8,12 @@ import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.DescriptorPool;
+import dev.fibril.internal.io.PoolWaiter;
 import dev.fibril.internal.jdk.VirtualThreadBridge;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,9 +44,16 @@ import java.util.concurrent.locks.LockSupport;
  * fibril is pinned to the carrier for every ring call ({@link VirtualThreadBridge#pinCurrent}):
  * if the backend blocks, the carrier thread blocks with it, as a thread in a system call does.
  *
- * <p>States: RUNNING -> STOPPING (runtime closing: in-flight requests cancelled, loop runs until
- * they have completed or the deadline passes) -> TERMINATED (ring closed; commands that arrive
- * later are failed by their senders).
+ * <p>States:
+ * <pre>
+ *  RUNNING -> STOPPING     runtime closing: in-flight requests cancelled; the loop runs until the
+ *                          ring holds nothing (past the deadline no new request starts, but a
+ *                          request still in the kernel is waited for: it may write its buffer)
+ *  STOPPING -> TERMINATED  ring closed; commands that arrive later are failed by their senders
+ *  RUNNING|STOPPING -> FAILED  {@link #MAX_LOOP_FAILURES} iterations in a row threw: the ring is
+ *                          given up, fibrils still run and their I/O calls throw; then TERMINATED
+ * </pre>
+ * A single iteration that throws is logged and counted, and the loop goes on.
  */
 public final class Carrier implements Executor, CompletionSink {
     /** user_data of the runtime's own ASYNC_CANCEL requests: index -1 never names a descriptor. */
@@ -54,6 +63,12 @@ public final class Carrier implements Executor, CompletionSink {
     /** Owner of a descriptor whose completion nobody waits for: the carrier releases it on completion. */
     private static final Object RELEASE_ON_COMPLETION = new Object();
     private static final int REAP_BATCH = 256;
+    /** Rounds of flush-and-reap on a full SQ before the carrier waits in the ring between rounds. */
+    private static final int FULL_QUEUE_SPINS = 16;
+    private static final long FULL_QUEUE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Consecutive failed loop iterations after which the carrier gives up on its ring. */
+    private static final int MAX_LOOP_FAILURES = 3;
+    private static final System.Logger LOG = System.getLogger("dev.fibril");
 
     private static final VarHandle IDLE;
 
@@ -84,6 +99,9 @@ public final class Carrier implements Executor, CompletionSink {
     private volatile boolean terminated;
     private volatile long stopDeadlineNanos;
     private boolean cancelledAllForStop;
+    private boolean warnedPastDeadline;
+    /** Why the ring was given up (see {@link #fail}); null while the carrier works. */
+    private volatile Throwable failure;
     private int unflushed;
     /** This carrier's pipe for SPLICE ({@code [read end, write end]}), created on first use; null until then. */
     private volatile int[] pipe;
@@ -146,6 +164,10 @@ public final class Carrier implements Executor, CompletionSink {
     }
 
     private void wakeIfIdle() {
+        if (failure != null) {
+            LockSupport.unpark(thread); // a failed carrier sleeps on its park permit, not in the ring
+            return;
+        }
         // The carrier publishes idle = true before its last look at the queues; this read follows
         // our queue insertion, so one of the two sides sees the other (both are volatile).
         if ((boolean) IDLE.getVolatile(this) && IDLE.compareAndSet(this, true, false)) {
@@ -161,16 +183,35 @@ public final class Carrier implements Executor, CompletionSink {
 
     /** Stamps {@code d} with a fresh generation and writes its submission; flushes first if the SQ is full. */
     public void submit(Descriptor d) {
+        d.timeoutDeadline(0);
         DescriptorPool.stampSubmitted(d);
+        if (failure != null) {
+            return; // no ring to write to: awaitDone throws for it
+        }
         enqueue(d);
         stats.submissions++;
     }
 
+    /**
+     * Writes {@code request}'s submission. When the SQ is full, the ring's own count of what it
+     * holds decides (not {@link #unflushed}, which a flush the kernel refused has already reset):
+     * submit it; if the kernel took nothing (io_uring_enter failed, e.g. EBUSY while completions
+     * wait in its overflow list), reap to make room, and past a few rounds wait briefly in the ring
+     * for a completion instead of spinning.
+     */
     private void enqueue(IoRequest request) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
-            while (!ring.enqueue(request)) {
-                flush();
+            for (int round = 0; !ring.enqueue(request); round++) {
+                unflushed = 0;
+                stats.flushes++;
+                if (ring.flush() > 0) {
+                    continue;
+                }
+                stats.fullQueueStalls++;
+                if (ring.reap(this, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
+                    ring.await(FULL_QUEUE_WAIT_NANOS);
+                }
             }
         } finally {
             VirtualThreadBridge.unpinCurrent(pinned);
@@ -186,8 +227,14 @@ public final class Carrier implements Executor, CompletionSink {
      */
     public void submitWithTimeout(Descriptor d, long timeoutNanos) {
         flush(); // an empty submission queue has room for the whole pair
-        d.flags(IoRequest.FLAG_LINK);
+        d.flags(d.flags() | IoRequest.FLAG_LINK);
         submit(d);
+        d.timeoutDeadline(System.nanoTime() + timeoutNanos);
+        submitTimeout(timeoutNanos);
+    }
+
+    /** The LINK_TIMEOUT half of a pair, right after the request it guards. */
+    private void submitTimeout(long timeoutNanos) {
         Descriptor timer = pool.tryAcquire();
         if (timer != null) {
             timer.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
@@ -218,9 +265,12 @@ public final class Carrier implements Executor, CompletionSink {
      * there is taken without parking. An interrupt submits ASYNC_CANCEL for {@code d} and keeps
      * waiting for d's own completion (the kernel may still write its buffer until then); the
      * interrupt status is restored before returning.
+     *
+     * @throws CarrierFailedException if this carrier gave up on its ring meanwhile; d then stays
+     *         SUBMITTED (out of the pool), as the kernel may still hold it
      */
-    public int awaitDone(Descriptor d) {
-        if (local.isEmpty() && remote.isEmpty()) {
+    public int awaitDone(Descriptor d) throws CarrierFailedException {
+        if (local.isEmpty() && remote.isEmpty() && failure == null) {
             flush();
             reapAvailable();
             if (d.state() == Descriptor.DONE) {
@@ -230,6 +280,15 @@ public final class Carrier implements Executor, CompletionSink {
         }
         boolean interrupted = false;
         while (d.state() != Descriptor.DONE) {
+            if (failure != null) {
+                // The ring is gone: nothing will complete d. Its descriptor (and the buffer it
+                // names) stays out of the pool, since the kernel may still hold it.
+                d.owner(RELEASE_ON_COMPLETION);
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                throw failedException();
+            }
             if (Thread.interrupted()) {
                 interrupted = true;
                 cancel(d);
@@ -246,7 +305,7 @@ public final class Carrier implements Executor, CompletionSink {
 
     /** Submits ASYNC_CANCEL for {@code d} once per generation; d still completes through the ring. */
     public void cancel(Descriptor d) {
-        if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested()) {
+        if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested() || failure != null) {
             return;
         }
         d.markCancelRequested();
@@ -311,18 +370,27 @@ public final class Carrier implements Executor, CompletionSink {
             return;
         }
         if ((result == -Errno.EINTR || result == -Errno.EAGAIN) && !d.isCancelRequested() && !stopping) {
-            // Handled here and never seen by the caller: the same request goes again.
-            stats.retries++;
-            DescriptorPool.stampSubmitted(d);
-            if (retryCount == retries.length) {
-                retries = java.util.Arrays.copyOf(retries, retryCount * 2);
+            // Handled here and never seen by the caller: the same request goes again, after this
+            // reap (d stays SUBMITTED meanwhile, so it is neither released nor lost to a cancel).
+            long deadline = d.timeoutDeadline();
+            if (deadline == 0 || System.nanoTime() - deadline < 0) {
+                stats.retries++;
+                if (retryCount == retries.length) {
+                    retries = java.util.Arrays.copyOf(retries, retryCount * 2);
+                }
+                retries[retryCount++] = d.index();
+                return;
             }
-            retries[retryCount++] = d.index();
-            return;
+            result = -Errno.ECANCELED; // its LINK_TIMEOUT would have fired by now: timed out
         }
         if (result == -Errno.EINTR || result == -Errno.EAGAIN) {
             result = -Errno.ECANCELED; // being cancelled or stopping: do not go again
         }
+        deliver(d, result);
+    }
+
+    /** SUBMITTED -> DONE with {@code result}; tells the owner. */
+    private void deliver(Descriptor d, int result) {
         d.complete(result);
         if (result >= 0) {
             stats.completionsOk[d.opcode()]++;
@@ -373,39 +441,156 @@ public final class Carrier implements Executor, CompletionSink {
         }
     }
 
+    /**
+     * Submits the requests that came back with EINTR/EAGAIN. One that carried a LINK_TIMEOUT goes
+     * again as a pair with the time left (alone it would keep FLAG_LINK without its timeout, and
+     * the next unrelated SQE would join its chain); a chain head without one goes alone, unlinked
+     * (its successor was already failed by the kernel when the link broke). A cancel asked for
+     * while it waited here ends it with -ECANCELED instead.
+     */
     private void resubmitRetries() {
-        for (int i = 0; i < retryCount; i++) {
-            enqueue(pool.byIndex(retries[i]));
-            stats.submissions++;
+        while (retryCount > 0) {
+            // popped one at a time: a reap inside enqueue (full SQ) may push more meanwhile
+            Descriptor d = pool.byIndex(retries[--retryCount]);
+            if (d.isCancelRequested() || stopping || failure != null) {
+                deliver(d, -Errno.ECANCELED);
+                continue;
+            }
+            long deadline = d.timeoutDeadline();
+            if (deadline != 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    deliver(d, -Errno.ECANCELED);
+                    continue;
+                }
+                flush();
+                DescriptorPool.stampSubmitted(d);
+                enqueue(d);
+                stats.submissions++;
+                submitTimeout(left);
+                d.timeoutDeadline(deadline);
+            } else {
+                d.flags(d.flags() & ~IoRequest.FLAG_LINK);
+                DescriptorPool.stampSubmitted(d);
+                enqueue(d);
+                stats.submissions++;
+            }
         }
-        retryCount = 0;
     }
 
     // ---------------------------------------------------------------- the loop
 
     void runLoop() {
         try {
+            int failures = 0;
             while (true) {
-                drainRemote();
-                for (int budget = local.size(); budget > 0; budget--) {
-                    runTask(local.poll());
+                try {
+                    if (failure != null ? runWithoutRing() : runIteration()) {
+                        break;
+                    }
+                    failures = 0;
+                } catch (Throwable t) {
+                    // One bad iteration (a backend exception, a CancelledKeyException) must not
+                    // strand this carrier's fibrils; a ring that keeps failing is given up.
+                    stats.loopFailures++;
+                    if (++failures >= MAX_LOOP_FAILURES && failure == null) {
+                        fail(t);
+                    } else if (failure == null) {
+                        LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": loop iteration failed ("
+                                + failures + " of " + MAX_LOOP_FAILURES + " in a row); going on", t);
+                    }
                 }
-                flush();
-                reapAvailable();
-                if (!local.isEmpty() || !remote.isEmpty() || unflushed > 0) {
-                    continue; // reaping may have resubmitted retries: they must reach the kernel before we sleep
-                }
-                if (stopping && readyToTerminate()) {
-                    break;
-                }
-                IDLE.setVolatile(this, true);
-                if (remote.isEmpty()) {
-                    ring.await(stopping ? TimeUnit.MILLISECONDS.toNanos(10) : -1);
-                }
-                IDLE.setVolatile(this, false);
             }
         } finally {
             terminate();
+        }
+    }
+
+    /** One loop iteration; true when the carrier may terminate. */
+    private boolean runIteration() {
+        drainRemote();
+        for (int budget = local.size(); budget > 0; budget--) {
+            runTask(local.poll());
+        }
+        flush();
+        reapAvailable();
+        if (!local.isEmpty() || !remote.isEmpty() || unflushed > 0) {
+            return false; // reaping may have resubmitted retries: they must reach the kernel before we sleep
+        }
+        if (stopping && readyToTerminate()) {
+            return true;
+        }
+        IDLE.setVolatile(this, true);
+        if (remote.isEmpty()) {
+            ring.await(stopping ? TimeUnit.MILLISECONDS.toNanos(10) : -1);
+        }
+        IDLE.setVolatile(this, false);
+        return false;
+    }
+
+    /**
+     * The loop of a failed carrier: its fibrils still run (each I/O call now throws), the ring is
+     * left alone. It sleeps on the thread's park permit, which {@link #execute} gives once
+     * {@link #failure} is set.
+     */
+    private boolean runWithoutRing() {
+        drainRemote();
+        for (int budget = local.size(); budget > 0; budget--) {
+            runTask(local.poll());
+        }
+        if (!local.isEmpty() || !remote.isEmpty()) {
+            return false;
+        }
+        if (stopping) {
+            return true;
+        }
+        LockSupport.park(this);
+        return false;
+    }
+
+    /**
+     * Gives up on the ring after {@code cause}: callers waiting for a descriptor or a completion
+     * are woken and throw {@link CarrierFailedException} naming it; their submitted descriptors
+     * stay out of the pool, since the kernel may still hold them. Visible in stats and the log.
+     */
+    private void fail(Throwable cause) {
+        failure = cause;
+        LOG.log(System.Logger.Level.ERROR, "Fibril carrier " + index + " failed and no longer performs I/O; "
+                + "calls of its fibrils now throw", cause);
+        pool.forEachSubmitted(d -> {
+            if (d.owner() instanceof Thread fibril) {
+                LockSupport.unpark(fibril);
+            } else if (d.owner() instanceof ForeignRequest call) {
+                call.fail(failedException());
+            }
+        });
+        PoolWaiter w;
+        while ((w = pool.pollWaiter()) != null) {
+            w.onRefused();
+        }
+    }
+
+    /** The exception that calls on a failed carrier throw. */
+    CarrierFailedException failedException() {
+        Throwable cause = failure;
+        return new CarrierFailedException("Fibril carrier " + index + " failed and no longer performs I/O: " + cause, cause);
+    }
+
+    /** The cause that stopped this carrier's ring, or null while it works. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * Throws unless new requests may start here: not on a failed carrier, and not on one that is
+     * stopping and past its deadline (it waits only for what is still in the kernel).
+     */
+    void checkAcceptingRequests() throws ClosedChannelException {
+        if (failure != null) {
+            throw failedException();
+        }
+        if (stopping && System.nanoTime() - stopDeadlineNanos > 0) {
+            throw new RuntimeClosedException("Fibril runtime is closed: carrier " + index + " is stopping");
         }
     }
 
@@ -421,10 +606,17 @@ public final class Carrier implements Executor, CompletionSink {
         try {
             task.run();
         } catch (Throwable t) {
-            System.getLogger("dev.fibril").log(System.Logger.Level.ERROR, "task failed on carrier " + index, t);
+            LOG.log(System.Logger.Level.ERROR, "task failed on carrier " + index, t);
         }
     }
 
+    /**
+     * First call: cancels everything in flight. Then true once the ring holds nothing. There is no
+     * deadline here: a request the kernel still holds may still write its caller's buffer, so its
+     * caller (fibril or foreign thread) is released only by its own completion. Past the stop
+     * deadline no new request starts ({@link #checkAcceptingRequests}), so this ends once the
+     * kernel has answered; close() does not wait for that (it says so in the log).
+     */
     private boolean readyToTerminate() {
         if (!cancelledAllForStop) {
             cancelledAllForStop = true;
@@ -432,7 +624,16 @@ public final class Carrier implements Executor, CompletionSink {
             flush();
             return false;
         }
-        return ring.inFlight() == 0 || System.nanoTime() - stopDeadlineNanos > 0;
+        if (ring.inFlight() == 0) {
+            return true;
+        }
+        if (!warnedPastDeadline && System.nanoTime() - stopDeadlineNanos > 0) {
+            warnedPastDeadline = true;
+            LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": " + ring.inFlight()
+                    + " request(s) still in the kernel after the close deadline; their callers are released "
+                    + "when the kernel completes them");
+        }
+        return false;
     }
 
     private void terminate() {
@@ -444,13 +645,20 @@ public final class Carrier implements Executor, CompletionSink {
                 call.abandon();
             }
         }
-        ForeignRequest.failWaiters(pool);
-        discardSplicePipe();
-        if (ring.inFlight() == 0) {
-            ring.close();
+        PoolWaiter w;
+        while ((w = pool.pollWaiter()) != null) {
+            w.onRefused();
         }
-        // else: the kernel still owns buffers of requests that did not complete by the deadline;
-        // the ring is left open (leaked) rather than unmapped under the kernel's feet.
+        try {
+            discardSplicePipe();
+            if (ring.inFlight() == 0) {
+                ring.close();
+            }
+            // else: a failed carrier; the kernel may still own buffers of requests in flight, so
+            // the ring is left open (leaked) rather than unmapped under the kernel's feet.
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": releasing its ring failed", e);
+        }
     }
 
     /** Asks the loop to finish: cancel what is in flight, reap it, then stop by {@code deadlineNanos}. */

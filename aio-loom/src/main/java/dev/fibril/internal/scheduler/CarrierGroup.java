@@ -52,6 +52,8 @@ public final class CarrierGroup {
     private final ExecutorService executor;
     private final ThreadFactory threadFactory;
     private volatile State state = State.OPEN;
+    /** Set (under the channels' lock) when close() takes its snapshot of open channels. */
+    private boolean channelsSealed;
 
     public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict) {
         if (carrierCount < 1) {
@@ -167,12 +169,18 @@ public final class CarrierGroup {
 
     // ---------------------------------------------------------------- channels
 
-    /** Registers an open channel, so that closing the runtime closes it. */
+    /**
+     * Registers an open channel, so that closing the runtime closes it. Refused once close() has
+     * begun closing channels (a channel registered after its snapshot would never be closed);
+     * the caller then closes the fd.
+     */
     public void register(Closeable channel) throws RuntimeClosedException {
-        channels.add(channel);
-        if (state == State.CLOSED) {
-            channels.remove(channel);
-            throw new RuntimeClosedException("Fibril runtime is closed: cannot open a channel");
+        synchronized (channels) {
+            if (channelsSealed) {
+                throw new RuntimeClosedException("Fibril runtime is " + state.name().toLowerCase()
+                        + ": cannot open a channel");
+            }
+            channels.add(channel);
         }
     }
 
@@ -209,7 +217,12 @@ public final class CarrierGroup {
             }
             awaitFibrils(timeoutNanos);
         }
-        for (Closeable ch : new ArrayList<>(channels)) {
+        List<Closeable> open;
+        synchronized (channels) {
+            channelsSealed = true;
+            open = new ArrayList<>(channels);
+        }
+        for (Closeable ch : open) {
             try {
                 ch.close();
             } catch (IOException e) {
@@ -241,10 +254,15 @@ public final class CarrierGroup {
         }
     }
 
+    /**
+     * Waits until every fibril that was started has ended. A fibril made by {@link #threadFactory()}
+     * and never started counts as alive (it may still be started) but is not waited for: nothing
+     * runs, so there is nothing to wait for.
+     */
     private boolean awaitFibrils(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (lifecycle) {
-            while (alive.get() > 0) {
+            while (alive.get() > unstarted()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -258,6 +276,17 @@ public final class CarrierGroup {
             }
             return true;
         }
+    }
+
+    /** Fibrils created and not yet started (control plane: a scan of the live set). */
+    private int unstarted() {
+        int n = 0;
+        for (Thread t : live) {
+            if (t.getState() == Thread.State.NEW) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private void awaitState(State wanted, Duration timeout) {

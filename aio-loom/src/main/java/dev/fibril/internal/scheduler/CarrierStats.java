@@ -18,11 +18,23 @@ public final class CarrierStats {
     long staleCompletions;
     long cancelsSubmitted;
     long flushes;
+    /** Times the SQ was full and the kernel took nothing on a flush (enqueue then reaps or waits). */
+    long fullQueueStalls;
+    /** Loop iterations that threw (see {@code Carrier.runLoop}). */
+    long loopFailures;
     final long[] completionsOk = new long[Op.SLOTS];
     final long[] completionsFailed = new long[Op.SLOTS];
 
     public long tasksRun() {
         return tasksRun;
+    }
+
+    public long fullQueueStalls() {
+        return fullQueueStalls;
+    }
+
+    public long loopFailures() {
+        return loopFailures;
     }
 
     public long parks() {

@@ -4,11 +4,11 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
-import dev.fibril.internal.io.DescriptorPool;
 import dev.fibril.internal.io.PoolWaiter;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,10 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *  IDLE -> QUEUED        caller offered the command to the carrier
  *  QUEUED -> STARTED     the carrier took it (descriptor now, or queued for one)
- *  QUEUED -> ABANDONED   the carrier terminated first; the caller fails the call
- *  STARTED -> DONE       the carrier reaped the completion (or failed the call while stopping)
+ *  QUEUED -> ABANDONED   the carrier terminated first, or refused new requests (stopping past
+ *                        its deadline, failed); the caller throws RuntimeClosedException
+ *  STARTED -> ABANDONED  it waited for a descriptor and the carrier terminated or failed
+ *  STARTED -> DONE       the carrier reaped the completion
+ *  STARTED -> FAILED     submitted, and the carrier's ring failed: nothing will complete it;
+ *                        the caller throws CarrierFailedException and keeps no claim on the buffer
  *  DONE -> QUEUED        the caller submits a follow-up request with the same object
  * </pre>
+ *
+ * A submitted request is finished only by its own completion, never by a deadline: until then
+ * the kernel may write the caller's buffer.
  */
 final class ForeignRequest extends IoRequest implements Runnable, CompletionListener, PoolWaiter {
     private static final int IDLE = 0;
@@ -32,6 +39,7 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
     private static final int STARTED = 2;
     private static final int DONE = 3;
     private static final int ABANDONED = 4;
+    private static final int FAILED = 5;
     private static final VarHandle PHASE;
 
     static {
@@ -51,6 +59,8 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
     private Descriptor descriptor; // carrier thread only
     private CloseSignal closing = CloseSignal.NEVER;
     private long timeoutNanos;
+    /** Why the call was refused or failed; written before the phase that publishes it. */
+    private ClosedChannelException refusal;
 
     ForeignRequest(Carrier carrier) {
         this.carrier = carrier;
@@ -62,7 +72,7 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
      * completes. An interrupt cancels the request and still waits for its completion; the
      * interrupt status is restored.
      */
-    int execute(long timeoutNanos, CloseSignal closing) throws RuntimeClosedException {
+    int execute(long timeoutNanos, CloseSignal closing) throws RuntimeClosedException, CarrierFailedException {
         this.closing = closing;
         this.timeoutNanos = timeoutNanos;
         cancelRequested = false;
@@ -71,11 +81,19 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         boolean interrupted = false;
         int p;
         while ((p = (int) PHASE.getVolatile(this)) != DONE) {
+            if (p == FAILED) {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                throw (CarrierFailedException) refusal;
+            }
             if (p == ABANDONED || (carrier.isTerminated() && PHASE.compareAndSet(this, QUEUED, ABANDONED))) {
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
-                throw new RuntimeClosedException("Fibril runtime is closed: the request was not started");
+                ClosedChannelException why = refusal;
+                throw new RuntimeClosedException("Fibril runtime is closed: the request was not started"
+                        + (why == null ? "" : " (" + why.getMessage() + ")"));
             }
             LockSupport.park(this);
             if (Thread.interrupted() && !interrupted) {
@@ -103,6 +121,12 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         }
         if (!PHASE.compareAndSet(this, QUEUED, STARTED)) {
             return; // abandoned, or a stale cancel command
+        }
+        try {
+            carrier.checkAcceptingRequests();
+        } catch (ClosedChannelException refused) {
+            refuse(refused);
+            return;
         }
         Descriptor d = carrier.pool().tryAcquire();
         if (d == null) {
@@ -143,25 +167,29 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         }
     }
 
+    /** Carrier thread: the pool will not grant this waiter a descriptor (terminating, failed). */
+    @Override
+    public void onRefused() {
+        refuse(carrier.failure() == null ? null : carrier.failedException());
+    }
+
+    private void refuse(ClosedChannelException why) {
+        refusal = why;
+        PHASE.setVolatile(this, ABANDONED);
+        LockSupport.unpark(caller);
+    }
+
+    /** Carrier thread: the ring failed with this request submitted; its descriptor stays with the kernel. */
+    void fail(CarrierFailedException why) {
+        descriptor = null;
+        refusal = why;
+        PHASE.setVolatile(this, FAILED);
+        LockSupport.unpark(caller);
+    }
+
     private void finish(int r) {
         result = r;
         PHASE.setVolatile(this, DONE);
         LockSupport.unpark(caller);
-    }
-
-    /** Carrier thread, terminating: fails every foreign call still waiting for a descriptor or a completion. */
-    static void failWaiters(DescriptorPool pool) {
-        PoolWaiter w;
-        while ((w = pool.pollWaiter()) != null) {
-            if (w instanceof ForeignRequest f) {
-                f.finish(-Errno.ECANCELED);
-            }
-        }
-        pool.forEachSubmitted(d -> {
-            if (d.owner() instanceof ForeignRequest f) {
-                f.descriptor = null;
-                f.finish(-Errno.ECANCELED);
-            }
-        });
     }
 }

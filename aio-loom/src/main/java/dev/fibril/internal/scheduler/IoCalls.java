@@ -4,7 +4,11 @@ import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.PoolWaiter;
 
+import dev.fibril.internal.jdk.BufferSessions;
+
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,12 +36,13 @@ public final class IoCalls {
      * Takes a request handle for the current thread. A fibril parks here while its carrier's pool
      * is exhausted (back-pressure); an interrupt during that wait throws.
      */
-    public static IoRequest begin(CarrierGroup group, int fd) throws ClosedByInterruptException, RuntimeClosedException {
+    public static IoRequest begin(CarrierGroup group, int fd) throws ClosedChannelException {
         group.ensureOpenForCalls();
         Carrier c = Carrier.current();
         if (c == null || c.group() != group) {
             return new ForeignRequest(group.carrierFor(fd));
         }
+        c.checkAcceptingRequests();
         Descriptor d = c.pool().tryAcquire();
         if (d != null) {
             return d;
@@ -50,15 +55,35 @@ public final class IoCalls {
      * result. If {@code closing} reports the channel closed once the request is in the ring, the
      * request is cancelled: a concurrent close either finds it submitted or is seen here.
      */
-    public static int submitAndAwait(IoRequest request, CloseSignal closing) throws RuntimeClosedException {
+    public static int submitAndAwait(IoRequest request, CloseSignal closing) throws ClosedChannelException {
         return submitAndAwait(request, 0, closing);
     }
 
     /**
      * As {@link #submitAndAwait(IoRequest, CloseSignal)}, with a LINK_TIMEOUT of {@code timeoutNanos}
      * (0: none) after the request: if it has not completed by then it completes with -ECANCELED.
+     *
+     * <p>The buffer's memory session (a closeable {@code Arena}'s) is held from before the
+     * submission until the completion was reaped, as java.nio holds it for a call; a call that
+     * throws because its carrier failed keeps holding it, since the kernel may still use the memory.
+     *
+     * @throws IllegalStateException if the buffer's arena is closed (nothing is submitted)
      */
-    public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws RuntimeClosedException {
+    public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
+        ByteBuffer buffer = request.buffer();
+        BufferSessions.acquire(buffer);
+        int result;
+        try {
+            result = submitAndAwaitHeld(request, timeoutNanos, closing);
+        } catch (RuntimeClosedException notStarted) {
+            BufferSessions.release(buffer);
+            throw notStarted;
+        }
+        BufferSessions.release(buffer);
+        return result;
+    }
+
+    private static int submitAndAwaitHeld(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
         if (request instanceof Descriptor d) {
             Carrier c = Carrier.current();
             if (d.state() == Descriptor.DONE) {
@@ -91,17 +116,24 @@ public final class IoCalls {
         }
     }
 
-    /** Returns the handle taken by {@link #begin}. */
+    /**
+     * Returns the handle taken by {@link #begin}. A descriptor still SUBMITTED (its call threw
+     * because the carrier failed) is left where it is: the kernel may still hold it.
+     */
     public static void end(IoRequest request) {
-        if (request instanceof Descriptor d) {
+        if (request instanceof Descriptor d && d.state() != Descriptor.SUBMITTED) {
             Carrier.current().pool().release(d);
         }
     }
 
-    private static Descriptor awaitDescriptor(Carrier c) throws ClosedByInterruptException {
+    private static Descriptor awaitDescriptor(Carrier c) throws ClosedChannelException {
         FibrilPoolWaiter waiter = new FibrilPoolWaiter(Thread.currentThread());
         c.pool().await(waiter);
         while (waiter.granted == null) {
+            if (waiter.refused) {
+                c.checkAcceptingRequests();
+                throw new RuntimeClosedException("Fibril runtime is closed: no descriptor will be granted");
+            }
             LockSupport.park(waiter);
             if (Thread.currentThread().isInterrupted() && waiter.granted == null && c.pool().cancelWait(waiter)) {
                 throw new ClosedByInterruptException();
@@ -114,6 +146,7 @@ public final class IoCalls {
     private static final class FibrilPoolWaiter implements PoolWaiter {
         private final Thread fibril;
         Descriptor granted;
+        boolean refused;
 
         FibrilPoolWaiter(Thread fibril) {
             this.fibril = fibril;
@@ -122,6 +155,14 @@ public final class IoCalls {
         @Override
         public void onGranted(Descriptor descriptor) {
             granted = descriptor;
+            if (fibril != Thread.currentThread()) {
+                LockSupport.unpark(fibril);
+            }
+        }
+
+        @Override
+        public void onRefused() {
+            refused = true;
             if (fibril != Thread.currentThread()) {
                 LockSupport.unpark(fibril);
             }

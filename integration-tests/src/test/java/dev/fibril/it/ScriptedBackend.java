@@ -1,0 +1,240 @@
+package dev.fibril.it;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real backend (epoll, io_uring or simulated) with a ring in front of it that a test can script,
+ * to reach the rare paths of the carrier deterministically: a kernel that cannot cancel a request
+ * (io_uring's -EALREADY for work already running), a completion of EINTR, a kernel that takes no
+ * submission (EBUSY), a ring that throws. Everything not scripted goes to the real ring unchanged.
+ *
+ * <p>Each scripted knob is set by the test thread and read by the carrier thread; they are atomics.
+ * Local completions (those the script makes up) are delivered by the next reap, before the real
+ * ring's, as io_uring delivers requests it failed itself.
+ */
+final class ScriptedBackend implements Backend {
+    private final Backend inner;
+    /** Cancels are swallowed: each completes with -EALREADY, and its target goes on in the kernel. */
+    final java.util.concurrent.atomic.AtomicBoolean cancelsIgnored = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The next N requests with opcode {@link #interruptOp} complete with -EINTR without reaching the kernel. */
+    final AtomicInteger interruptNext = new AtomicInteger();
+    volatile byte interruptOp = Op.RECV;
+    /** The next N flushes that find the SQ full take nothing (as io_uring_enter failing with EBUSY). */
+    final AtomicInteger refuseFullFlushes = new AtomicInteger();
+    /** SQ capacity of the scripted ring (requests enqueued and not yet flushed). */
+    volatile int sqCapacity = Integer.MAX_VALUE;
+    /** The next N calls to await throw. */
+    final AtomicInteger failAwaits = new AtomicInteger();
+    /** Every reap throws while set. */
+    volatile boolean failReaps;
+    /** Opcode and flags of every request enqueued, in order ({@code op << 8 | link}). */
+    final List<Integer> enqueued = new CopyOnWriteArrayList<>();
+
+    ScriptedBackend(Backend inner) {
+        this.inner = inner;
+    }
+
+    static int entry(byte op, boolean linked) {
+        return op << 8 | (linked ? 1 : 0);
+    }
+
+    @Override
+    public String name() {
+        return inner.name();
+    }
+
+    @Override
+    public boolean supports(int op) {
+        return inner.supports(op);
+    }
+
+    @Override
+    public CompletionRing openRing(int carrierIndex) {
+        return new ScriptedRing(inner.openRing(carrierIndex));
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        return inner.open(path, flags, mode);
+    }
+
+    @Override
+    public int socket() {
+        return inner.socket();
+    }
+
+    @Override
+    public int listen(int fd, InetSocketAddress address, int backlog) {
+        return inner.listen(fd, address, backlog);
+    }
+
+    @Override
+    public InetSocketAddress localAddress(int fd) {
+        return inner.localAddress(fd);
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress(int fd) {
+        return inner.remoteAddress(fd);
+    }
+
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        return inner.setOption(fd, level, name, value);
+    }
+
+    @Override
+    public int getOption(int fd, int level, int name) {
+        return inner.getOption(fd, level, name);
+    }
+
+    @Override
+    public long size(int fd) {
+        return inner.size(fd);
+    }
+
+    @Override
+    public int truncate(int fd, long size) {
+        return inner.truncate(fd, size);
+    }
+
+    @Override
+    public int close(int fd) {
+        return inner.close(fd);
+    }
+
+    @Override
+    public int pipe(int[] fds) {
+        return inner.pipe(fds);
+    }
+
+    @Override
+    public int openDescriptors() {
+        return inner.openDescriptors();
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    private final class ScriptedRing implements CompletionRing {
+        private final CompletionRing ring;
+        /** Requests held back from the real ring until a flush passes them on (owner thread only). */
+        private final ArrayDeque<IoRequest> pending = new ArrayDeque<>();
+        /** Completions made up here: user_data, result (owner thread only). */
+        private final ArrayDeque<long[]> local = new ArrayDeque<>();
+        /** The last request was failed here with FLAG_LINK: the kernel would fail the next one too. */
+        private boolean chainBroken;
+
+        ScriptedRing(CompletionRing ring) {
+            this.ring = ring;
+        }
+
+        @Override
+        public boolean enqueue(IoRequest request) {
+            if (pending.size() >= sqCapacity) {
+                return false;
+            }
+            boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
+            enqueued.add(entry(request.opcode(), linked));
+            if (chainBroken) {
+                chainBroken = linked;
+                local.add(new long[] {request.userData(), -Errno.ECANCELED});
+                return true;
+            }
+            if (request.opcode() == Op.ASYNC_CANCEL && cancelsIgnored.get()) {
+                local.add(new long[] {request.userData(), -Errno.EALREADY});
+                return true;
+            }
+            if (request.opcode() == interruptOp && interruptNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                chainBroken = linked;
+                local.add(new long[] {request.userData(), -Errno.EINTR});
+                return true;
+            }
+            pending.add(request);
+            return true;
+        }
+
+        @Override
+        public int flush() {
+            if (pending.size() >= sqCapacity && refuseFullFlushes.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return 0;
+            }
+            return passOn();
+        }
+
+        private int passOn() {
+            int n = 0;
+            IoRequest r;
+            while ((r = pending.poll()) != null) {
+                while (!ring.enqueue(r)) {
+                    ring.flush();
+                }
+                n++;
+            }
+            ring.flush();
+            return n;
+        }
+
+        @Override
+        public int reap(CompletionSink sink, int max) {
+            if (failReaps) {
+                throw new UncheckedIOException(new java.io.IOException("scripted reap failure"));
+            }
+            int n = 0;
+            long[] c;
+            while (n < max && (c = local.poll()) != null) {
+                sink.onCompletion(c[0], (int) c[1]);
+                n++;
+            }
+            return n + ring.reap(sink, max - n);
+        }
+
+        @Override
+        public void await(long timeoutNanos) {
+            if (failAwaits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new UncheckedIOException(new java.io.IOException("scripted await failure"));
+            }
+            if (!local.isEmpty()) {
+                return;
+            }
+            if (pending.size() < sqCapacity || refuseFullFlushes.get() == 0) {
+                passOn();
+            }
+            ring.await(timeoutNanos);
+        }
+
+        @Override
+        public void wakeup() {
+            ring.wakeup();
+        }
+
+        @Override
+        public int inFlight() {
+            return ring.inFlight() + pending.size() + local.size();
+        }
+
+        @Override
+        public long kernelCalls() {
+            return ring.kernelCalls();
+        }
+
+        @Override
+        public void close() {
+            ring.close();
+        }
+    }
+}
