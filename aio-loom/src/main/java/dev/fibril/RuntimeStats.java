@@ -30,6 +30,8 @@ package dev.fibril;
  * @param failedCarriers      carriers whose ring was given up after repeated loop failures: their
  *                            fibrils still run, and each of their I/O calls throws, naming the cause
  * @param fullQueueStalls     times a full submission queue was flushed and the kernel took nothing
+ * @param kernelCallErrors    calls into the kernel that failed other than by a signal or a timeout
+ *                            (io_uring_enter's EBUSY, EAGAIN, EBADR; the first of each is logged)
  */
 public record RuntimeStats(
         String backend,
@@ -55,5 +57,6 @@ public record RuntimeStats(
         int ownFileDescriptors,
         long loopFailures,
         int failedCarriers,
-        long fullQueueStalls) {
+        long fullQueueStalls,
+        long kernelCallErrors) {
 }

@@ -39,6 +39,8 @@ final class ScriptedBackend implements Backend {
     final AtomicInteger failAwaits = new AtomicInteger();
     /** Every reap throws while set. */
     volatile boolean failReaps;
+    /** The real rings, in the order the carriers opened them. */
+    final List<CompletionRing> rings = new CopyOnWriteArrayList<>();
     /** Opcode and flags of every request enqueued, in order ({@code op << 8 | link}). */
     final List<Integer> enqueued = new CopyOnWriteArrayList<>();
 
@@ -61,8 +63,15 @@ final class ScriptedBackend implements Backend {
     }
 
     @Override
+    public boolean copiesHeapBuffers() {
+        return inner.copiesHeapBuffers();
+    }
+
+    @Override
     public CompletionRing openRing(int carrierIndex) {
-        return new ScriptedRing(inner.openRing(carrierIndex));
+        CompletionRing ring = inner.openRing(carrierIndex);
+        rings.add(ring);
+        return new ScriptedRing(ring);
     }
 
     @Override

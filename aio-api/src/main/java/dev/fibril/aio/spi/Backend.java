@@ -43,6 +43,16 @@ public interface Backend extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a request on a heap buffer goes through a native copy that the ring holds until the
+     * completion (io_uring's bounce buffers). The runtime then waits for a socket to be readable
+     * before it starts a receive into a heap buffer, so that a read parked on an idle connection
+     * holds no native memory.
+     */
+    default boolean copiesHeapBuffers() {
+        return false;
+    }
+
     /** A new ring for the carrier with this index. */
     CompletionRing openRing(int carrierIndex);
 

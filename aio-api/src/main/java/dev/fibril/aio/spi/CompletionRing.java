@@ -52,6 +52,14 @@ public interface CompletionRing extends AutoCloseable {
      */
     long kernelCalls();
 
+    /**
+     * Calls into the kernel that failed other than by a signal or a wait's timeout (io_uring:
+     * EBUSY, EAGAIN, EBADR). Owner thread writes; any thread may read a slightly old count.
+     */
+    default long kernelCallErrors() {
+        return 0;
+    }
+
     /** Releases the ring. Requests still in flight are abandoned, so call it only with none. */
     @Override
     void close();

@@ -70,6 +70,14 @@ public class IoRequest {
         return buffer;
     }
 
+    /**
+     * Replaces the buffer, keeping the region: for a view of the same memory that the backend's
+     * threads may access (a confined arena's buffer is accessible to its owner thread only).
+     */
+    public final void buffer(ByteBuffer buffer) {
+        this.buffer = buffer;
+    }
+
     /** Where in {@link #buffer()} the data starts (absolute index). */
     public final int position() {
         return position;

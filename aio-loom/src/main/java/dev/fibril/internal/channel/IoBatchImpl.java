@@ -32,6 +32,8 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     private int preparedCount;
     private long[] tagByIndex = new long[64];
     private ChannelCore[] coreByIndex = new ChannelCore[64];
+    /** The caller's buffer per descriptor index (the descriptor may carry a view of it). */
+    private ByteBuffer[] bufferByIndex = new ByteBuffer[64];
     private int[] completed = new int[16];
     private int completedHead;
     private int completedCount;
@@ -109,7 +111,9 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             int n = Math.max(i + 1, tagByIndex.length * 2);
             tagByIndex = Arrays.copyOf(tagByIndex, n);
             coreByIndex = Arrays.copyOf(coreByIndex, n);
+            bufferByIndex = Arrays.copyOf(bufferByIndex, n);
         }
+        bufferByIndex[i] = buffer;
         tagByIndex[i] = tag;
         coreByIndex[i] = core;
         if (preparedCount == prepared.length) {
@@ -126,6 +130,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             Descriptor d = prepared[i];
             try {
                 BufferSessions.acquire(d.buffer()); // held until the completion is reported
+                d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
             } catch (RuntimeException e) {
                 dropPrepared(i); // this one and the rest never reach the kernel
                 submitted += i;
@@ -204,7 +209,8 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             completedCount--;
             submitted--;
             int result = d.result();
-            ByteBuffer buffer = d.buffer();
+            ByteBuffer buffer = bufferByIndex[d.index()];
+            bufferByIndex[d.index()] = null;
             int end = d.position() + Math.max(result, 0);
             long tag = tagByIndex[d.index()];
             ChannelCore core = coreByIndex[d.index()];
@@ -273,6 +279,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             prepared[i] = null;
             ChannelCore core = coreByIndex[d.index()];
             coreByIndex[d.index()] = null;
+            bufferByIndex[d.index()] = null;
             carrier.pool().release(d);
             if (core != null) {
                 core.end();

@@ -24,6 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
 public final class SocketChannelImpl implements FibrilSocketChannel {
+    /** poll(2)'s POLLIN (include/uapi/asm-generic/poll.h), the event a POLL_ADD waits for. */
+    private static final int POLLIN = 0x1;
+
     private static final int SHUT_RD = 0;
     private static final int SHUT_WR = 1;
     private static final int UNCONNECTED = 0;
@@ -88,6 +91,16 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             }
             Duration timeout = readTimeout;
             long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
+            if (!dst.isDirect() && core.group().backend().copiesHeapBuffers()) {
+                // Wait for data holding no native copy of the heap buffer, then receive at once:
+                // an idle connection read into a heap buffer costs no bounce buffer.
+                int ready = core.call(Op.POLL_ADD, null, 0, 0, 0, POLLIN, null, timeoutNanos);
+                if (ready == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
+                    throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
+                }
+                ChannelCore.check(ready, "poll");
+                timeoutNanos = 0; // readable now; a receive that still waits lost a race with another reader
+            }
             int n = core.call(Op.RECV, dst, dst.position(), length, 0, 0, null, timeoutNanos);
             if (n == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
                 throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");

@@ -101,6 +101,27 @@ public final class BufferSessions {
         }
     }
 
+    /**
+     * {@code buffer}, or, when it belongs to a confined arena that {@code backendThread} may not
+     * touch, a view of the same memory that any thread may (the kernel writes by address and does
+     * not care; the epoll and simulated backends copy on the carrier's thread). Call only while
+     * the session is held ({@link #acquire}): the view does not keep the memory alive by itself.
+     * Allocates only for such buffers.
+     */
+    public static ByteBuffer accessibleTo(ByteBuffer buffer, Thread backendThread) {
+        if (buffer == null || !buffer.isDirect()) {
+            return buffer;
+        }
+        MemorySegment segment = MemorySegment.ofBuffer(buffer);
+        if (segment.isAccessibleBy(backendThread)) {
+            return buffer;
+        }
+        long base = segment.address() - buffer.position();
+        ByteBuffer view = MemorySegment.ofAddress(base).reinterpret(buffer.capacity()).asByteBuffer();
+        view.limit(buffer.limit()).position(buffer.position());
+        return buffer.isReadOnly() ? view.asReadOnlyBuffer() : view;
+    }
+
     private static void checkAlive(ByteBuffer buffer) {
         if (!MemorySegment.ofBuffer(buffer).scope().isAlive()) {
             throw new IllegalStateException("the buffer's memory is not usable for I/O: its arena is already closed");

@@ -100,7 +100,8 @@ public final class FibrilMetrics implements MeterBinder {
                 (int) sum(group, Carrier::ownFileDescriptors),
                 sum(group, c -> c.stats().loopFailures()),
                 (int) sum(group, c -> c.failure() == null ? 0 : 1),
-                sum(group, c -> c.stats().fullQueueStalls()));
+                sum(group, c -> c.stats().fullQueueStalls()),
+                sum(group, c -> c.ring().kernelCallErrors()));
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

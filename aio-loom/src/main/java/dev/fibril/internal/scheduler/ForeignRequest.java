@@ -160,6 +160,11 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         finish(r);
     }
 
+    /** The thread that runs the carrier's loop, where the backend touches this request's buffer. */
+    Thread carrierThread() {
+        return carrier.thread();
+    }
+
     /** Carrier thread, terminating: the command never ran. */
     void abandon() {
         if (PHASE.compareAndSet(this, QUEUED, ABANDONED)) {

@@ -72,6 +72,9 @@ public final class IoCalls {
     public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
         ByteBuffer buffer = request.buffer();
         BufferSessions.acquire(buffer);
+        Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
+                : ((ForeignRequest) request).carrierThread();
+        request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
         int result;
         try {
             result = submitAndAwaitHeld(request, timeoutNanos, closing);

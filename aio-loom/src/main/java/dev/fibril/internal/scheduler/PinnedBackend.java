@@ -59,6 +59,11 @@ final class PinnedBackend implements Backend {
     }
 
     @Override
+    public boolean copiesHeapBuffers() {
+        return backend.copiesHeapBuffers();
+    }
+
+    @Override
     public int pipe(int[] fds) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {

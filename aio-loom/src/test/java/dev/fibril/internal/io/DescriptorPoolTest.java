@@ -56,8 +56,8 @@ class DescriptorPoolTest {
         DescriptorPool pool = new DescriptorPool(1, 1);
         Descriptor d = pool.tryAcquire();
         List<String> granted = new ArrayList<>();
-        pool.await(x -> granted.add("first"));
-        pool.await(x -> granted.add("second"));
+        pool.await(recording(granted, "first"));
+        pool.await(recording(granted, "second"));
         assertEquals(2, pool.waiting());
         assertEquals(2, pool.waits());
         pool.release(d);
@@ -83,5 +83,19 @@ class DescriptorPoolTest {
     void shouldRejectInconsistentSizes() {
         assertThrows(IllegalArgumentException.class, () -> new DescriptorPool(0, 1));
         assertThrows(IllegalArgumentException.class, () -> new DescriptorPool(4, 2));
+    }
+
+    private static PoolWaiter recording(List<String> granted, String name) {
+        return new PoolWaiter() {
+            @Override
+            public void onGranted(Descriptor descriptor) {
+                granted.add(name);
+            }
+
+            @Override
+            public void onRefused() {
+                granted.add(name + " refused");
+            }
+        };
     }
 }

@@ -10,44 +10,68 @@ import java.util.Arrays;
  * buffers) or that need a copy (an OPENAT path, which needs a NUL). A write copies in before the
  * SQE is written; a read copies out the {@code res} bytes after its CQE is reaped. A buffer goes
  * back to the pool only when its request's CQE is reaped, so the kernel never sees it reused.
- * Owner thread only. Grows by allocating more buffers when all are taken; steady state allocates
- * nothing.
+ *
+ * <p>Size: the first {@code retained} buffers live in the ring's arena for the ring's life. When
+ * all are taken the pool makes more, each in an automatic arena of its own; such a buffer is kept
+ * while fewer than {@code retained} buffers are free and dropped otherwise, so the native memory
+ * of a burst goes back once the burst is over (the GC frees a dropped buffer). Sockets do not
+ * hold bounce buffers while they wait for data (the runtime polls before a heap-buffer receive),
+ * so bursts are short. Owner thread only; steady state allocates nothing.
  */
 final class BounceBufferPool {
     private final Arena arena;
     private final int bufferSize;
+    private final int retained;
+    /** null where a dropped extra buffer was; its index is then on {@link #vacant}. */
     private MemorySegment[] segments;
     /** Direct views of {@link #segments}, for absolute bulk copies from and to any ByteBuffer. */
     private ByteBuffer[] views;
     private int[] free;
     private int freeTop;
+    private int[] vacant;
+    private int vacantTop;
+    private int live;
 
     BounceBufferPool(Arena arena, int bufferSize, int initialBuffers) {
         this.arena = arena;
         this.bufferSize = bufferSize;
-        this.segments = new MemorySegment[0];
-        this.views = new ByteBuffer[0];
-        this.free = new int[0];
-        grow(Math.max(1, initialBuffers));
+        this.retained = Math.max(1, initialBuffers);
+        this.segments = new MemorySegment[retained];
+        this.views = new ByteBuffer[retained];
+        this.free = new int[retained];
+        this.vacant = new int[0];
+        for (int i = retained - 1; i >= 0; i--) {
+            install(i, arena.allocate(bufferSize, 4096));
+            free[freeTop++] = i;
+        }
     }
 
     int bufferSize() {
         return bufferSize;
     }
 
-    /** Buffers allocated so far (taken or free). */
+    /** Buffers that exist now (taken or free). */
     int allocated() {
-        return segments.length;
+        return live;
     }
 
     int acquire() {
-        if (freeTop == 0) {
-            grow(segments.length);
+        if (freeTop > 0) {
+            return free[--freeTop];
         }
-        return free[--freeTop];
+        int index = vacantTop > 0 ? vacant[--vacantTop] : grow();
+        install(index, Arena.ofAuto().allocate(bufferSize, 4096));
+        return index;
     }
 
     void release(int index) {
+        if (index >= retained && freeTop >= retained) {
+            segments[index] = null; // enough spare buffers: this burst buffer goes back to the GC
+            views[index] = null;
+            live--;
+            vacant[vacantTop++] = index;
+            return;
+        }
         free[freeTop++] = index;
     }
 
@@ -69,18 +93,23 @@ final class BounceBufferPool {
         dst.put(pos, views[index], 0, length);
     }
 
-    private void grow(int more) {
+    private void install(int index, MemorySegment segment) {
+        segments[index] = segment;
+        views[index] = segment.asByteBuffer();
+        live++;
+    }
+
+    /** Makes room for more buffers; returns the first new index (the others go on {@link #vacant}). */
+    private int grow() {
         int old = segments.length;
-        int size = old + more;
+        int size = old * 2;
         segments = Arrays.copyOf(segments, size);
         views = Arrays.copyOf(views, size);
-        int[] newFree = new int[size];
-        System.arraycopy(free, 0, newFree, 0, freeTop);
-        free = newFree;
-        for (int i = size - 1; i >= old; i--) {
-            segments[i] = arena.allocate(bufferSize, 4096);
-            views[i] = segments[i].asByteBuffer();
-            free[freeTop++] = i;
+        free = Arrays.copyOf(free, size);
+        vacant = Arrays.copyOf(vacant, size);
+        for (int i = size - 1; i > old; i--) {
+            vacant[vacantTop++] = i;
         }
+        return old;
     }
 }

@@ -60,6 +60,12 @@ public final class IoUringBackend implements Backend {
         return ProbeHolder.PROBE;
     }
 
+    /** Heap buffers go through the ring's bounce buffers, held from submission to completion. */
+    @Override
+    public boolean copiesHeapBuffers() {
+        return true;
+    }
+
     /** Whether the kernel supports opcode {@code op} ({@link dev.fibril.aio.spi.Op} values). */
     @Override
     public boolean supports(int op) {

@@ -89,6 +89,12 @@ public final class IoUringRing implements CompletionRing {
     /** io_uring_enter calls; written by the owner only, so a foreign reader may see a slightly old count. */
     private long kernelCalls;
     private long staleCompletions;
+    private long enterErrors;
+    private long decodeFailures;
+    /** One bit per errno already logged (bit 63: any errno of 63 and up). */
+    private long loggedEnterErrors;
+    /** EBADR: io_uring_enter reports that the kernel had to drop a CQE (no IORING_FEAT_NODROP room). */
+    private static final int EBADR = 53;
     private boolean wakeupArmed;
     private volatile boolean closed;
     @SuppressWarnings("unused") // through WAKE_PENDING
@@ -217,12 +223,22 @@ public final class IoUringRing implements CompletionRing {
                     staleCompletions++;
                     continue;
                 }
-                int result = codec.decode(slot, res);
-                if (closed) {
-                    codec.abandon(slot, result, callState); // draining for close: nobody will get it
-                }
                 long userData = table.userData(slot);
-                table.release(slot);
+                int result;
+                try {
+                    result = codec.decode(slot, res);
+                    if (closed) {
+                        codec.abandon(slot, result, callState); // draining for close: nobody will get it
+                    }
+                } catch (RuntimeException e) {
+                    // The CQE is consumed either way: its request must still complete, exactly once.
+                    decodeFailures++;
+                    System.getLogger("dev.fibril").log(System.Logger.Level.ERROR,
+                            "io_uring ring " + carrierIndex + ": decoding a completion failed; it completes with EIO", e);
+                    result = res < 0 ? res : -dev.fibril.aio.Errno.EIO;
+                } finally {
+                    table.release(slot);
+                }
                 delivered++;
                 sink.onCompletion(userData, result);
             }
@@ -407,9 +423,41 @@ public final class IoUringRing implements CompletionRing {
         wakeupArmed = true;
     }
 
-    /** io_uring_enter, counted. Returns the SQEs consumed or -errno (EINTR, ETIME, EBUSY: the caller goes on). */
+    /**
+     * io_uring_enter, counted. Returns the SQEs consumed or -errno. EINTR and ETIME (a wait ended
+     * by a signal or its timeout) are ordinary; any other error (EBUSY or EAGAIN: the kernel took
+     * nothing, for want of CQ room or memory; EBADR: a completion was dropped) is counted, and
+     * logged the first time each errno is seen, since the caller can only go on or reap.
+     */
     private int enter(int toSubmit, int minComplete, int flags, long arg, long argSize) {
         kernelCalls++;
-        return IoUringSyscalls.enter(callState, mapping.fd, toSubmit, minComplete, flags, arg, argSize);
+        int r = IoUringSyscalls.enter(callState, mapping.fd, toSubmit, minComplete, flags, arg, argSize);
+        if (r < 0 && r != -dev.fibril.aio.Errno.EINTR && r != -dev.fibril.aio.Errno.ETIME) {
+            onEnterError(-r);
+        }
+        return r;
+    }
+
+    private void onEnterError(int errno) {
+        enterErrors++;
+        long bit = errno < 64 ? 1L << errno : 1L << 63;
+        if ((loggedEnterErrors & bit) == 0) {
+            loggedEnterErrors |= bit;
+            System.getLogger("dev.fibril").log(errno == EBADR ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
+                    "io_uring ring " + carrierIndex + ": io_uring_enter failed with " + dev.fibril.aio.Errno.name(errno)
+                            + (errno == EBADR ? " (the kernel dropped a completion)" : "; the carrier reaps and tries again")
+                            + "; further failures are counted, not logged");
+        }
+    }
+
+    /** io_uring_enter calls that failed with something other than EINTR or ETIME. */
+    @Override
+    public long kernelCallErrors() {
+        return enterErrors;
+    }
+
+    /** Completions whose decoding threw; each was still delivered (with EIO). */
+    public long decodeFailures() {
+        return decodeFailures;
     }
 }
