@@ -7,7 +7,9 @@ import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
@@ -148,5 +150,142 @@ abstract class CarrierNeighboursContractTest {
         writer.join();
         assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
         assertArrayEquals("hello".getBytes(), got.array());
+    }
+    @Test
+    void shouldKeepOtherFilesAndTheFileItselfUsableWhenAnInterruptedFibrilReads() throws Exception {
+        byte[] one = "file one".getBytes();
+        byte[] two = "file two".getBytes();
+        try (FibrilFileChannel w1 = rt.openFile(file("one"), READ, WRITE, CREATE);
+             FibrilFileChannel w2 = rt.openFile(file("two"), READ, WRITE, CREATE)) {
+            w1.write(ByteBuffer.wrap(one), 0);
+            w2.write(ByteBuffer.wrap(two), 0);
+        }
+        FibrilFileChannel f1 = rt.openFile(file("one"), READ);
+        FibrilFileChannel f2 = rt.openFile(file("two"), READ);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Object> interruptedOutcome = new AtomicReference<>();
+        AtomicLong goodReads = new AtomicLong();
+        AtomicReference<Thread> b = new AtomicReference<>();
+        AtomicReference<Thread> a = new AtomicReference<>();
+        // One carrier: B runs first and parks on its read of file two, unflushed, as A is ready;
+        // then A, interrupted, reads file one and flushes both reads on its own stack.
+        Thread parent = fibril(failure, () -> {
+            b.set(fibril(failure, () -> {
+                for (int i = 0; i < 100; i++) {
+                    ByteBuffer got = ByteBuffer.allocate(two.length);
+                    assertEquals(two.length, f2.read(got, 0), "read " + i + " of file two");
+                    assertArrayEquals(two, got.array());
+                    goodReads.incrementAndGet();
+                }
+            }));
+            a.set(fibril(failure, () -> {
+                Thread.currentThread().interrupt();
+                try {
+                    ByteBuffer got = ByteBuffer.allocate(one.length);
+                    int n = f1.read(got, 0);
+                    interruptedOutcome.set(n == one.length && java.util.Arrays.equals(one, got.array())
+                            ? "data" : "read " + n + " bytes: " + new String(got.array(), 0, Math.max(n, 0)));
+                } catch (java.nio.channels.ClosedByInterruptException e) {
+                    interruptedOutcome.set(e);
+                } catch (Throwable e) {
+                    interruptedOutcome.set("threw " + e);
+                }
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status survives the call");
+            }));
+        });
+        assertTrue(parent.join(Duration.ofSeconds(30)));
+        assertTrue(b.get().join(Duration.ofSeconds(30)) && a.get().join(Duration.ofSeconds(30)));
+        assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
+        assertEquals(100, goodReads.get(), "every read of file two succeeded");
+        Object outcome = interruptedOutcome.get();
+        assertTrue("data".equals(outcome) || outcome instanceof java.nio.channels.ClosedByInterruptException,
+                "the interrupted read returns its data or throws ClosedByInterruptException: " + outcome);
+        if (outcome instanceof java.nio.channels.ClosedByInterruptException) {
+            assertTrue(!f1.isOpen(), "ClosedByInterruptException closes the channel");
+        }
+        fibril(failure, () -> {
+            if (f1.isOpen()) { // an open channel must work
+                ByteBuffer got = ByteBuffer.allocate(one.length);
+                assertEquals(one.length, f1.read(got, 0), "the interrupted fibril's channel, still open");
+                assertArrayEquals(one, got.array());
+            }
+            try (FibrilFileChannel again = rt.openFile(file("one"), READ)) {
+                ByteBuffer got = ByteBuffer.allocate(one.length);
+                assertEquals(one.length, again.read(got, 0), "file one opened again");
+                assertArrayEquals(one, got.array());
+            }
+            ByteBuffer got = ByteBuffer.allocate(two.length);
+            assertEquals(two.length, f2.read(got, 0), "file two, afterwards");
+        }).join(Duration.ofSeconds(30));
+        assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
+        f1.close();
+        f2.close();
+        await().until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+    @Test
+    @Tag("slow")
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void shouldKeepFilesConsistentWhileAFibrilReadingThemIsInterruptedALot() throws Exception {
+        byte[] one = "file one".getBytes();
+        byte[] two = "file two".getBytes();
+        try (FibrilFileChannel w1 = rt.openFile(file("one"), READ, WRITE, CREATE);
+             FibrilFileChannel w2 = rt.openFile(file("two"), READ, WRITE, CREATE)) {
+            w1.write(ByteBuffer.wrap(one), 0);
+            w2.write(ByteBuffer.wrap(two), 0);
+        }
+        FibrilFileChannel f1 = rt.openFile(file("one"), READ);
+        FibrilFileChannel f2 = rt.openFile(file("two"), READ);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Throwable> interruptedOutcome = new AtomicReference<>();
+        AtomicLong stop = new AtomicLong();
+        AtomicLong aReads = new AtomicLong();
+        Thread b = fibril(failure, () -> {
+            ByteBuffer got = ByteBuffer.allocate(two.length);
+            while (stop.get() == 0) {
+                assertEquals(two.length, f2.read(got.clear(), 0), "a read of file two");
+            }
+        });
+        Thread a = fibril(failure, () -> {
+            ByteBuffer got = ByteBuffer.allocate(one.length);
+            try {
+                while (stop.get() == 0) {
+                    f1.read(got.clear(), 0);
+                    aReads.incrementAndGet();
+                    Thread.interrupted();
+                }
+            } catch (Throwable e) {
+                interruptedOutcome.set(e);
+            }
+        });
+        Thread interrupter = new Thread(() -> {
+            for (int i = 0; i < 20_000 && a.isAlive(); i++) {
+                a.interrupt();
+                for (int spin = 0; spin < 200; spin++) {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        interrupter.start();
+        interrupter.join();
+        stop.set(1);
+        assertTrue(a.join(Duration.ofSeconds(30)) && b.join(Duration.ofSeconds(30)));
+        assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
+        Throwable outcome = interruptedOutcome.get();
+        System.out.println("[" + backend() + "] interrupted reader: " + aReads.get() + " reads, then " + outcome);
+        assertTrue(outcome == null || outcome instanceof java.nio.channels.ClosedByInterruptException,
+                () -> "the interrupted reader gets data or ClosedByInterruptException: " + outcome);
+        assertEquals(outcome == null, f1.isOpen(), "closed exactly when ClosedByInterruptException said so");
+        fibril(failure, () -> {
+            if (f1.isOpen()) {
+                ByteBuffer got = ByteBuffer.allocate(one.length);
+                assertEquals(one.length, f1.read(got, 0), "the interrupted fibril's channel, still open");
+            }
+            ByteBuffer got = ByteBuffer.allocate(two.length);
+            assertEquals(two.length, f2.read(got, 0), "file two, afterwards");
+        }).join(Duration.ofSeconds(30));
+        assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
+        f1.close();
+        f2.close();
+        await().until(() -> rt.stats().descriptorsInUse() == 0);
     }
 }
