@@ -28,6 +28,8 @@ public interface FibrilSocketChannel extends ByteChannel {
      * (the default) waits without limit.
      *
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws UnsupportedOperationException if {@code timeout} is not zero and the runtime's backend
+     *         cannot bound a read (it has no LINK_TIMEOUT); the message names the backend
      */
     FibrilSocketChannel readTimeout(java.time.Duration timeout);
 

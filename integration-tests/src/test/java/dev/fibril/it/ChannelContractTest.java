@@ -315,6 +315,38 @@ abstract class ChannelContractTest {
     }
 
     @Test
+    void shouldNotTimeOutAReadWhoseDataArrivesInTime() throws Exception {
+        assumeTrue(rt.backend().supports(Op.LINK_TIMEOUT), backend() + " has no LINK_TIMEOUT");
+        FibrilSocketChannel client = rt.openSocket();
+        client.connect(address);
+        FibrilSocketChannel peer = server.accept();
+        client.readTimeout(Duration.ofSeconds(30));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        ByteBuffer got = ByteBuffer.allocate(8);
+        Thread reader = rt.start(() -> {
+            try {
+                readFully(client, got.limit(4));
+                readFully(client, got.limit(8)); // a second bounded read, after the first one's timer was disarmed
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        await().until(() -> reader.getState() == Thread.State.WAITING);
+        peer.write(ByteBuffer.wrap("in t".getBytes()));
+        await().until(() -> got.position() == 4 && reader.getState() == Thread.State.WAITING);
+        peer.write(ByteBuffer.wrap("ime!".getBytes()));
+        assertTrue(reader.join(Duration.ofSeconds(30)));
+        if (thrown.get() != null) {
+            throw new AssertionError("the bounded reads failed", thrown.get());
+        }
+        assertArrayEquals("in time!".getBytes(), got.array());
+        assertTrue(client.isOpen());
+        client.close();
+        peer.close();
+        await().until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+
+    @Test
     void shouldSendAFileRangeOverASocketByteExact() throws Exception {
         byte[] data = pattern(5 * MIB + 123, 7);
         io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();

@@ -185,6 +185,11 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative read timeout: " + timeout);
         }
+        // Refused here rather than failing every read with EINVAL: the timeout is a LINK_TIMEOUT.
+        if (!timeout.isZero() && !core.group().backend().supports(Op.LINK_TIMEOUT)) {
+            throw new UnsupportedOperationException("readTimeout needs the " + Op.name(Op.LINK_TIMEOUT)
+                    + " operation, which the " + core.group().backend().name() + " backend does not support");
+        }
         this.readTimeout = timeout;
         return this;
     }

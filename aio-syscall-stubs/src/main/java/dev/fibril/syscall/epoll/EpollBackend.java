@@ -253,10 +253,23 @@ public final class EpollBackend implements Backend {
         if (!(entry.channel() instanceof FileChannel file)) {
             return 0;
         }
+        Object interruptLock = InterruptShield.lockOf(Thread.currentThread());
+        if (interruptLock == null) {
+            return sizeWithoutInterrupt(file);
+        }
+        synchronized (interruptLock) { // see InterruptShield: an interrupt must not close the fd's channel
+            return sizeWithoutInterrupt(file);
+        }
+    }
+
+    private static long sizeWithoutInterrupt(FileChannel file) {
+        boolean interrupted = InterruptShield.suspendInterrupt();
         try {
             return file.size();
         } catch (Exception e) {
             return -NioErrno.of(e);
+        } finally {
+            InterruptShield.restoreInterrupt(interrupted);
         }
     }
 
@@ -274,6 +287,17 @@ public final class EpollBackend implements Backend {
         if (!(entry.channel() instanceof FileChannel file) || size < 0) {
             return -Errno.EINVAL;
         }
+        Object interruptLock = InterruptShield.lockOf(Thread.currentThread());
+        if (interruptLock == null) {
+            return truncateWithoutInterrupt(file, size);
+        }
+        synchronized (interruptLock) { // see InterruptShield: an interrupt must not close the fd's channel
+            return truncateWithoutInterrupt(file, size);
+        }
+    }
+
+    private static int truncateWithoutInterrupt(FileChannel file, long size) {
+        boolean interrupted = InterruptShield.suspendInterrupt();
         try {
             long current = file.size();
             if (size < current) {
@@ -289,6 +313,8 @@ public final class EpollBackend implements Backend {
             return -Errno.EINVAL;
         } catch (Exception e) {
             return -NioErrno.of(e);
+        } finally {
+            InterruptShield.restoreInterrupt(interrupted);
         }
     }
 

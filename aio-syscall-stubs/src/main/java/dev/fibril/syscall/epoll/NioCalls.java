@@ -62,8 +62,30 @@ final class NioCalls {
         return position > buffer.capacity() - length || (fills && buffer.isReadOnly()) ? -Errno.EFAULT : 0;
     }
 
-    /** READ, WRITE, FSYNC or POLL_ADD on a file: blocking positional calls. Socket-only opcodes get -ENOTSOCK. */
+    /**
+     * READ, WRITE, FSYNC or POLL_ADD on a file: blocking positional calls, shielded from the
+     * caller's interrupts ({@link InterruptShield}). Socket-only opcodes get -ENOTSOCK.
+     */
     int file(byte op, FileChannel file, FdEntry entry, IoRequest r) {
+        Object interruptLock = InterruptShield.lockOf(Thread.currentThread());
+        if (interruptLock == null) {
+            return fileWithoutInterrupt(op, file, entry, r);
+        }
+        synchronized (interruptLock) { // an interrupt from another thread waits for the call
+            return fileWithoutInterrupt(op, file, entry, r);
+        }
+    }
+
+    private int fileWithoutInterrupt(byte op, FileChannel file, FdEntry entry, IoRequest r) {
+        boolean interrupted = InterruptShield.suspendInterrupt();
+        try {
+            return fileCall(op, file, entry, r);
+        } finally {
+            InterruptShield.restoreInterrupt(interrupted);
+        }
+    }
+
+    private int fileCall(byte op, FileChannel file, FdEntry entry, IoRequest r) {
         try {
             switch (op) {
                 case Op.READ -> {

@@ -18,7 +18,6 @@ import java.util.function.Consumer;
 import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
 import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
 import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
-import static dev.fibril.syscall.epoll.RequestTable.PARKED;
 
 /**
  * The half of an {@link EpollRing} that waits on readiness: which requests are parked on which fd
@@ -98,7 +97,7 @@ final class ReadinessWaits {
             ring.complete(slot, -Errno.EBADF); // the channel died (a failed connect whose socket could not be renewed)
             return;
         }
-        table.state[slot] = PARKED;
+        table.park(slot);
         table.result[slot] = tried ? 1 : 0; // while parked: whether its first try was made
         table.waitingOn[slot] = st;
         st.append(sideOf(table.opcode[slot]), slot, table.waitNext);

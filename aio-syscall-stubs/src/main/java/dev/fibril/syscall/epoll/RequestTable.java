@@ -49,6 +49,8 @@ final class RequestTable {
     private int[] done = new int[0];
     private int doneHead;
     private int doneTail;
+    /** Slots in state PARKED: whether a select can complete anything. */
+    private int parked;
 
     RequestTable() {
         grow();
@@ -76,8 +78,22 @@ final class RequestTable {
         return slot;
     }
 
+    /** Requests parked on an fd, waiting for the selector. */
+    int parked() {
+        return parked;
+    }
+
+    /** QUEUED -> PARKED; the caller appends it to its fd's FIFO. */
+    void park(int slot) {
+        state[slot] = PARKED;
+        parked++;
+    }
+
     /** Sets the result and queues the slot for reaping; the caller has taken it off every list. */
     void finish(int slot, int res) {
+        if (state[slot] == PARKED) {
+            parked--;
+        }
         state[slot] = DONE;
         result[slot] = res;
         waitingOn[slot] = null;
@@ -105,6 +121,9 @@ final class RequestTable {
 
     /** Frees the slot and drops its references to the caller's objects. */
     void release(int slot) {
+        if (state[slot] == PARKED) {
+            parked--;
+        }
         state[slot] = FREE;
         request[slot] = null;
         waitingOn[slot] = null;

@@ -33,6 +33,10 @@ final class PendingOp {
     long delayNanos;
     Waitable waitable;
     int side;
+    /** The {@link LinkChains} slot of the chain member this op is, or {@link LinkChains#NONE}. */
+    int link = LinkChains.NONE;
+    /** Its completion is not due before this: its chain predecessor's due time. */
+    long notBefore = Long.MIN_VALUE;
 
     // Guarded by the Waitable's monitor; read by the owner after draining the slot, which the
     // MpscCompletionQueue's lock orders after the write.
@@ -72,6 +76,8 @@ final class PendingOp {
 
     void clear() {
         inUse = false;
+        link = LinkChains.NONE;
+        notBefore = Long.MIN_VALUE;
         descriptor = null;
         buffer = null;
         waitable = null;

@@ -71,11 +71,11 @@ public final class SimulatedKernel implements Backend {
         return new Builder();
     }
 
-    /** The simulated kernel has no pipes, polling, linked timeouts or ring-side open/close. */
+    /** The simulated kernel has no pipes (so sendFile reads and sends), polling or ring-side open/close. */
     @Override
     public boolean supports(int op) {
         return switch (op) {
-            case Op.SPLICE, Op.POLL_ADD, Op.LINK_TIMEOUT, Op.OPENAT, Op.CLOSE -> false;
+            case Op.SPLICE, Op.POLL_ADD, Op.OPENAT, Op.CLOSE -> false;
             default -> op >= 0 && op < Op.SLOTS;
         };
     }

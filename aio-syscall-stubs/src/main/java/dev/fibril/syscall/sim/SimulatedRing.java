@@ -48,8 +48,11 @@ import java.util.function.LongSupplier;
  * completion held back by latency replaces its result only: the op's effect (bytes moved) stays,
  * and a cancelled ACCEPT's new fd is closed.
  *
- * <p>Unsupported: {@link IoRequest#FLAG_LINK} and the opcodes POLL_ADD, LINK_TIMEOUT, OPENAT, CLOSE
- * and SPLICE complete with {@code -EINVAL}, as io_uring does for an op it does not know.
+ * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
+ * kernel's clock; {@link LinkChains} says how.
+ *
+ * <p>Unsupported: the opcodes POLL_ADD, OPENAT, CLOSE and SPLICE complete with {@code -EINVAL}, as
+ * io_uring does for an op it does not know.
  *
  * <p>Shutdown: {@link #close()} cancels the ops still waiting on sockets (so no socket keeps an op
  * of a dead ring) and abandons the completions not yet reaped; later posts are dropped.
@@ -86,6 +89,11 @@ public final class SimulatedRing implements CompletionRing {
     private final MpscCompletionQueue posted = new MpscCompletionQueue();
     private final MpscClosedDescriptorQueue closedDescriptors = new MpscClosedDescriptorQueue();
     private final HeldCompletions held;
+    private final LinkChains chains = new LinkChains(this);
+    /** The due time of the completion that the last {@link #submit} made; its op if that waits. */
+    private long lastDue;
+    private PendingOp lastWaiting;
+    private boolean flushing;
 
     private long nextSequence;
     private int inFlight;
@@ -142,6 +150,7 @@ public final class SimulatedRing implements CompletionRing {
         }
         kernelCalls++;
         long now = clock.getAsLong();
+        flushing = true;
         try {
             for (int i = 0; i < n; i++) {
                 IoRequest request = submissions[sqHead];
@@ -149,9 +158,17 @@ public final class SimulatedRing implements CompletionRing {
                 // The head moves before the request runs, so a request that throws (a bug) loses only itself.
                 sqHead = (sqHead + 1) & mask;
                 sqCount--;
-                submit(request, now);
+                if (!chains.follows(request, now)) {
+                    if ((request.flags() & IoRequest.FLAG_LINK) != 0) {
+                        chains.head(request, now);
+                    } else {
+                        submit(request, now, Long.MIN_VALUE);
+                    }
+                }
             }
         } finally {
+            flushing = false;
+            chains.endFlush();
             for (int i = 0; i < held.count; i++) {
                 completions.push(held.due[i], nextSequence++, held.userData[i], held.result[i], held.opcode[i], held.descriptor[i]);
             }
@@ -164,6 +181,7 @@ public final class SimulatedRing implements CompletionRing {
     public int reap(CompletionSink sink, int max) {
         drainPosted();
         cancelForClosedDescriptors();
+        expireLinkTimeouts();
         if (completions.isEmpty() || max <= 0) {
             return 0;
         }
@@ -191,6 +209,7 @@ public final class SimulatedRing implements CompletionRing {
         for (;;) {
             drainPosted();
             cancelForClosedDescriptors();
+            expireLinkTimeouts();
             if ((int) WOKEN.getAndSet(this, 0) != 0) {
                 return;
             }
@@ -209,6 +228,10 @@ public final class SimulatedRing implements CompletionRing {
                 long untilDue = completions.peekDue() - now;
                 // Positive unless it overflowed (a saturated due time): then only the timeout bounds the park.
                 park = untilDue > 0 ? Math.min(park, untilDue) : park;
+            }
+            if (chains.hasArmed()) {
+                long untilDeadline = chains.earliestDeadline() - now;
+                park = untilDeadline > 0 ? Math.min(park, untilDeadline) : park;
             }
             if (park == Long.MAX_VALUE) {
                 LockSupport.park(this);
@@ -242,6 +265,7 @@ public final class SimulatedRing implements CompletionRing {
         }
         pending.cancelAll();
         posted.close();
+        chains.clear();
         closed = true;
         kernel.ringClosed(this);
     }
@@ -275,7 +299,38 @@ public final class SimulatedRing implements CompletionRing {
         }
     }
 
-    private void submit(IoRequest request, long now) {
+    /**
+     * Starts a chain member now (for {@link LinkChains}): its result, or {@link #WAITING} when it
+     * waits on a socket ({@link #lastWaiting()} is then its op). Its completion is not due before
+     * {@code notBefore}; {@link #lastDue()} says when it is.
+     */
+    int startLinked(IoRequest request, long now, long notBefore) {
+        return submit(request, now, notBefore);
+    }
+
+    long lastDue() {
+        return lastDue;
+    }
+
+    PendingOp lastWaiting() {
+        return lastWaiting;
+    }
+
+    /** A completion made by {@link LinkChains} (a cancelled member, a link timeout), due at {@code due}. */
+    void pushCompletion(long due, long userData, int result, byte opcode) {
+        completions.push(due, nextSequence++, userData, result, opcode, null);
+    }
+
+    /** Fires the link timeouts that are due, then takes in the cancellations they posted. */
+    private void expireLinkTimeouts() {
+        if (chains.hasArmed()) {
+            chains.expire(clock.getAsLong());
+            drainPosted();
+        }
+    }
+
+    /** Runs {@code request}: its result (its completion is then in the heap, or held by a REORDER fault), or {@link #WAITING}. */
+    private int submit(IoRequest request, long now, long notBefore) {
         byte op = request.opcode();
         long delay = latency.sampleNanos(op, latencyRandom);
         Descriptor descriptor = usesDescriptor(op) ? kernel.descriptor(request.fd()) : null;
@@ -290,22 +345,24 @@ public final class SimulatedRing implements CompletionRing {
             }
             result = execute(request, op, descriptor, length, delay, now);
             if (result == WAITING) {
-                return;
+                lastWaiting.notBefore = notBefore;
+                return WAITING;
             }
         }
-        long due = saturatedAdd(now, delay);
-        if (reorder) {
+        long due = Math.max(saturatedAdd(now, delay), notBefore);
+        lastDue = due;
+        // A member started outside a flush (its predecessor completed later) is not reordered: held
+        // completions are pushed at the end of a flush. The fault stream was consumed all the same.
+        if (reorder && flushing) {
             faults.countReorder();
             held.add(due, request.userData(), result, op, descriptor);
         } else {
             completions.push(due, nextSequence++, request.userData(), result, op, descriptor);
         }
+        return result;
     }
 
     private int execute(IoRequest request, byte op, Descriptor descriptor, int length, long delay, long now) {
-        if ((request.flags() & IoRequest.FLAG_LINK) != 0) {
-            return -Errno.EINVAL;
-        }
         switch (op) {
             case Op.NOP:
                 return 0;
@@ -358,6 +415,8 @@ public final class SimulatedRing implements CompletionRing {
         int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p);
         if (result != WAITING) {
             pending.release(p);
+        } else {
+            lastWaiting = p;
         }
         return result;
     }
@@ -383,7 +442,7 @@ public final class SimulatedRing implements CompletionRing {
             held.result[j] = -Errno.ECANCELED;
             return 0;
         }
-        return -Errno.ENOENT;
+        return chains.cancel(target, now) ? 0 : -Errno.ENOENT;
     }
 
     /** Completes the undelivered completion at heap index {@code i} with -ECANCELED now; a cancelled ACCEPT's new fd is closed. */
@@ -415,12 +474,22 @@ public final class SimulatedRing implements CompletionRing {
         }
         int n = posted.swap();
         int[] slots = posted.drained();
+        boolean links = false;
         for (int i = 0; i < n; i++) {
             PendingOp op = pending.get(slots[i]);
             // A cancelled op completes at once; a completed one after its latency, counted from its completion.
             long due = op.result == -Errno.ECANCELED ? op.completedAt : saturatedAdd(op.completedAt, op.delayNanos);
+            due = Math.max(due, op.notBefore);
             completions.push(due, nextSequence++, op.userData, op.result, op.opcode, op.descriptor);
+            if (op.link != LinkChains.NONE) {
+                chains.noteCompleted(op.link, op.result, due);
+                links = true;
+            }
             pending.release(op);
+        }
+        if (links) {
+            // After the loop: starting a successor may post (and drain) again, which must not reuse the drained slots.
+            chains.runCompleted(clock.getAsLong());
         }
     }
 

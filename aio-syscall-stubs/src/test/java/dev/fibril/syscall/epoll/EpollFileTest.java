@@ -51,6 +51,39 @@ class EpollFileTest extends EpollTestBase {
     }
 
     @Test
+    void shouldKeepEveryFileOpenWhenAnInterruptedThreadFlushesTheirReads() throws Exception {
+        Path one = dir.resolve("one");
+        Path two = dir.resolve("two");
+        Files.writeString(one, "one");
+        Files.writeString(two, "two");
+        int fd1 = open(one, Backend.O_RDWR);
+        int fd2 = open(two, Backend.O_RDWR);
+        IoRequest read2 = driver.request(Op.READ, fd2, ByteBuffer.allocate(3), 0, 3, 0);
+        IoRequest read1 = driver.request(Op.READ, fd1, ByteBuffer.allocate(3), 0, 3, 0);
+        IoRequest write1 = driver.request(Op.WRITE, fd1, ByteBuffer.wrap("ONE".getBytes()), 0, 3, 0);
+        IoRequest sync1 = driver.request(Op.FSYNC, fd1, null, 0, 0, 0);
+        driver.enqueue(read2, read1, write1, sync1);
+        Thread.currentThread().interrupt();
+        try {
+            ring.flush(); // all four run here, on this interrupted thread
+            assertTrue(Thread.currentThread().isInterrupted(), "the status is the caller's, kept");
+            assertEquals(3, backend.size(fd1));
+            assertEquals(0, backend.truncate(fd2, 3));
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(3, driver.complete(read2));
+        assertEquals(3, driver.complete(read1));
+        assertEquals(3, driver.complete(write1));
+        assertEquals(0, driver.complete(sync1));
+        ByteBuffer again = ByteBuffer.allocate(3);
+        assertEquals(3, driver.run(driver.request(Op.READ, fd1, again, 0, 3, 0)), "fd 1 still reads");
+        assertArrayEquals("ONE".getBytes(), again.array());
+        assertEquals(3, driver.run(driver.request(Op.READ, fd2, ByteBuffer.allocate(3), 0, 3, 0)), "fd 2 still reads");
+        assertTrue(InterruptShield.holdsOffConcurrentInterrupts(), "java.lang is open to the tests, as to the runtime");
+    }
+
+    @Test
     void shouldWriteReadAndFsyncRealFileWithHeapAndDirectBuffers() throws Exception {
         Path file = dir.resolve("data.bin");
         int fd = open(file, Backend.O_RDWR | Backend.O_CREAT | Backend.O_EXCL);

@@ -140,6 +140,34 @@ class EpollRingTest extends EpollTestBase {
     }
 
     @Test
+    void shouldExpireTimersOnReapsOfABusyOwnerThatNeverAwaits() {
+        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(5));
+        driver.enqueue(timeout);
+        ring.flush();
+        boolean[] fired = new boolean[1];
+        CompletionSink sink = (userData, result) -> {
+            if (userData == timeout.userData()) {
+                assertEquals(-Errno.ETIME, result);
+                fired[0] = true;
+            }
+        };
+        IoRequest nop = new IoRequest();
+        long busyPolls = ring.busyPolls();
+        // The owner always has a NOP to run, as a carrier with a spinning fibril: it never awaits.
+        await().atMost(10, TimeUnit.SECONDS).pollInSameThread().pollInterval(java.time.Duration.ZERO).until(() -> {
+            for (int i = 0; i < 1000 && !fired[0]; i++) {
+                nop.prepare(Op.NOP, -1, null, 0, 0, 0);
+                nop.userData(-1);
+                ring.enqueue(nop);
+                ring.flush();
+                ring.reap(sink, 64);
+            }
+            return fired[0];
+        });
+        assertTrue(ring.busyPolls() > busyPolls, "found by a poll inside reap");
+    }
+
+    @Test
     void shouldRejectNegativeTimeout() {
         assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.TIMEOUT, -1, null, 0, 0, -1)));
     }

@@ -36,6 +36,7 @@ final class ChaosDriver implements CompletionSink {
     private long[] sequence = new long[0];
     private int sequenceLength;
     private boolean recording;
+    private boolean links;
     /** How often each result came back: index {@code -result} for errors (up to 255), 0 for 0, 256 for positive counts. */
     private final long[] resultCounts = new long[257];
 
@@ -46,6 +47,12 @@ final class ChaosDriver implements CompletionSink {
         this.random = new SplittableRandom(mixSeed);
         this.idle = idle;
         Arrays.fill(results, NO_RESULT);
+    }
+
+    /** Links some requests of each batch into chains (FLAG_LINK), some of them to a LINK_TIMEOUT. */
+    ChaosDriver withLinks() {
+        links = true;
+        return this;
     }
 
     ChaosDriver recordSequence() {
@@ -84,9 +91,16 @@ final class ChaosDriver implements CompletionSink {
             int batch = 1 + random.nextInt(32);
             for (int i = 0; i < batch && issued < ops; i++, issued++) {
                 IoRequest request = randomRequest();
+                int link = links ? random.nextInt(16) : -1;
+                if (link >= 0 && link < 4) {
+                    request.flags(IoRequest.FLAG_LINK);
+                }
                 if (!ring.enqueue(request)) {
                     ring.flush();
                     assertTrue(ring.enqueue(request));
+                }
+                if (link == 0) {
+                    enqueue(request(Op.LINK_TIMEOUT, -1, null, 0, 0, random.nextLong(-1_000, 50_000)));
                 }
             }
             ring.flush();

@@ -62,6 +62,37 @@ class CompletionInvariantALotTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldCompleteEveryRequestExactlyOnceWithLinkedChainsAndLinkTimeouts() {
+        ManualClock clock = new ManualClock();
+        SimulatedKernel kernel = SimulatedKernel.builder()
+                .seed(2025)
+                .clock(clock)
+                .latency(Latency.exponential(5_000))
+                .faults(0.02)
+                .socketBufferBytes(32 * 1024)
+                .build();
+        ChaosDriver chaos = new ChaosDriver(kernel, 0, 78, () -> clock.advance(10_000)).withLinks();
+        int file = ChaosDriver.openScratchFile(kernel, "/links");
+        chaos.useFile(file);
+        for (int round = 0; round < 10; round++) {
+            int[] pair = chaos.connectedPair();
+            chaos.useSockets(pair);
+            chaos.run(5_000);
+            kernel.close(pair[0]);
+            kernel.close(pair[1]);
+        }
+        kernel.close(file);
+        assertTrue(chaos.drain(100_000), "requests never completed: " + chaos.ring.inFlight());
+        chaos.assertEveryRequestCompletedExactlyOnce();
+        assertEquals(0, kernel.openDescriptors());
+        assertTrue(chaos.completionsWith(-Errno.ECANCELED) > 500, "cancelled: " + chaos.completionsWith(-Errno.ECANCELED));
+        assertTrue(chaos.completionsWith(-Errno.ETIME) > 100, "timed out: " + chaos.completionsWith(-Errno.ETIME));
+        chaos.ring.close();
+        kernel.close();
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void shouldCompleteEveryRequestExactlyOnceWithBothEndsOnTwoThreads() {
         SimulatedKernel kernel = SimulatedKernel.builder()
                 .seed(7)

@@ -22,7 +22,7 @@ class DeterminismTest {
                 .faults(0.05)
                 .socketBufferBytes(16 * 1024)
                 .build();
-        ChaosDriver chaos = new ChaosDriver(kernel, 0, 4242, () -> clock.advance(2_500)).recordSequence();
+        ChaosDriver chaos = new ChaosDriver(kernel, 0, 4242, () -> clock.advance(2_500)).withLinks().recordSequence();
         chaos.useFile(ChaosDriver.openScratchFile(kernel, "/d"));
         for (int round = 0; round < 4; round++) {
             int[] pair = chaos.connectedPair();

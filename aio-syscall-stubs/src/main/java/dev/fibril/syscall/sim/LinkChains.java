@@ -1,0 +1,450 @@
+package dev.fibril.syscall.sim;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import java.util.Arrays;
+
+/**
+ * The linked requests of one {@link SimulatedRing}: {@link IoRequest#FLAG_LINK} chains and
+ * LINK_TIMEOUTs, run as io_uring runs them.
+ *
+ * <p>Chains: a request with FLAG_LINK makes the next request of the same flush wait for it; the
+ * next one starts only when it has succeeded in full ({@code res >= 0}, and the whole length for
+ * READ, WRITE, SEND, RECV); otherwise the rest of the chain completes with {@code -ECANCELED}. A
+ * chain ends with its flush. A TIMEOUT "fails" with {@code -ETIME}, so it breaks its chain. A
+ * successor starts when its predecessor's op has run (at once for an op that completes when it
+ * starts, when a socket completes it for one that waited); its completion is never due before its
+ * predecessor's, so a chain's completions are delivered in chain order whatever the latency.
+ *
+ * <p>LINK_TIMEOUT: right after a linked request (its target), it is armed when the target starts
+ * and waits on a socket, with its {@code offset()} nanoseconds on the kernel's clock. If the target
+ * is still waiting at the deadline, the target is cancelled ({@code -ECANCELED}, which breaks its
+ * chain) and the timeout completes with {@code -ETIME}. If the target's op ran first (at once, or
+ * completed by its socket before the deadline), the timeout completes with {@code -ECANCELED}.
+ * Only a target that waits can time out here: an op that ran when it started has moved its data,
+ * and a completion held back by latency is then the kernel's delivery delay, not the op's. A
+ * TIMEOUT as target runs at once here (its {@code -ETIME} is only delivered later), so its link
+ * timeout completes with {@code -ECANCELED}. A negative timeout completes with {@code -EINVAL}
+ * and its target runs without one.
+ *
+ * <p>ASYNC_CANCEL ({@link #cancel}) finds an armed or attached link timeout (it completes with
+ * {@code -ECANCELED}; its target goes on without it) and a request still held behind its
+ * predecessor (it completes with {@code -ECANCELED} when its predecessor ends, breaking the rest
+ * of the chain). A target that waits is found by the ring among its waiting ops.
+ *
+ * <p>Threads: the owner of the ring only. State per slot (a chain member or a link timeout), in
+ * parallel arrays that grow and are reused, so steady state allocates nothing:
+ * <pre>
+ *  FREE     -> HELD      enqueued behind a request still running
+ *  FREE     -> WAITING   started as a chain's head, waits on a socket (its PendingOp names the slot)
+ *  HELD     -> WAITING   its predecessor succeeded; started and waits
+ *  HELD     -> FREE      started and ran at once, or completed -ECANCELED (predecessor failed)
+ *  WAITING  -> FREE      its op completed (drained by the ring)
+ *  FREE     -> ARMED     a LINK_TIMEOUT behind a WAITING request
+ *  FREE     -> ATTACHED  a LINK_TIMEOUT behind a HELD request; armed if the target waits once started
+ *  ARMED    -> FIRED     the deadline passed with the target waiting: target cancelled, -ETIME delivered
+ *  ARMED, ATTACHED -> FREE  the target ran first, or a cancel: -ECANCELED delivered
+ *  FIRED    -> FREE      the target's cancellation was drained
+ * </pre>
+ */
+final class LinkChains {
+    static final int NONE = -1;
+
+    private static final byte FREE = 0;
+    private static final byte HELD = 1;
+    private static final byte WAITING = 2;
+    private static final byte ARMED = 3;
+    private static final byte ATTACHED = 4;
+    private static final byte FIRED = 5;
+
+    // What the request last enqueued in this flush left for the next one.
+    private static final int TAIL_NONE = 0;
+    private static final int TAIL_OK = 1;
+    private static final int TAIL_FAILED = 2;
+    private static final int TAIL_PENDING = 3;
+
+    private final SimulatedRing ring;
+
+    private byte[] state = new byte[0];
+    /** HELD: the request to start; null otherwise. */
+    private IoRequest[] held = new IoRequest[0];
+    /** WAITING: its op on a socket. */
+    private PendingOp[] waitingOp = new PendingOp[0];
+    /** Members: the next member, or NONE. */
+    private int[] next = new int[0];
+    /** Members: the slot of its link timeout, or NONE. Timeouts: their target. */
+    private int[] partner = new int[0];
+    /** Members: the requested length; timeouts: unused. */
+    private int[] length = new int[0];
+    private byte[] opcode = new byte[0];
+    private long[] userData = new long[0];
+    /** ARMED: the deadline on the ring's clock; ATTACHED: the delay, from the target's start. */
+    private long[] time = new long[0];
+    /** HELD: an ASYNC_CANCEL asked for it; it completes -ECANCELED instead of starting. */
+    private boolean[] cancelled = new boolean[0];
+    private int[] free = new int[0];
+    private int freeCount;
+    private int armed;
+
+    private int tailKind = TAIL_NONE;
+    private int tailSlot = NONE;
+    private long tailDue;
+    private boolean tailTakesTimeout;
+    /** What the last {@link #startNew} that ran at once gave: success in full, and its completion's due time. */
+    private boolean ranOk;
+    private long ranDue;
+
+    /** Members whose op completed, noted by the ring's drain and run by {@link #runCompleted}. */
+    private int[] doneSlot = new int[16];
+    private int[] doneResult = new int[16];
+    private long[] doneDue = new long[16];
+    private int doneHead;
+    private int doneTail;
+    private boolean runningCompleted;
+
+    LinkChains(SimulatedRing ring) {
+        this.ring = ring;
+        grow(16);
+    }
+
+    // ---------------------------------------------------------------- flush time
+
+    /**
+     * Takes care of {@code r} if it follows a FLAG_LINK request of this flush (starts it, holds it
+     * or cancels it; attaches a LINK_TIMEOUT to its target); false when it follows none.
+     */
+    boolean follows(IoRequest r, long now) {
+        if (tailKind == TAIL_NONE) {
+            return false;
+        }
+        boolean linked = (r.flags() & IoRequest.FLAG_LINK) != 0;
+        if (r.opcode() == Op.LINK_TIMEOUT && tailTakesTimeout) {
+            tailTakesTimeout = false;
+            attachTimeout(r, now);
+        } else {
+            tailTakesTimeout = r.opcode() != Op.LINK_TIMEOUT;
+            switch (tailKind) {
+                case TAIL_OK -> setTail(startNew(r, now, tailDue));
+                case TAIL_FAILED -> ring.pushCompletion(Math.max(now, tailDue), r.userData(), -Errno.ECANCELED, r.opcode());
+                default -> { // TAIL_PENDING: waits behind the tail
+                    int s = take(HELD);
+                    held[s] = r;
+                    userData[s] = r.userData();
+                    opcode[s] = r.opcode();
+                    next[tailSlot] = s;
+                    tailSlot = s;
+                }
+            }
+        }
+        if (!linked) {
+            tailKind = TAIL_NONE;
+        }
+        return true;
+    }
+
+    /** Starts {@code r}, which carries FLAG_LINK and follows nothing: the head of a new chain. */
+    void head(IoRequest r, long now) {
+        tailTakesTimeout = r.opcode() != Op.LINK_TIMEOUT;
+        setTail(startNew(r, now, Long.MIN_VALUE));
+    }
+
+    /** A chain ends with its flush, as in io_uring. */
+    void endFlush() {
+        tailKind = TAIL_NONE;
+        tailSlot = NONE;
+    }
+
+    private void attachTimeout(IoRequest r, long now) {
+        if (r.offset() < 0) {
+            ring.pushCompletion(now, r.userData(), -Errno.EINVAL, Op.LINK_TIMEOUT);
+            return;
+        }
+        if (tailKind != TAIL_PENDING) { // the target has run already
+            ring.pushCompletion(Math.max(now, tailDue), r.userData(), -Errno.ECANCELED, Op.LINK_TIMEOUT);
+            return;
+        }
+        boolean started = state[tailSlot] == WAITING;
+        int t = take(started ? ARMED : ATTACHED);
+        userData[t] = r.userData();
+        opcode[t] = Op.LINK_TIMEOUT;
+        time[t] = started ? SimulatedRing.saturatedAdd(now, r.offset()) : r.offset();
+        partner[t] = tailSlot;
+        partner[tailSlot] = t;
+        if (started) {
+            armed++;
+        }
+    }
+
+    /** Starts {@code r} now; the slot it waits in, or NONE when it ran at once ({@link #ranOk}, {@link #ranDue}). */
+    private int startNew(IoRequest r, long now, long notBefore) {
+        int res = ring.startLinked(r, now, notBefore);
+        if (res != SimulatedRing.WAITING) {
+            ranOk = succeededInFull(r.opcode(), r.length(), res);
+            ranDue = ring.lastDue();
+            return NONE;
+        }
+        int s = take(WAITING);
+        becomeWaiting(s, r);
+        return s;
+    }
+
+    private void becomeWaiting(int s, IoRequest r) {
+        PendingOp op = ring.lastWaiting();
+        op.link = s;
+        state[s] = WAITING;
+        held[s] = null;
+        waitingOp[s] = op;
+        userData[s] = r.userData();
+        opcode[s] = r.opcode();
+        length[s] = r.length();
+    }
+
+    private void setTail(int waitingSlot) {
+        if (waitingSlot != NONE) {
+            tailKind = TAIL_PENDING;
+            tailSlot = waitingSlot;
+        } else {
+            tailKind = ranOk ? TAIL_OK : TAIL_FAILED;
+            tailDue = ranDue;
+            tailSlot = NONE;
+        }
+    }
+
+    // ---------------------------------------------------------------- completions of waiting members
+
+    /** The ring drained the completion of a waiting member in {@code slot}; {@link #runCompleted} moves its chain on. */
+    void noteCompleted(int slot, int result, long due) {
+        if (doneTail - doneHead == doneSlot.length) {
+            int n = doneSlot.length;
+            int[] s = new int[n * 2];
+            int[] r = new int[n * 2];
+            long[] d = new long[n * 2];
+            for (int i = 0; i < n; i++) {
+                int at = (doneHead + i) & (n - 1);
+                s[i] = doneSlot[at];
+                r[i] = doneResult[at];
+                d[i] = doneDue[at];
+            }
+            doneSlot = s;
+            doneResult = r;
+            doneDue = d;
+            doneHead = 0;
+            doneTail = n;
+        }
+        int at = doneTail++ & (doneSlot.length - 1);
+        doneSlot[at] = slot;
+        doneResult[at] = result;
+        doneDue[at] = due;
+    }
+
+    /**
+     * Moves on the chains of the members noted since the last call: disarms their timeouts,
+     * starts or cancels their successors. Not reentrant: a successor that runs an ASYNC_CANCEL
+     * makes the ring drain again, and what that notes is run by this same loop.
+     */
+    void runCompleted(long now) {
+        if (runningCompleted) {
+            return;
+        }
+        runningCompleted = true;
+        try {
+            while (doneHead != doneTail) {
+                int at = doneHead++ & (doneSlot.length - 1);
+                memberRan(doneSlot[at], doneResult[at], doneDue[at], now);
+            }
+        } finally {
+            runningCompleted = false;
+        }
+    }
+
+    private void memberRan(int s, int result, long due, long now) {
+        int t = partner[s];
+        if (t != NONE) {
+            endTimeout(t, due);
+        }
+        boolean ok = succeededInFull(opcode[s], length[s], result);
+        int after = next[s];
+        release(s);
+        proceed(after, ok, due, now);
+    }
+
+    /** Starts held members from {@code s} on while each runs at once and succeeds; cancels them all once one fails. */
+    private void proceed(int s, boolean ok, long floor, long now) {
+        while (s != NONE) {
+            int after = next[s];
+            int t = partner[s];
+            IoRequest r = held[s];
+            if (!ok || cancelled[s]) {
+                ring.pushCompletion(Math.max(now, floor), userData[s], -Errno.ECANCELED, opcode[s]);
+                if (t != NONE) {
+                    ring.pushCompletion(Math.max(now, floor), userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+                    release(t);
+                }
+                release(s);
+                ok = false;
+                s = after;
+                continue;
+            }
+            int res = ring.startLinked(r, now, floor);
+            if (res == SimulatedRing.WAITING) {
+                becomeWaiting(s, r);
+                if (t != NONE) {
+                    state[t] = ARMED;
+                    time[t] = SimulatedRing.saturatedAdd(now, time[t]);
+                    armed++;
+                }
+                return; // the rest stays held behind it
+            }
+            floor = ring.lastDue();
+            if (t != NONE) {
+                ring.pushCompletion(floor, userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+                release(t);
+            }
+            ok = succeededInFull(opcode[s], r.length(), res);
+            release(s);
+            s = after;
+        }
+    }
+
+    /** The target of timeout {@code t} ended: an armed or attached timeout completes -ECANCELED; a fired one is done. */
+    private void endTimeout(int t, long due) {
+        if (state[t] != FIRED) {
+            if (state[t] == ARMED) {
+                armed--;
+            }
+            ring.pushCompletion(due, userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+        }
+        release(t);
+    }
+
+    // ---------------------------------------------------------------- timers and cancels
+
+    /** Whether a link timeout is armed: only then can {@link #expire} do anything. */
+    boolean hasArmed() {
+        return armed > 0;
+    }
+
+    /** The earliest armed deadline, or {@code Long.MAX_VALUE}. A scan: called by a ring about to park. */
+    long earliestDeadline() {
+        long earliest = Long.MAX_VALUE;
+        if (armed > 0) {
+            for (int t = 0; t < state.length; t++) {
+                if (state[t] == ARMED && time[t] < earliest) {
+                    earliest = time[t];
+                }
+            }
+        }
+        return earliest;
+    }
+
+    /**
+     * Fires the link timeouts whose deadline has passed while their target still waits: the target
+     * is cancelled (its -ECANCELED is posted to the ring, which drains it next) and the timeout
+     * completes with -ETIME. A target that completed meanwhile (posted, not yet drained) keeps its
+     * result, and its drain disarms the timeout.
+     */
+    void expire(long now) {
+        if (armed == 0) {
+            return;
+        }
+        for (int t = 0; t < state.length; t++) {
+            if (state[t] == ARMED && time[t] <= now) {
+                PendingOp target = waitingOp[partner[t]];
+                if (target.waitable.cancel(target)) {
+                    state[t] = FIRED;
+                    armed--;
+                    ring.pushCompletion(now, userData[t], -Errno.ETIME, Op.LINK_TIMEOUT);
+                }
+            }
+        }
+    }
+
+    /** ASYNC_CANCEL of {@code target} among link timeouts and held members; true when found. */
+    boolean cancel(long target, long now) {
+        for (int s = 0; s < state.length; s++) {
+            if (userData[s] != target) {
+                continue;
+            }
+            if (state[s] == ARMED || state[s] == ATTACHED) {
+                if (state[s] == ARMED) {
+                    armed--;
+                }
+                partner[partner[s]] = NONE; // the target goes on without a timeout
+                ring.pushCompletion(now, userData[s], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+                release(s);
+                return true;
+            }
+            if (state[s] == HELD && !cancelled[s]) {
+                cancelled[s] = true;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Forgets everything: the ring is closing and abandons what is in flight. */
+    void clear() {
+        for (int s = 0; s < state.length; s++) {
+            if (state[s] != FREE) {
+                release(s);
+            }
+        }
+        armed = 0;
+        doneHead = doneTail = 0;
+        endFlush();
+    }
+
+    static boolean succeededInFull(byte op, int length, int result) {
+        if (result < 0) {
+            return false;
+        }
+        return switch (op) {
+            case Op.READ, Op.WRITE, Op.SEND, Op.RECV -> result >= length;
+            default -> true;
+        };
+    }
+
+    // ---------------------------------------------------------------- slots
+
+    private int take(byte initial) {
+        if (freeCount == 0) {
+            grow(state.length * 2);
+        }
+        int s = free[--freeCount];
+        state[s] = initial;
+        return s;
+    }
+
+    private void release(int s) {
+        state[s] = FREE;
+        held[s] = null;
+        waitingOp[s] = null;
+        next[s] = NONE;
+        partner[s] = NONE;
+        cancelled[s] = false;
+        userData[s] = 0;
+        free[freeCount++] = s;
+    }
+
+    private void grow(int size) {
+        int old = state.length;
+        state = Arrays.copyOf(state, size);
+        held = Arrays.copyOf(held, size);
+        waitingOp = Arrays.copyOf(waitingOp, size);
+        next = Arrays.copyOf(next, size);
+        partner = Arrays.copyOf(partner, size);
+        length = Arrays.copyOf(length, size);
+        opcode = Arrays.copyOf(opcode, size);
+        userData = Arrays.copyOf(userData, size);
+        time = Arrays.copyOf(time, size);
+        cancelled = Arrays.copyOf(cancelled, size);
+        Arrays.fill(next, old, size, NONE);
+        Arrays.fill(partner, old, size, NONE);
+        free = Arrays.copyOf(free, size);
+        for (int s = size - 1; s >= old; s--) {
+            free[freeCount++] = s;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.fibril.it;
+
+import java.nio.file.Path;
+
+class SimulatedCarrierNeighboursContractTest extends CarrierNeighboursContractTest {
+    @Override
+    String backend() {
+        return "simulated";
+    }
+
+    @Override
+    Path file(String name) {
+        return Path.of("/neighbours", name);
+    }
+}
