@@ -310,7 +310,10 @@ public final class Carrier implements Executor, CompletionSink {
             stats.staleCompletions++;
             return;
         }
-        if ((result == -Errno.EINTR || result == -Errno.EAGAIN) && !d.isCancelRequested() && !stopping) {
+        // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
+        boolean transientError = result == -Errno.EINTR
+                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
+        if (transientError && !d.isCancelRequested() && !stopping) {
             // Handled here and never seen by the caller: the same request goes again.
             stats.retries++;
             DescriptorPool.stampSubmitted(d);
@@ -320,7 +323,7 @@ public final class Carrier implements Executor, CompletionSink {
             retries[retryCount++] = d.index();
             return;
         }
-        if (result == -Errno.EINTR || result == -Errno.EAGAIN) {
+        if (transientError) {
             result = -Errno.ECANCELED; // being cancelled or stopping: do not go again
         }
         d.complete(result);
