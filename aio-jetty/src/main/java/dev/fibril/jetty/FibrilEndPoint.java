@@ -6,6 +6,7 @@ import dev.fibril.internal.channel.SocketChannelImpl;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -173,6 +174,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
             while (isOpen()) {
                 if (!wanted) {
                     LockSupport.park(this);
+                    endIfInterrupted();
                     continue;
                 }
                 wanted = false;
@@ -237,6 +239,16 @@ public class FibrilEndPoint extends AbstractEndPoint {
                     dispatch(fillable);
                 }
             }
+        }
+    }
+
+    /**
+     * Only the runtime's close interrupts the connection's fibrils: the connection ends. (Parking
+     * again with the interrupt set would return at once, for ever, and never give the carrier back.)
+     */
+    private void endIfInterrupted() {
+        if (Thread.interrupted()) {
+            close(new ClosedByInterruptException());
         }
     }
 
@@ -357,6 +369,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         while (isOpen()) {
             if (!writeWanted) {
                 LockSupport.park(this);
+                endIfInterrupted();
                 continue;
             }
             writeWanted = false;
