@@ -4,6 +4,7 @@ import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.spi.Op;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -140,8 +141,18 @@ public class FibrilConnector extends AbstractNetworkConnector {
         sentFileBytes.add(bytes);
     }
 
+    /**
+     * Listens on the configured host and port.
+     *
+     * @throws UnsupportedOperationException if the runtime's backend cannot wait for a socket to
+     *         become writable (POLL_ADD), which the end points' non-blocking writes need: the simulated kernel
+     */
     @Override
     public void open() throws IOException {
+        if (!runtime.backend().supports(Op.POLL_ADD)) {
+            throw new UnsupportedOperationException("FibrilConnector needs a backend that waits for writability (POLL_ADD); "
+                    + runtime.backendName() + " has none: use io_uring or epoll");
+        }
         if (serverChannel == null) {
             String host = getHost();
             InetSocketAddress bind = host == null ? new InetSocketAddress(getPort()) : new InetSocketAddress(host, getPort());

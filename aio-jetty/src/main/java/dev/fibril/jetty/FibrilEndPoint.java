@@ -1,11 +1,12 @@
 package dev.fibril.jetty;
 
-import dev.fibril.Fibril;
 import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.internal.channel.SocketChannelImpl;
 
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.FillInterest;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +35,14 @@ import org.slf4j.LoggerFactory;
  * handler that blocks for more request content never stands in the reader's way. {@link #fill}
  * copies from the input buffer and never blocks.
  *
- * <p>{@link #flush} on a fibril writes until the kernel took every byte (the fibril parks, its
- * carrier does not); on any other thread it writes nothing and returns false, and a fibril
- * completes the write ({@link #onIncompleteFlush}). Small gathered writes (header + body) go out
- * as one send. A buffer from {@link #mapFile} goes out with {@link FibrilSocketChannel#sendFile}.
+ * <p>{@link #flush} is non-blocking, as Jetty expects, from any thread (a fibril, a default
+ * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): it sends
+ * what the kernel takes now and returns false when the socket's buffer is full. Jetty's
+ * {@link org.eclipse.jetty.io.WriteFlusher} then calls {@link #onIncompleteFlush}, and the
+ * connection's <em>writer</em> fibril parks until the socket is writable and completes the write,
+ * so Jetty's own write, cancel and idle-timeout machinery works unchanged. Small gathered writes
+ * (header + body) go out as one send. A buffer from {@link #mapFile} is sent from the file with
+ * {@link FibrilSocketChannel#sendFile} by the writer, a chunk at a time.
  */
 public class FibrilEndPoint extends AbstractEndPoint {
     private static final Logger LOG = LoggerFactory.getLogger(FibrilEndPoint.class);
@@ -47,15 +51,19 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private static final int FILLING = 2;
     /** Writes of several buffers totalling at most this many bytes are copied into one send. */
     private static final int GATHER_LIMIT = 8 * 1024;
-    private static final long FLUSH_WAIT_NANOS = 10_000_000;
+    /** Bytes of a mapped file sent per sendFile: the idle timeout sees progress after each. */
+    private static final long SEND_FILE_CHUNK = 64 * 1024;
 
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
+    /** The same channel: its non-blocking send and writability wait are internal to the runtime. */
+    private final SocketChannelImpl socket;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final RetainableByteBuffer input;
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
+    private final Runnable completeWrite = this::runCompleteWrite;
     private final FillWorker worker;
     private volatile boolean wanted;
     private volatile boolean eof;
@@ -64,17 +72,24 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private volatile MappedFile mapped;
     /** Where gathered writes are copied; made on the first one, kept for the connection's life. */
     private ByteBuffer gather;
-    /** The fibril inside {@link #flush}, parked until the kernel takes its bytes; null when none is. */
-    private volatile Thread flushing;
-    /** A thread in {@link #cancelWrite} waiting for {@link #flushing} to leave flush. */
-    private volatile Thread flushWaiter;
-    /** True while {@link #cancelWrite} runs: a flush that starts then fails rather than block. */
-    private volatile boolean cancellingWrite;
+    /** The fibril that completes pending writes; started on the first one, ends with the connection. */
+    private volatile Thread writer;
+    /** A write is pending: set by {@link #onIncompleteFlush}, taken by the writer. */
+    private volatile boolean writeWanted;
+    /**
+     * The mapped file the last flush stopped at, or null when it stopped at a full socket. Written
+     * by flush, read by the writer after {@link #writeWanted}; Jetty's WriteFlusher orders the two.
+     */
+    private MappedFile stalledOn;
 
     FibrilEndPoint(FibrilConnector connector, FibrilSocketChannel channel) throws IOException {
         super(connector.getScheduler());
         this.connector = connector;
         this.channel = channel;
+        if (!(channel instanceof SocketChannelImpl impl)) {
+            throw new IllegalArgumentException("not a socket channel of a Fibril runtime: " + channel);
+        }
+        this.socket = impl;
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
         this.worker = new FillWorker(connector.getRuntime(), this);
@@ -159,6 +174,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
             while (isOpen()) {
                 if (!wanted) {
                     LockSupport.park(this);
+                    endIfInterrupted();
                     continue;
                 }
                 wanted = false;
@@ -226,8 +242,22 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
+    /**
+     * Only the runtime's close interrupts the connection's fibrils: the connection ends. (Parking
+     * again with the interrupt set would return at once, for ever, and never give the carrier back.)
+     */
+    private void endIfInterrupted() {
+        if (Thread.interrupted()) {
+            close(new ClosedByInterruptException());
+        }
+    }
+
     private void runFillable() {
         getFillInterest().fillable();
+    }
+
+    private void runCompleteWrite() {
+        getWriteFlusher().completeWrite();
     }
 
     private void dispatch(Runnable task) {
@@ -241,106 +271,141 @@ public class FibrilEndPoint extends AbstractEndPoint {
     // ----------------------------------------------------------------- output
 
     /**
-     * On a fibril, writes every byte of {@code buffers} and returns true; elsewhere writes nothing
-     * and returns false unless they are empty.
+     * Writes what the kernel takes now, from any thread, and never waits for the peer: returns
+     * true once every byte of {@code buffers} is written, false when the socket's send buffer is
+     * full or a mapped file comes next. Jetty's {@link org.eclipse.jetty.io.WriteFlusher} then
+     * calls {@link #onIncompleteFlush} and the writer fibril completes the write.
      */
     @Override
     public boolean flush(ByteBuffer... buffers) throws IOException {
-        long total = 0;
-        int nonEmpty = 0;
-        for (ByteBuffer b : buffers) {
-            if (b.hasRemaining()) {
-                total += b.remaining();
-                nonEmpty++;
-            }
-        }
-        if (total == 0) {
-            return true;
-        }
-        if (!Fibril.isFibril()) {
-            return false;
-        }
-        flushing = Thread.currentThread();
+        stalledOn = null;
         try {
-            if (cancellingWrite) {
-                throw new EofException("write cancelled"); // the canceller may not have seen this flush start
-            }
             MappedFile file = mapped;
-            if (nonEmpty > 1 && total <= GATHER_LIMIT && (file == null || !file.isIn(buffers))) {
-                writeGathered(buffers);
-            } else {
+            if (buffers.length > 1 && (file == null || !file.isIn(buffers))) {
+                long total = 0;
+                int nonEmpty = 0;
                 for (ByteBuffer b : buffers) {
-                    if (file != null && b == file.buffer()) {
-                        connector.sentFile(file.sendTo(channel));
-                    } else {
-                        while (b.hasRemaining()) {
-                            channel.write(b);
-                        }
+                    if (b.hasRemaining()) {
+                        total += b.remaining();
+                        nonEmpty++;
                     }
                 }
+                if (nonEmpty > 1 && total <= GATHER_LIMIT) {
+                    return flushGathered(buffers, (int) total);
+                }
             }
+            for (ByteBuffer b : buffers) {
+                if (!b.hasRemaining()) {
+                    continue;
+                }
+                if (file != null && b == file.buffer()) {
+                    stalledOn = file; // sent from the file by the writer fibril, which may park
+                    return false;
+                }
+                while (b.hasRemaining()) {
+                    if (socket.tryWrite(b) == 0) {
+                        return false;
+                    }
+                    notIdle();
+                }
+            }
+            return true;
         } catch (IOException e) {
             throw new EofException(e);
-        } finally {
-            flushing = null;
-            Thread w = flushWaiter;
-            if (w != null) {
-                LockSupport.unpark(w);
-            }
-        }
-        notIdle();
-        return true;
-    }
-
-    /**
-     * Jetty's {@code WriteFlusher.cancelWrite} spins until a flush in progress returns, trusting
-     * flush not to block; ours parks until the peer reads, so that spin can last forever, and on a
-     * fibril it holds its carrier and starves every fibril of that carrier (idle timeout or server
-     * stop with a client that stopped reading froze the server). A cancelled write ends the response
-     * and with it the connection, so close first: the blocked write fails at once. Wait for it to
-     * leave flush by parking, not spinning; then Jetty's cancel finds nothing to spin for.
-     */
-    @Override
-    public Callback cancelWrite(Throwable cause) {
-        cancellingWrite = true; // before reading flushing: a flush starting now sees it and fails instead of blocking
-        try {
-            Thread f = flushing;
-            if (f != null && f != Thread.currentThread()) {
-                close(cause);
-                flushWaiter = Thread.currentThread();
-                try {
-                    while (flushing == f) {
-                        LockSupport.parkNanos(this, FLUSH_WAIT_NANOS); // bounded: another canceller may have replaced flushWaiter
-                    }
-                } finally {
-                    flushWaiter = null;
-                }
-            }
-            return super.cancelWrite(cause);
-        } finally {
-            cancellingWrite = false;
         }
     }
 
-    private void writeGathered(ByteBuffer[] buffers) throws IOException {
+    /** Copies {@code buffers} into one send; consumes from them only the bytes the kernel took. */
+    private boolean flushGathered(ByteBuffer[] buffers, int total) throws IOException {
         ByteBuffer out = gather;
         if (out == null) {
             out = gather = ByteBuffer.allocateDirect(GATHER_LIMIT);
         }
         out.clear();
         for (ByteBuffer b : buffers) {
-            out.put(b);
+            int n = b.remaining();
+            out.put(out.position(), b, b.position(), n); // absolute: b keeps its position until sent
+            out.position(out.position() + n);
         }
         out.flip();
-        while (out.hasRemaining()) {
-            channel.write(out);
+        int sent = socket.tryWrite(out);
+        if (sent == 0) {
+            return false;
+        }
+        notIdle();
+        for (int i = 0, left = sent; left > 0; i++) {
+            ByteBuffer b = buffers[i];
+            int n = Math.min(left, b.remaining());
+            b.position(b.position() + n);
+            left -= n;
+        }
+        return sent == total;
+    }
+
+    /**
+     * Jetty's write is pending (its WriteFlusher is PENDING and calls nothing until
+     * {@code completeWrite}): the writer fibril waits until the socket can take more, or sends the
+     * mapped file, then completes the write. Called by one thread at a time (the WriteFlusher
+     * has one write in progress), hence the plain lazy start.
+     */
+    @Override
+    protected void onIncompleteFlush() {
+        writeWanted = true; // after flush set stalledOn: the writer reads it after this flag
+        Thread w = writer;
+        if (w == null) {
+            try {
+                writer = connector.getRuntime().start(this::writeLoop);
+            } catch (RejectedExecutionException e) {
+                getWriteFlusher().onFail(e);
+                close(e);
+            }
+        } else if (w != Thread.currentThread()) {
+            LockSupport.unpark(w);
+        }
+        // on the writer itself (completeWrite flushed and found it incomplete): its loop sees the flag
+    }
+
+    private void writeLoop() {
+        while (isOpen()) {
+            if (!writeWanted) {
+                LockSupport.park(this);
+                endIfInterrupted();
+                continue;
+            }
+            writeWanted = false;
+            MappedFile file = stalledOn;
+            try {
+                if (file != null) {
+                    sendMapped(file);
+                } else {
+                    socket.awaitWritable();
+                }
+            } catch (IOException | RuntimeException t) {
+                if (isOpen()) { // else the close that ended the wait already failed Jetty's write
+                    getWriteFlusher().onFail(t);
+                    close(t);
+                }
+                return;
+            }
+            switch (getWriteFlusher().getCallbackInvocationType()) {
+                case NON_BLOCKING -> getWriteFlusher().completeWrite();
+                case EITHER -> Invocable.invokeNonBlocking(completeWrite);
+                // a callback that blocks must not hold the writer: it may wait for a write of its own
+                default -> dispatch(completeWrite);
+            }
         }
     }
 
-    /** Called when {@link #flush} refused to write off a fibril: a fibril completes the write. */
-    @Override
-    protected void onIncompleteFlush() {
-        dispatch(getWriteFlusher()::completeWrite);
+    /**
+     * Sends the rest of {@code file}'s buffer from the file, a chunk at a time, each chunk counting
+     * as activity for the idle timeout; stops early if the write is no longer pending (failed or
+     * cancelled meanwhile).
+     */
+    private void sendMapped(MappedFile file) throws IOException {
+        while (file.buffer().hasRemaining() && getWriteFlusher().isPending()) {
+            connector.sentFile(file.sendTo(channel, SEND_FILE_CHUNK));
+            notIdle();
+        }
     }
 
     /**
@@ -398,6 +463,10 @@ public class FibrilEndPoint extends AbstractEndPoint {
         Thread r = reader;
         if (r != null) {
             LockSupport.unpark(r);
+        }
+        Thread w = writer;
+        if (w != null) {
+            LockSupport.unpark(w); // the channel's close cancelled its wait, if it was in one
         }
         worker.stop();
     }

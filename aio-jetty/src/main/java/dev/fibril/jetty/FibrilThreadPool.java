@@ -3,7 +3,7 @@ package dev.fibril.jetty;
 import dev.fibril.FibrilRuntime;
 
 import java.io.IOException;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +44,7 @@ public class FibrilThreadPool extends ContainerLifeCycle
     private final FibrilRuntime runtime;
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger queuedCount = new AtomicInteger();
-    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedDeque<Runnable> queue = new ConcurrentLinkedDeque<>();
     private final LongAdder completed = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final ReentrantLock lock = new ReentrantLock();
@@ -206,8 +206,13 @@ public class FibrilThreadPool extends ContainerLifeCycle
         if (!isRunning()) {
             reject(task, "is " + getState());
         }
-        if (tryStart(task, maxThreads - getReservedThreads())) {
-            return;
+        try {
+            if (tryStart(task, maxThreads - getReservedThreads())) {
+                return;
+            }
+        } catch (RejectedExecutionException e) {
+            rejected.increment();
+            throw e;
         }
         if (queuedCount.incrementAndGet() > maxQueued) {
             queuedCount.decrementAndGet();
@@ -215,7 +220,11 @@ public class FibrilThreadPool extends ContainerLifeCycle
         }
         queue.offer(task);
         // Every running task may have ended between the failed start and the offer.
-        drain();
+        if (!drain() && queue.remove(task)) {
+            // The runtime refuses fibrils (it is closing) and the task is still ours to refuse.
+            queuedCount.decrementAndGet();
+            reject(task, "cannot start fibrils: the Fibril runtime is closing");
+        }
     }
 
     /** Runs {@code task} on a fibril if a slot (reserved ones included) is free; never queues. */
@@ -224,9 +233,18 @@ public class FibrilThreadPool extends ContainerLifeCycle
         if (task == null) {
             throw new NullPointerException("task");
         }
-        return isRunning() && tryStart(task, maxThreads);
+        if (!isRunning()) {
+            return false;
+        }
+        try {
+            return tryStart(task, maxThreads);
+        } catch (RejectedExecutionException e) {
+            rejected.increment();
+            throw e;
+        }
     }
 
+    /** Starts {@code task} on a fibril if fewer than {@code limit} run; throws (uncounted) if the runtime refuses. */
     private boolean tryStart(Runnable task, int limit) {
         for (int n = running.get(); n < limit; n = running.get()) {
             if (running.compareAndSet(n, n + 1)) {
@@ -234,7 +252,6 @@ public class FibrilThreadPool extends ContainerLifeCycle
                     runtime.start(() -> runFrom(task));
                 } catch (RejectedExecutionException e) {
                     release();
-                    rejected.increment();
                     throw new RejectedExecutionException(name + ": the Fibril runtime refused a task", e);
                 }
                 return true;
@@ -260,27 +277,39 @@ public class FibrilThreadPool extends ContainerLifeCycle
             release();
         }
         if (isRunning()) {
-            try {
-                drain();
-            } catch (RejectedExecutionException e) {
-                // the runtime is closing: the queued tasks are dropped by doStop
-            }
+            drain(); // a refusal leaves the task queued: doStop drops it (closing it), as for any queued task
         }
     }
 
-    /** Starts queued tasks while there are free slots. */
-    private void drain() {
+    /**
+     * Starts queued tasks while there are free slots. A task it cannot start goes back to the head
+     * of the queue, never lost: false if that was because the runtime refused to start a fibril
+     * (it is closing), true otherwise.
+     */
+    boolean drain() {
         while (!queue.isEmpty()) {
             Runnable next = poll();
             if (next == null) {
-                return;
+                return true;
             }
-            if (!tryStart(next, maxThreads - getReservedThreads())) {
-                queuedCount.incrementAndGet();
-                queue.offer(next);
-                return;
+            boolean started;
+            try {
+                started = tryStart(next, maxThreads - getReservedThreads());
+            } catch (RejectedExecutionException e) {
+                requeueFirst(next);
+                return false;
+            }
+            if (!started) {
+                requeueFirst(next);
+                return true;
             }
         }
+        return true;
+    }
+
+    private void requeueFirst(Runnable task) {
+        queuedCount.incrementAndGet();
+        queue.offerFirst(task);
     }
 
     private Runnable poll() {

@@ -55,6 +55,9 @@ final class FillWorker implements Runnable {
             Runnable r = task;
             if (r == null) {
                 LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    stopped = true; // the runtime is closing; parking again would return at once, for ever
+                }
                 continue;
             }
             try {

@@ -46,12 +46,13 @@ public final class MappedFile implements AutoCloseable {
     }
 
     /**
-     * Sends what remains of {@link #buffer()} from the file over {@code socket}, advancing the
-     * buffer's position as the bytes go; returns how many were sent.
+     * Sends at most {@code most} of the bytes that remain of {@link #buffer()} from the file over
+     * {@code socket}, parking until they are sent, and advances the buffer's position past them;
+     * returns how many were sent.
      */
-    long sendTo(FibrilSocketChannel socket) throws IOException {
+    long sendTo(FibrilSocketChannel socket, long most) throws IOException {
         long from = position + buffer.position();
-        long count = buffer.remaining();
+        long count = Math.min(most, buffer.remaining());
         long sent = 0;
         while (sent < count) {
             long n = socket.sendFile(channel, from + sent, count - sent);

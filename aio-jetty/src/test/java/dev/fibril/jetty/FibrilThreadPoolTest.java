@@ -147,6 +147,58 @@ class FibrilThreadPoolTest {
         await().until(() -> finished.get() == 3);
     }
 
+    /**
+     * A queued task meets a free slot while the runtime refuses new fibrils: the state that
+     * {@code execute} and a finishing task's drain reach when they race with the runtime's close.
+     * The task must not vanish: it stays queued and then runs or is closed, exactly once.
+     */
+    @Test
+    void shouldKeepAQueuedTaskWhoseStartTheRuntimeRefused() throws Exception {
+        pool.setMaxThreads(1);
+        pool.setReservedThreads(0);
+        pool.start();
+        pool.execute(blocking());
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger closed = new AtomicInteger();
+        pool.execute(new CloseableTask(ran, closed));
+        assertEquals(1, pool.getQueueSize());
+        pool.setMaxThreads(2); // a free slot, and the task still queued
+        Thread closer = Thread.ofPlatform().start(() -> runtime.close(java.time.Duration.ofSeconds(30)));
+        await().until(() -> refusesFibrils(runtime));
+        try {
+            pool.drain();
+        } catch (RejectedExecutionException e) {
+            // the refusal may be reported; the task must not be lost with it
+        }
+        assertEquals(1, pool.getQueueSize(), "the refused task is still queued");
+        release.countDown();
+        closer.join();
+        pool.stop();
+        assertEquals(1, ran.get() + closed.get(), "ran " + ran.get() + ", closed " + closed.get());
+    }
+
+    private static boolean refusesFibrils(FibrilRuntime rt) {
+        try {
+            rt.start(() -> { });
+            return false;
+        } catch (RejectedExecutionException e) {
+            return true;
+        }
+    }
+
+    /** A task that says whether it ran or was closed (dropped) by the pool. */
+    private record CloseableTask(AtomicInteger ran, AtomicInteger closed) implements Runnable, java.io.Closeable {
+        @Override
+        public void run() {
+            ran.incrementAndGet();
+        }
+
+        @Override
+        public void close() {
+            closed.incrementAndGet();
+        }
+    }
+
     @Test
     void shouldRejectAfterStop() throws Exception {
         pool.start();

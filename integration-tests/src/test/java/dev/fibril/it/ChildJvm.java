@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a main class of this test class path in a fresh JVM, for behaviour that is decided once per JVM. */
-final class ChildJvm {
-    record Result(int exitCode, String output) {
+public final class ChildJvm {
+    public record Result(int exitCode, String output) {
     }
 
     private ChildJvm() {
     }
 
-    static Result run(Class<?> main, List<String> jvmFlags, String... args) throws IOException, InterruptedException {
+    public static Result run(Class<?> main, List<String> jvmFlags, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags);

@@ -20,6 +20,13 @@ public class IoRequest {
      */
     public static final int FLAG_LINK = 1 << 2;
 
+    /**
+     * {@link #opFlags()} of a SEND: try once and complete with {@code -EAGAIN} when the socket's
+     * send buffer is full, instead of waiting for room (Linux's {@code MSG_DONTWAIT}). The runtime
+     * delivers that EAGAIN to the caller rather than resubmitting the request.
+     */
+    public static final int SEND_DONTWAIT = 0x40;
+
     private byte opcode;
     private int fd;
     private ByteBuffer buffer;
@@ -110,7 +117,8 @@ public class IoRequest {
      * Per-operation value: {@code how} for SHUTDOWN ({@code SHUT_RD}=0, {@code SHUT_WR}=1,
      * {@code SHUT_RDWR}=2), {@code fsync_flags} for FSYNC (1 = data only), the output fd for
      * SPLICE (input is {@link #fd()}; output at its current position), the poll events for
-     * POLL_ADD (its result is the ready subset), the open flags for OPENAT (path in the buffer).
+     * POLL_ADD (its result is the ready subset), the open flags for OPENAT (path in the buffer),
+     * {@link #SEND_DONTWAIT} or 0 for SEND.
      */
     public final int opFlags() {
         return opFlags;

@@ -1,5 +1,6 @@
 package dev.fibril.internal.channel;
 
+import dev.fibril.aio.Errno;
 import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
@@ -29,6 +30,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     private static final int SHUT_RD = 0;
     private static final int SHUT_WR = 1;
+    private static final int POLLOUT = 0x4;
     private static final int UNCONNECTED = 0;
     private static final int CONNECTING = 1;
     private static final int CONNECTED = 2;
@@ -102,7 +104,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
                 timeoutNanos = 0; // readable now; a receive that still waits lost a race with another reader
             }
             int n = core.call(Op.RECV, dst, dst.position(), length, 0, 0, null, timeoutNanos);
-            if (n == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
+            if (n == -Errno.ECANCELED && timeoutNanos > 0) {
                 throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
             }
             ChannelCore.check(n, "recv");
@@ -116,7 +118,10 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         }
     }
 
-    /** Sends every remaining byte (continuing after short sends) before returning. */
+    /**
+     * Sends every remaining byte (continuing after short sends) before returning. A send that took
+     * nothing does not go again at once: the call first parks until the socket is writable.
+     */
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
@@ -135,6 +140,10 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
                 while (src.hasRemaining()) {
                     r.prepare(Op.SEND, core.fd(), src, src.position(), src.remaining(), 0);
                     int n = ChannelCore.check(core.submit(r), "send");
+                    if (n == 0) {
+                        awaitWritable(r); // a send that moved nothing would only come back with 0 again
+                        continue;
+                    }
                     src.position(src.position() + n);
                     total += n;
                 }
@@ -145,6 +154,80 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         } finally {
             core.end();
         }
+    }
+
+    /**
+     * Sends what the kernel takes at once of {@code src}'s remaining bytes, never waiting for room
+     * in the socket's send buffer; returns how many it took, 0 when the buffer is full. Works from
+     * any thread: a fibril of this runtime parks for the one request's completion (a moment, as it
+     * does not wait for the peer), any other thread blocks for its round trip through the carrier.
+     * Internal: the Jetty end point's non-blocking flush.
+     *
+     * @throws ClosedChannelException if the channel or its output is closed
+     * @throws dev.fibril.aio.ErrnoException for EPIPE, ECONNRESET and other send errors
+     */
+    public int tryWrite(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
+        core.begin();
+        try {
+            ensureConnected();
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
+            if (!src.hasRemaining()) {
+                return 0;
+            }
+            int n = core.call(Op.SEND, src, src.position(), src.remaining(), 0, IoRequest.SEND_DONTWAIT, null);
+            if (n == -Errno.EAGAIN) {
+                return 0;
+            }
+            ChannelCore.check(n, "send");
+            src.position(src.position() + n);
+            return n;
+        } finally {
+            core.end();
+        }
+    }
+
+    /**
+     * Parks (or blocks, off a fibril) until the socket is writable: room in its send buffer, or an
+     * error or hang-up that the next send reports. Any thread. Internal: the Jetty end point waits
+     * here after a {@link #tryWrite} that could not send everything.
+     *
+     * @throws java.nio.channels.AsynchronousCloseException if the channel is closed meanwhile
+     * @throws UnsupportedOperationException if the backend has no POLL_ADD (the simulated kernel)
+     */
+    public void awaitWritable() throws IOException {
+        core.begin();
+        try {
+            ensureConnected();
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
+            if (!canAwaitWritable()) {
+                throw new UnsupportedOperationException("the " + core.group().backend().name()
+                        + " backend cannot wait for a socket to become writable (no POLL_ADD)");
+            }
+            ChannelCore.check(core.call(Op.POLL_ADD, null, 0, 0, 0, POLLOUT, null), "poll");
+        } finally {
+            core.end();
+        }
+    }
+
+    /** Whether {@link #awaitWritable} works on this channel's backend. */
+    public boolean canAwaitWritable() {
+        return core.group().backend().supports(Op.POLL_ADD);
+    }
+
+    /** Parks on {@code r} (its descriptor reused: no second one held) until writable, where the backend can. */
+    private void awaitWritable(IoRequest r) throws IOException {
+        if (!canAwaitWritable()) {
+            Thread.yield(); // no readiness wait here: let the carrier run others before the next try
+            return;
+        }
+        r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
+        r.opFlags(POLLOUT);
+        ChannelCore.check(core.submit(r), "poll");
     }
 
     @Override

@@ -369,7 +369,10 @@ public final class Carrier implements Executor, CompletionSink {
             stats.staleCompletions++;
             return;
         }
-        if ((result == -Errno.EINTR || result == -Errno.EAGAIN) && !d.isCancelRequested() && !stopping) {
+        // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
+        boolean transientError = result == -Errno.EINTR
+                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
+        if (transientError && !d.isCancelRequested() && !stopping) {
             // Handled here and never seen by the caller: the same request goes again, after this
             // reap (d stays SUBMITTED meanwhile, so it is neither released nor lost to a cancel).
             long deadline = d.timeoutDeadline();
@@ -383,7 +386,7 @@ public final class Carrier implements Executor, CompletionSink {
             }
             result = -Errno.ECANCELED; // its LINK_TIMEOUT would have fired by now: timed out
         }
-        if (result == -Errno.EINTR || result == -Errno.EAGAIN) {
+        if (transientError) {
             result = -Errno.ECANCELED; // being cancelled or stopping: do not go again
         }
         deliver(d, result);

@@ -471,6 +471,10 @@ public final class EpollRing implements CompletionRing {
             }
             tried = true;
         }
+        if (op == Op.SEND && (r.opFlags() & IoRequest.SEND_DONTWAIT) != 0) {
+            complete(slot, -Errno.EAGAIN); // a full socket, or sends parked before it that must go first
+            return;
+        }
         readiness.park(slot, entry, tried);
     }
 

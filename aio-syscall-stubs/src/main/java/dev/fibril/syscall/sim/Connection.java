@@ -68,8 +68,11 @@ final class Connection implements Waitable {
         return SimulatedRing.WAITING;
     }
 
-    /** SEND on {@code side}: a count (partial when the peer's inbox is nearly full), {@code -errno}, or WAITING. */
-    synchronized int send(int side, PendingOp op) {
+    /**
+     * SEND on {@code side}: a count (partial when the peer's inbox is nearly full), {@code -errno}, or
+     * WAITING; with {@code dontWait}, {@code -EAGAIN} instead of WAITING (MSG_DONTWAIT).
+     */
+    synchronized int send(int side, PendingOp op, boolean dontWait) {
         Side me = sides[side];
         if (me.closed) {
             return -Errno.EBADF;
@@ -82,6 +85,9 @@ final class Connection implements Waitable {
                 }
                 return result;
             }
+        }
+        if (dontWait) {
+            return -Errno.EAGAIN; // the inbox is full, or sends queued before this one must go first
         }
         op.await(this, side);
         me.senders.addLast(op);

@@ -181,9 +181,9 @@ final class MemorySocket implements Descriptor {
         return c != null ? c.recv(side, op) : notConnected();
     }
 
-    int send(PendingOp op) {
+    int send(PendingOp op, boolean dontWait) {
         Connection c = connection;
-        return c != null ? c.send(side, op) : notConnected();
+        return c != null ? c.send(side, op, dontWait) : notConnected();
     }
 
     int shutdown(int how) {

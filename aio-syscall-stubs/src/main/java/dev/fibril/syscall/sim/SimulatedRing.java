@@ -412,7 +412,8 @@ public final class SimulatedRing implements CompletionRing {
         }
         PendingOp p = pending.acquire();
         p.prepare(request.userData(), op, socket, buffer, request.position(), length, delay);
-        int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p);
+        boolean dontWait = op == Op.SEND && (request.opFlags() & IoRequest.SEND_DONTWAIT) != 0;
+        int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p, dontWait);
         if (result != WAITING) {
             pending.release(p);
         } else {

@@ -22,7 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <pre>
  *  NOP           -
  *  READ, WRITE   fd, buffer region, offset = file offset (sockets: -1 or 0)
- *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE)
+ *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
+ *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
  *  FSYNC         fd, opFlags = fsync flags (IORING_FSYNC_DATASYNC = 1)
  *  OPENAT        fd = dir fd (AT_FDCWD = -100), buffer region = path bytes (no NUL needed),
  *                opFlags = open flags (O_CLOEXEC is added), offset = mode
@@ -166,7 +167,8 @@ final class RequestCodec {
         if (op == Op.READ || op == Op.WRITE) {
             sq.off(r.offset());
         } else if (op == Op.SEND) {
-            sq.opFlags(LinuxConstants.MSG_NOSIGNAL);
+            sq.opFlags(LinuxConstants.MSG_NOSIGNAL
+                    | ((r.opFlags() & IoRequest.SEND_DONTWAIT) != 0 ? LinuxConstants.MSG_DONTWAIT : 0));
         }
         // The slot keeps the buffer reachable until the CQE: a direct buffer's memory is freed only
         // once the buffer is unreachable, and a heap buffer is where the bounce copy goes.

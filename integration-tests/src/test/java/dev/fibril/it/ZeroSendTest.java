@@ -1,0 +1,226 @@
+package dev.fibril.it;
+
+import dev.fibril.Fibril;
+import dev.fibril.FibrilRuntime;
+import dev.fibril.aio.FibrilServerSocketChannel;
+import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.epoll.EpollBackend;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A blocking write whose send completes with 0 (the kernel took nothing) must not send again at
+ * once, which on a socket that stays full goes round for ever: it waits until the socket is
+ * writable first. A backend over epoll makes the first sends complete with 0 and counts the
+ * writability waits (POLL_ADD POLLOUT) that follow.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ZeroSendTest {
+    private static final int ZERO_SENDS = 3;
+
+    private FibrilRuntime rt;
+
+    @AfterEach
+    void stop() {
+        if (rt != null) {
+            rt.close();
+        }
+    }
+
+    @Test
+    void shouldWaitUntilWritableAfterASendThatTookNothing() throws Exception {
+        ZeroSends backend = new ZeroSends(new EpollBackend(), ZERO_SENDS);
+        rt = Fibril.runtime().carriers(1).backend(backend).build();
+        byte[] bytes = "sent once the socket can take it".getBytes();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicInteger written = new AtomicInteger();
+        ByteBuffer got = ByteBuffer.allocate(bytes.length);
+        Thread t = rt.start(() -> {
+            try (FibrilServerSocketChannel server = rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 8);
+                 FibrilSocketChannel client = rt.openSocket()) {
+                client.connect(server.localAddress());
+                try (FibrilSocketChannel peer = server.accept()) {
+                    written.set(client.write(ByteBuffer.wrap(bytes)));
+                    while (got.hasRemaining() && peer.read(got) >= 0) {
+                        // until every byte arrived
+                    }
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        assertTrue(t.join(Duration.ofSeconds(30)), "the fibril did not finish");
+        if (failure.get() != null) {
+            throw new AssertionError("fibril failed", failure.get());
+        }
+        assertEquals(bytes.length, written.get());
+        assertArrayEquals(bytes, got.array(), "every byte once");
+        assertEquals(0, backend.zeroSendsLeft.get(), "the backend answered 0 to the first sends");
+        assertTrue(backend.writabilityWaits.get() >= ZERO_SENDS,
+                "a wait for writability after each send that took nothing: " + backend.writabilityWaits.get());
+    }
+
+    /** A backend whose first sends take nothing (each becomes a NOP, which completes with 0). */
+    static final class ZeroSends implements Backend {
+        final AtomicInteger zeroSendsLeft;
+        final AtomicInteger writabilityWaits = new AtomicInteger();
+        private final Backend backend;
+
+        ZeroSends(Backend backend, int zeroSends) {
+            this.backend = backend;
+            this.zeroSendsLeft = new AtomicInteger(zeroSends);
+        }
+
+        @Override
+        public String name() {
+            return backend.name();
+        }
+
+        @Override
+        public boolean supports(int op) {
+            return backend.supports(op);
+        }
+
+        @Override
+        public CompletionRing openRing(int carrierIndex) {
+            CompletionRing ring = backend.openRing(carrierIndex);
+            return new CompletionRing() {
+                @Override
+                public boolean enqueue(IoRequest request) {
+                    if (request.opcode() == Op.POLL_ADD) {
+                        writabilityWaits.incrementAndGet();
+                    }
+                    if (request.opcode() == Op.SEND && zeroSendsLeft.get() > 0) {
+                        IoRequest nothing = new IoRequest();
+                        nothing.prepare(Op.NOP, -1, null, 0, 0, 0);
+                        nothing.userData(request.userData());
+                        boolean queued = ring.enqueue(nothing);
+                        if (queued) {
+                            zeroSendsLeft.decrementAndGet();
+                        }
+                        return queued;
+                    }
+                    return ring.enqueue(request);
+                }
+
+                @Override
+                public int flush() {
+                    return ring.flush();
+                }
+
+                @Override
+                public int reap(CompletionSink sink, int max) {
+                    return ring.reap(sink, max);
+                }
+
+                @Override
+                public void await(long timeoutNanos) {
+                    ring.await(timeoutNanos);
+                }
+
+                @Override
+                public void wakeup() {
+                    ring.wakeup();
+                }
+
+                @Override
+                public int inFlight() {
+                    return ring.inFlight();
+                }
+
+                @Override
+                public long kernelCalls() {
+                    return ring.kernelCalls();
+                }
+
+                @Override
+                public void close() {
+                    ring.close();
+                }
+            };
+        }
+
+        @Override
+        public int open(String path, int flags, int mode) {
+            return backend.open(path, flags, mode);
+        }
+
+        @Override
+        public int socket() {
+            return backend.socket();
+        }
+
+        @Override
+        public int listen(int fd, InetSocketAddress address, int backlog) {
+            return backend.listen(fd, address, backlog);
+        }
+
+        @Override
+        public InetSocketAddress localAddress(int fd) {
+            return backend.localAddress(fd);
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress(int fd) {
+            return backend.remoteAddress(fd);
+        }
+
+        @Override
+        public int setOption(int fd, int level, int name, int value) {
+            return backend.setOption(fd, level, name, value);
+        }
+
+        @Override
+        public int getOption(int fd, int level, int name) {
+            return backend.getOption(fd, level, name);
+        }
+
+        @Override
+        public long size(int fd) {
+            return backend.size(fd);
+        }
+
+        @Override
+        public int truncate(int fd, long size) {
+            return backend.truncate(fd, size);
+        }
+
+        @Override
+        public int close(int fd) {
+            return backend.close(fd);
+        }
+
+        @Override
+        public int pipe(int[] fds) {
+            return backend.pipe(fds);
+        }
+
+        @Override
+        public int openDescriptors() {
+            return backend.openDescriptors();
+        }
+
+        @Override
+        public void close() {
+            backend.close();
+        }
+    }
+}
