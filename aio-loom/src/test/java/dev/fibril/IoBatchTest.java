@@ -102,4 +102,31 @@ class IoBatchTest {
         }
         assertEquals(0, result.get(), "a read past the end of file completes with 0");
     }
+
+    @Test
+    void shouldReleaseTheDescriptorAndSetThePositionFromTheRequestWhenTheCallerMovedTheBuffer() throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        int[] reported = {-1};
+        int[] position = {-1};
+        Thread t = runtime.start(() -> {
+            try (FibrilFileChannel file = runtime.openFile(Path.of("/moved"), READ, WRITE, CREATE);
+                 IoBatch batch = runtime.newBatch()) {
+                file.write(ByteBuffer.wrap(new byte[100]), 0);
+                ByteBuffer dst = ByteBuffer.allocate(64);
+                dst.position(8);
+                batch.read(file, dst, 0, 1);
+                batch.submit();
+                dst.position(64); // the caller moves the buffer while the read is outstanding
+                batch.await(1, (tag, result) -> reported[0] = result);
+                position[0] = dst.position();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join(Duration.ofSeconds(30));
+        assertEquals(null, failure.get());
+        assertEquals(56, reported[0], "the completion is reported");
+        assertEquals(64, position[0], "the position is where the request started plus the bytes read");
+        assertEquals(0, runtime.stats().descriptorsInUse(), "no descriptor is lost");
+    }
 }

@@ -126,6 +126,12 @@ final class ChannelCore implements CloseSignal {
     }
 
     private static IoRequest begin(ChannelCore core) throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            // java.nio's rule: a call made with the interrupt status set closes the channel and
+            // throws, on every backend alike (the status stays set)
+            core.close();
+            throw new ClosedByInterruptException();
+        }
         try {
             return IoCalls.begin(core.group, core.fd);
         } catch (ClosedByInterruptException e) {

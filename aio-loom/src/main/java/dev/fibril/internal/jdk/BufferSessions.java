@@ -31,10 +31,13 @@ import java.nio.ByteBuffer;
 public final class BufferSessions {
     private static final MethodHandle ACQUIRE;
     private static final MethodHandle RELEASE;
+    /** {@code (ByteBuffer) boolean}: whether the buffer belongs to an arena (null for allocateDirect). */
+    private static final MethodHandle HAS_SESSION;
 
     static {
         MethodHandle acquire = null;
         MethodHandle release = null;
+        MethodHandle hasSession = null;
         try {
             MethodHandles.Lookup moduleLookup = MethodHandles.privateLookupIn(Module.class, MethodHandles.lookup());
             MethodHandle addExports = moduleLookup.findVirtual(Module.class, "implAddExports",
@@ -49,12 +52,16 @@ public final class BufferSessions {
                     .asType(MethodType.methodType(void.class, ByteBuffer.class));
             release = lookup.findVirtual(nioAccess, "releaseSession", onBuffer).bindTo(access)
                     .asType(MethodType.methodType(void.class, ByteBuffer.class));
+            hasSession = lookup.findVirtual(nioAccess, "hasSession", MethodType.methodType(boolean.class, Buffer.class))
+                    .bindTo(access).asType(MethodType.methodType(boolean.class, ByteBuffer.class));
         } catch (Throwable e) {
             acquire = null;
             release = null;
+            hasSession = null;
         }
         ACQUIRE = acquire;
         RELEASE = release;
+        HAS_SESSION = hasSession;
     }
 
     private BufferSessions() {
@@ -109,8 +116,8 @@ public final class BufferSessions {
      * Allocates only for such buffers.
      */
     public static ByteBuffer accessibleTo(ByteBuffer buffer, Thread backendThread) {
-        if (buffer == null || !buffer.isDirect()) {
-            return buffer;
+        if (buffer == null || !buffer.isDirect() || !hasSession(buffer)) {
+            return buffer; // the common case, which must not allocate: no arena, any thread may touch it
         }
         MemorySegment segment = MemorySegment.ofBuffer(buffer);
         if (segment.isAccessibleBy(backendThread)) {
@@ -120,6 +127,17 @@ public final class BufferSessions {
         ByteBuffer view = MemorySegment.ofAddress(base).reinterpret(buffer.capacity()).asByteBuffer();
         view.limit(buffer.limit()).position(buffer.position());
         return buffer.isReadOnly() ? view.asReadOnlyBuffer() : view;
+    }
+
+    private static boolean hasSession(ByteBuffer buffer) {
+        if (HAS_SESSION == null) {
+            return true; // cannot tell cheaply: take the slow, exact path
+        }
+        try {
+            return (boolean) HAS_SESSION.invokeExact(buffer);
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot read the buffer's memory session", e);
+        }
     }
 
     private static void checkAlive(ByteBuffer buffer) {
