@@ -25,7 +25,8 @@ package dev.fibril;
  * @param descriptorWaits    times a caller had to wait for a descriptor (back-pressure)
  * @param descriptorHighWater the most descriptors one carrier ever had in use at once
  * @param ownFileDescriptors  file descriptors the runtime holds for itself: both ends of each
- *                            carrier's splice pipe, made by the first sendFile on that carrier
+ *                            splice pipe of the carriers' pools (one per sendFile in flight, made on
+ *                            demand, at most 16 per carrier, kept until the runtime closes)
  */
 public record RuntimeStats(
         String backend,

@@ -8,6 +8,7 @@ import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.DescriptorPool;
+import dev.fibril.internal.io.SplicePipePool;
 import dev.fibril.internal.jdk.VirtualThreadBridge;
 
 import java.lang.invoke.MethodHandles;
@@ -54,6 +55,8 @@ public final class Carrier implements Executor, CompletionSink {
     /** Owner of a descriptor whose completion nobody waits for: the carrier releases it on completion. */
     private static final Object RELEASE_ON_COMPLETION = new Object();
     private static final int REAP_BATCH = 256;
+    /** sendFile chains in flight at once with a pipe each; more send through memory (see SplicePipePool). */
+    private static final int SPLICE_PIPES = 16;
 
     private static final VarHandle IDLE;
 
@@ -85,8 +88,7 @@ public final class Carrier implements Executor, CompletionSink {
     private volatile long stopDeadlineNanos;
     private boolean cancelledAllForStop;
     private int unflushed;
-    /** This carrier's pipe for SPLICE ({@code [read end, write end]}), created on first use; null until then. */
-    private volatile int[] pipe;
+    private final SplicePipePool splicePipes;
     private int[] retries = new int[64];
     private int retryCount;
 
@@ -95,6 +97,7 @@ public final class Carrier implements Executor, CompletionSink {
         this.index = index;
         this.ring = ring;
         this.pool = new DescriptorPool(poolSize, poolBound);
+        this.splicePipes = new SplicePipePool(group.backend(), SPLICE_PIPES);
         this.thread = new CarrierThread(this, name);
     }
 
@@ -257,33 +260,14 @@ public final class Carrier implements Executor, CompletionSink {
         stats.cancelsSubmitted++;
     }
 
-    /**
-     * The carrier's pipe for sendFile's SPLICE chains, created on first use; null when the backend
-     * has none. Carrier thread only, so fibrils of this carrier use it one chain at a time.
-     */
-    public int[] splicePipe() {
-        if (pipe == null) {
-            int[] fds = new int[2];
-            if (group.backend().pipe(fds) < 0) {
-                return null;
-            }
-            pipe = fds;
-        }
-        return pipe;
+    /** The pipes of sendFile's SPLICE chains, one per chain in flight. Carrier thread only. */
+    public SplicePipePool splicePipes() {
+        return splicePipes;
     }
 
-    /** File descriptors this carrier holds for itself: its splice pipe's two ends, once made. */
+    /** File descriptors this carrier holds for itself: both ends of each splice pipe. Any thread. */
     public int ownFileDescriptors() {
-        return pipe == null ? 0 : 2;
-    }
-
-    /** Drops a pipe that may hold bytes of a failed chain, so the next chain starts empty. */
-    public void discardSplicePipe() {
-        if (pipe != null) {
-            group.backend().close(pipe[0]);
-            group.backend().close(pipe[1]);
-            pipe = null;
-        }
+        return splicePipes.openFileDescriptors();
     }
 
     /**
@@ -445,7 +429,7 @@ public final class Carrier implements Executor, CompletionSink {
             }
         }
         ForeignRequest.failWaiters(pool);
-        discardSplicePipe();
+        splicePipes.closeAll();
         if (ring.inFlight() == 0) {
             ring.close();
         }
