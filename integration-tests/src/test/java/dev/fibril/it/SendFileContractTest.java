@@ -204,8 +204,12 @@ abstract class SendFileContractTest {
         final Thread sender;
 
         Stalled() throws IOException {
+            this(open(letterFile('X', STALLED_FILE_SIZE)));
+        }
+
+        /** On {@code file}, of {@link #STALLED_FILE_SIZE} bytes of 'X' (several stalled senders may share it). */
+        Stalled(FibrilFileChannel file) throws IOException {
             connection = new Connection(true);
-            FibrilFileChannel file = open(letterFile('X', STALLED_FILE_SIZE));
             sender = sendInCalls(connection, file, STALLED_FILE_SIZE, STALLED_FILE_SIZE, thrown);
             // It cannot finish: its client reads nothing and the buffers hold a fraction of the file.
             await().atMost(BOUND).until(() -> sender.getState() == Thread.State.WAITING
@@ -254,6 +258,33 @@ abstract class SendFileContractTest {
         Received x = readAll(stalled.connection.client, 'X'); // now it reads: the stalled stream is intact too
         assertFinished(stalled.sender, stalled.thrown, "sender to the client that resumed reading");
         x.assertExactly('X', STALLED_FILE_SIZE);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void shouldKeepSendingWhenMoreClientsStopReadingThanTheCarrierHasSplicePipes() throws Exception {
+        start(b -> b);
+        FibrilFileChannel shared = open(letterFile('X', STALLED_FILE_SIZE));
+        List<Stalled> stalled = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // more than a carrier keeps pipes for: the rest must not wait for one
+            stalled.add(new Stalled(shared));
+        }
+        Connection c = new Connection(true);
+        FibrilFileChannel file = open(letterFile('Y', FILE_SIZE));
+        Received y = readAll(c.client, 'Y');
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread sender = sendInCalls(c, file, FILE_SIZE, CALL, thrown);
+        assertFinished(sender, thrown, "sender to the reading client");
+        y.assertExactly('Y', FILE_SIZE);
+        assertTrue(rt.stats().ownFileDescriptors() <= 2 * 20, "pipes: " + rt.stats().ownFileDescriptors());
+        for (Stalled s : stalled) {
+            assertTrue(s.sender.isAlive(), "the senders to clients that read nothing are still blocked");
+            s.connection.sender.close();
+        }
+        for (Stalled s : stalled) {
+            assertTrue(s.sender.join(BOUND), "a close ends a blocked sendFile");
+        }
+        await().atMost(BOUND).until(() -> rt.stats().descriptorsInUse() == 0);
     }
 
     @Test
