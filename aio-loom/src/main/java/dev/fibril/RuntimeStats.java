@@ -25,7 +25,8 @@ package dev.fibril;
  * @param descriptorWaits    times a caller had to wait for a descriptor (back-pressure)
  * @param descriptorHighWater the most descriptors one carrier ever had in use at once
  * @param ownFileDescriptors  file descriptors the runtime holds for itself: both ends of each
- *                            carrier's splice pipe, made by the first sendFile on that carrier
+ *                            splice pipe of the carriers' pools (one per sendFile in flight, made on
+ *                            demand, at most 16 per carrier, kept until the runtime closes)
  * @param loopFailures        carrier loop iterations that threw (each is logged; the loop goes on)
  * @param failedCarriers      carriers whose ring was given up after repeated loop failures: their
  *                            fibrils still run, and each of their I/O calls throws, naming the cause

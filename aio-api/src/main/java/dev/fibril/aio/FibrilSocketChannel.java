@@ -38,9 +38,16 @@ public interface FibrilSocketChannel extends ByteChannel {
 
     /**
      * Sends {@code count} bytes of {@code file} from {@code position} (fewer at its end) and returns
-     * how many were sent. With io_uring each chunk is a linked pair of SPLICE requests (file to a
-     * per-carrier pipe, pipe to socket) that costs the fibril one park; elsewhere it reads and sends.
+     * how many were sent. With io_uring each chunk is a SPLICE from the file into a pipe of this
+     * call's own, then SPLICEs from the pipe to the socket, which the carrier submits as the previous
+     * one completes: the fibril parks once for the whole call. Where the backend has no SPLICE, or
+     * the carrier has as many calls with a pipe in flight as it keeps pipes for, it reads and sends.
+     * Blocks until every byte is in the socket's send buffer (or the file ended).
      *
+     * @throws java.nio.channels.ClosedByInterruptException if the calling thread is interrupted,
+     *         also while it waits for a descriptor; this channel is then closed (the file stays open)
+     * @throws java.nio.channels.AsynchronousCloseException if this channel or {@code file} is closed
+     *         by another thread meanwhile
      * @throws IllegalArgumentException if {@code position} or {@code count} is negative
      * @throws java.nio.channels.NonReadableChannelException if {@code file} was not opened for reading
      */

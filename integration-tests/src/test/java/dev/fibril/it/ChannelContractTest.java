@@ -378,7 +378,7 @@ abstract class ChannelContractTest {
         });
         double splices = registry.get("fibril.completions").tags("op", "splice", "outcome", "ok").functionCounter().count();
         if (rt.backend().supports(Op.SPLICE)) {
-            assertTrue(splices >= 2 * (data.length / (64 * 1024)), "sent through linked SPLICE chains: " + splices);
+            assertTrue(splices >= 2 * (data.length / (64 * 1024)), "sent through SPLICE chains: " + splices);
         } else {
             assertEquals(0, splices, "no SPLICE on this backend: read and send");
         }

@@ -185,6 +185,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             carrier.flushAndReap();
         }
         while (completedCount < want) {
+            checkCarrier();
             LockSupport.park(this);
             if (Thread.interrupted()) {
                 cancelOutstanding();
@@ -257,6 +258,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
                     carrier.flushAndReap();
                 }
                 while (completedCount < submitted) {
+                    checkCarrier();
                     LockSupport.park(this);
                     if (Thread.interrupted() && !interrupted) {
                         interrupted = true;
@@ -286,6 +288,21 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             }
         }
         preparedCount = 0;
+    }
+
+    @Override
+    public void onCarrierFailed(Descriptor d) {
+        if (owner != Thread.currentThread()) {
+            LockSupport.unpark(owner);
+        }
+    }
+
+    /** Throws the carrier's failure: its outstanding requests will never complete (their descriptors stay out of the pool). */
+    private void checkCarrier() throws IOException {
+        if (carrier.failure() != null) {
+            submitted = completedCount;
+            throw carrier.failedException();
+        }
     }
 
     private void cancelOutstanding() {

@@ -4,24 +4,31 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.SplicePipe;
+import dev.fibril.internal.io.SplicePipePool;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.IoCalls;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 
 /**
- * sendFile as a linked request chain, the analogue of the kevent {@code aio_sendfile} state
- * machine: for each chunk, SPLICE file -> carrier pipe (linked) then SPLICE pipe -> socket, one
- * park for both. A short first splice breaks the link in the kernel; the bytes it did move are
- * then drained from the pipe with plain splices, so the pipe is empty after every chunk. Where the
- * backend has no SPLICE or no pipe, or the caller is not a fibril, it reads and sends instead.
+ * sendFile: on a fibril whose backend splices, a {@link SpliceChain} through a pipe of its own
+ * (file -> pipe -> socket, no copy through user space); where the backend has no SPLICE, the
+ * carrier has no pipe to spare (see {@link SplicePipePool}), the kernel refuses to splice the
+ * pair, or the caller is not a fibril, it reads and sends instead.
+ *
+ * <p>Resources: a chain holds one descriptor (its splices run one after the other) and one pipe,
+ * which is never waited for; read-and-send holds one descriptor at a time. So no sendFile holds
+ * one resource while it waits for another.
+ *
+ * <p>An interrupt closes the socket channel and throws {@link ClosedByInterruptException}, on
+ * every path and also while waiting for a descriptor; the file channel stays open. A close of
+ * either channel from another thread ends the call with {@link AsynchronousCloseException}.
  */
 final class SendFile {
-    /** A pipe holds 64 KiB by default: a chunk never waits for the pipe to drain. */
-    private static final int CHUNK = 64 * 1024;
-
     private SendFile() {
     }
 
@@ -31,104 +38,83 @@ final class SendFile {
         if (position >= end) {
             return 0;
         }
-        Carrier c = Carrier.current();
-        if (c != null && c.group() == socket.core().group() && c.group().backend().supports(Op.SPLICE)
-                && c.splicePipe() != null) {
-            long sent = splice(c, file.core(), socket.core(), position, end);
-            if (sent >= 0) {
-                return sent;
-            }
-        }
-        return readAndSend(file, socket, position, end);
-    }
-
-    private static long splice(Carrier c, ChannelCore file, ChannelCore socket, long position, long end) throws IOException {
-        long sent = 0;
-        Descriptor in = (Descriptor) IoCalls.begin(c.group(), file.fd());
-        Descriptor out = null;
         try {
-            out = (Descriptor) IoCalls.begin(c.group(), socket.fd());
-            while (position + sent < end) {
-                int[] pipe = c.splicePipe();
-                int len = (int) Math.min(CHUNK, end - position - sent);
-                in.prepare(Op.SPLICE, file.fd(), null, 0, len, position + sent);
-                in.opFlags(pipe[1]);
-                in.flags(IoRequest.FLAG_LINK);
-                out.prepare(Op.SPLICE, pipe[0], null, 0, len, -1);
-                out.opFlags(socket.fd());
-                int moved = runChain(c, in, out, file, socket);
-                if (moved < 0) {
-                    if (sent == 0 && (moved == -Errno.EINVAL || moved == -Errno.EOPNOTSUPP)) {
-                        return -1; // the kernel refused splice for this pair: the caller falls back
-                    }
-                    throw new dev.fibril.aio.ErrnoException("splice to socket", -moved);
+            Carrier c = Carrier.current();
+            if (c != null && c.group() == socket.core().group() && c.group().backend().supports(Op.SPLICE)) {
+                long sent = splice(c, file.core(), socket.core(), position, end);
+                if (sent >= 0) {
+                    return sent;
                 }
-                if (moved == 0) {
-                    break; // the file ended early
-                }
-                sent += moved;
             }
-            return sent;
+            return readAndSend(file.core(), socket, position, end);
+        } catch (ClosedByInterruptException e) {
+            socket.core().close(); // as java.nio: the interrupted call's channel is closed
+            throw e;
+        }
+    }
+
+    /** The bytes sent through a chain, or -1 when there is no pipe for one or the kernel cannot splice the pair. */
+    private static long splice(Carrier c, ChannelCore file, ChannelCore socket, long position, long end) throws IOException {
+        Descriptor d = (Descriptor) IoCalls.begin(c.group(), socket.fd()); // a fibril of this group: a pooled one
+        SplicePipe pipe = null;
+        SpliceChain chain = null;
+        try {
+            pipe = c.splicePipes().tryAcquire();
+            if (pipe == null) {
+                return -1;
+            }
+            chain = SpliceChain.on(c, pipe);
+            return chain.transfer(d, file, socket, position, end);
         } finally {
-            IoCalls.end(in);
-            if (out != null) {
-                IoCalls.end(out);
+            if (pipe != null) {
+                if (chain != null && chain.pipeEmpty()) {
+                    c.splicePipes().release(pipe);
+                } else {
+                    c.splicePipes().discard(pipe); // it may hold bytes of this chain
+                }
             }
+            IoCalls.end(d);
         }
     }
 
-    /** One chunk: returns the bytes that reached the socket, or -errno; leaves the pipe empty. */
-    private static int runChain(Carrier c, Descriptor in, Descriptor out, ChannelCore file, ChannelCore socket) throws IOException {
-        in.owner(Thread.currentThread());
-        out.owner(Thread.currentThread());
-        in.channel(file);
-        out.channel(socket);
-        c.submitLinked(in, out);
-        if (file.isClosed() || socket.isClosed()) {
-            // a close while this fibril waited for a descriptor found nothing to cancel yet
-            c.cancel(in);
-            c.cancel(out);
-        }
-        int outResult = c.awaitDone(out);
-        int inResult = c.awaitDone(in);
-        if (Thread.currentThread().isInterrupted() && (inResult == -Errno.ECANCELED || outResult == -Errno.ECANCELED)) {
-            c.discardSplicePipe();
-            throw new ClosedByInterruptException();
-        }
-        if (socket.isClosed() || file.isClosed()) {
-            c.discardSplicePipe();
-            throw new java.nio.channels.AsynchronousCloseException();
-        }
-        if (inResult <= 0) {
-            return inResult;
-        }
-        int delivered = Math.max(outResult, 0);
-        while (delivered < inResult) { // the link broke on a short splice: drain what is in the pipe
-            out.retake();
-            out.prepare(Op.SPLICE, c.splicePipe()[0], null, 0, inResult - delivered, -1);
-            out.opFlags(socket.fd());
-            int n = IoCalls.submitAndAwait(out, socket);
-            if (n <= 0) {
-                c.discardSplicePipe(); // the pipe may still hold bytes of this chunk
-                return n < 0 ? n : -Errno.EPIPE;
-            }
-            delivered += n;
-        }
-        return delivered;
-    }
-
-    private static long readAndSend(FileChannelImpl file, SocketChannelImpl socket, long position, long end) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK, end - position));
+    private static long readAndSend(ChannelCore file, SocketChannelImpl socket, long position, long end) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(SpliceChain.CHUNK, end - position));
         long sent = 0;
         while (position + sent < end) {
             buf.clear().limit((int) Math.min(buf.capacity(), end - position - sent));
-            int n = file.read(buf, position + sent);
+            int n = readFile(file, buf, position + sent);
             if (n <= 0) {
                 break;
             }
-            socket.write(buf.flip());
+            if (socket.core().isClosed()) {
+                throw new AsynchronousCloseException();
+            }
+            socket.write(buf.position(0).limit(n)); // the request filled [0, n) and moved no position
             sent += n;
         }
         return sent;
+    }
+
+    /**
+     * One pread into {@code buf} (from 0 to its limit). Not {@link FileChannelImpl#read}: an
+     * interrupt there would close the file channel, and the channel of this call is the socket.
+     */
+    private static int readFile(ChannelCore file, ByteBuffer buf, long at) throws IOException {
+        IoRequest r = IoCalls.begin(file.group(), file.fd());
+        try {
+            r.prepare(Op.READ, file.fd(), buf, 0, buf.limit(), at);
+            int n = IoCalls.submitAndAwait(r, file);
+            if (n == -Errno.ECANCELED) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new ClosedByInterruptException();
+                }
+                if (file.isClosed()) {
+                    throw new AsynchronousCloseException();
+                }
+            }
+            return ChannelCore.check(n, "sendFile: pread");
+        } finally {
+            IoCalls.end(r);
+        }
     }
 }

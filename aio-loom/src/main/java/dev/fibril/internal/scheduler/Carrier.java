@@ -9,6 +9,7 @@ import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.DescriptorPool;
 import dev.fibril.internal.io.PoolWaiter;
+import dev.fibril.internal.io.SplicePipePool;
 import dev.fibril.internal.jdk.VirtualThreadBridge;
 
 import java.lang.invoke.MethodHandles;
@@ -69,6 +70,8 @@ public final class Carrier implements Executor, CompletionSink {
     /** Consecutive failed loop iterations after which the carrier gives up on its ring. */
     private static final int MAX_LOOP_FAILURES = 3;
     private static final System.Logger LOG = System.getLogger("dev.fibril");
+    /** sendFile chains in flight at once with a pipe each; more send through memory (see SplicePipePool). */
+    private static final int SPLICE_PIPES = 16;
 
     private static final VarHandle IDLE;
 
@@ -103,8 +106,7 @@ public final class Carrier implements Executor, CompletionSink {
     /** Why the ring was given up (see {@link #fail}); null while the carrier works. */
     private volatile Throwable failure;
     private int unflushed;
-    /** This carrier's pipe for SPLICE ({@code [read end, write end]}), created on first use; null until then. */
-    private volatile int[] pipe;
+    private final SplicePipePool splicePipes;
     private int[] retries = new int[64];
     private int retryCount;
 
@@ -113,6 +115,7 @@ public final class Carrier implements Executor, CompletionSink {
         this.index = index;
         this.ring = ring;
         this.pool = new DescriptorPool(poolSize, poolBound);
+        this.splicePipes = new SplicePipePool(group.backend(), SPLICE_PIPES);
         this.thread = new CarrierThread(this, name);
     }
 
@@ -316,33 +319,14 @@ public final class Carrier implements Executor, CompletionSink {
         stats.cancelsSubmitted++;
     }
 
-    /**
-     * The carrier's pipe for sendFile's SPLICE chains, created on first use; null when the backend
-     * has none. Carrier thread only, so fibrils of this carrier use it one chain at a time.
-     */
-    public int[] splicePipe() {
-        if (pipe == null) {
-            int[] fds = new int[2];
-            if (group.backend().pipe(fds) < 0) {
-                return null;
-            }
-            pipe = fds;
-        }
-        return pipe;
+    /** The pipes of sendFile's SPLICE chains, one per chain in flight. Carrier thread only. */
+    public SplicePipePool splicePipes() {
+        return splicePipes;
     }
 
-    /** File descriptors this carrier holds for itself: its splice pipe's two ends, once made. */
+    /** File descriptors this carrier holds for itself: both ends of each splice pipe. Any thread. */
     public int ownFileDescriptors() {
-        return pipe == null ? 0 : 2;
-    }
-
-    /** Drops a pipe that may hold bytes of a failed chain, so the next chain starts empty. */
-    public void discardSplicePipe() {
-        if (pipe != null) {
-            group.backend().close(pipe[0]);
-            group.backend().close(pipe[1]);
-            pipe = null;
-        }
+        return splicePipes.openFileDescriptors();
     }
 
     /**
@@ -565,6 +549,8 @@ public final class Carrier implements Executor, CompletionSink {
                 LockSupport.unpark(fibril);
             } else if (d.owner() instanceof ForeignRequest call) {
                 call.fail(failedException());
+            } else if (d.owner() instanceof CompletionListener listener) {
+                listener.onCarrierFailed(d);
             }
         });
         PoolWaiter w;
@@ -574,7 +560,7 @@ public final class Carrier implements Executor, CompletionSink {
     }
 
     /** The exception that calls on a failed carrier throw. */
-    CarrierFailedException failedException() {
+    public CarrierFailedException failedException() {
         Throwable cause = failure;
         return new CarrierFailedException("Fibril carrier " + index + " failed and no longer performs I/O: " + cause, cause);
     }
@@ -653,7 +639,7 @@ public final class Carrier implements Executor, CompletionSink {
             w.onRefused();
         }
         try {
-            discardSplicePipe();
+            splicePipes.closeAll();
             if (ring.inFlight() == 0) {
                 ring.close();
             }

@@ -172,6 +172,11 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         }
     }
 
+    @Override
+    public void onCarrierFailed(Descriptor d) {
+        fail(carrier.failedException());
+    }
+
     /** Carrier thread: the pool will not grant this waiter a descriptor (terminating, failed). */
     @Override
     public void onRefused() {

@@ -199,12 +199,14 @@ final class RequestCodec {
 
     /**
      * The result to deliver for slot {@code slot} whose CQE carried {@code res}: copies a bounced
-     * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors.
+     * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors. A
+     * kernel-internal errno (512 and up) never gets past here: see {@link LinuxErrno#userVisible}.
      */
     int decode(int slot, int res) {
         if (table.state(slot) == InFlightTable.FORCED) {
             res = table.result(slot);
         }
+        res = LinuxErrno.userVisible(res);
         byte op = table.opcode(slot);
         int bounceIndex = table.bounce(slot);
         if (bounceIndex >= 0) {

@@ -175,4 +175,44 @@ class IoUringFileTest extends IoUringTestBase {
             backend.close(pipe[1]);
         }
     }
+
+    @Test
+    void shouldCompleteASpliceCancelledWhileBlockedWithoutAKernelInternalErrno() throws Exception {
+        int[] empty = new int[2];
+        int[] target = new int[2];
+        assertEquals(0, backend.pipe(empty));
+        assertEquals(0, backend.pipe(target));
+        try {
+            IoRequest splice = driver.request(Op.SPLICE, empty[0], null, 0, 4096, -1); // waits for bytes that never come
+            splice.opFlags(target[1]);
+            driver.enqueue(splice);
+            ring.flush();
+            // Cancelled once its io-wq worker sleeps in the pipe read, the splice is interrupted
+            // there and the kernel reports -ERESTARTSYS (512), which must not come out as it is.
+            awaitIoWorkerWaitingOnAPipe();
+            driver.run(driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, splice.userData()));
+            int res = driver.complete(splice);
+            assertTrue(res == -Errno.EINTR || res == -Errno.ECANCELED, "cancelled splice gave " + res);
+        } finally {
+            for (int fd : new int[] {empty[0], empty[1], target[0], target[1]}) {
+                backend.close(fd);
+            }
+        }
+    }
+
+    /** Until one of this process's io_uring worker threads sleeps in a pipe wait (its wchan says so). */
+    private static void awaitIoWorkerWaitingOnAPipe() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+            try (var tasks = Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+                return tasks.anyMatch(t -> {
+                    try {
+                        return Files.readString(t.resolve("comm")).startsWith("iou-wrk")
+                                && Files.readString(t.resolve("wchan")).contains("pipe");
+                    } catch (IOException gone) {
+                        return false;
+                    }
+                });
+            }
+        });
+    }
 }

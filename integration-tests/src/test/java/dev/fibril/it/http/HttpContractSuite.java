@@ -181,7 +181,7 @@ abstract class HttpContractSuite {
 
     /**
      * A Fibril runtime's fibrils, descriptors in use, and the file descriptors open for its callers
-     * (not counting those it holds for itself: the splice pipe a carrier makes for its first sendFile).
+     * (not counting those it holds for itself: the splice pipes a carrier makes for its sendFiles).
      */
     record Resources(int fibrilsAlive, int descriptorsInUse, int callersFileDescriptors) {
         /** A Fibril server with no connection: the acceptor fibril, its ACCEPT in flight, the listening socket. */

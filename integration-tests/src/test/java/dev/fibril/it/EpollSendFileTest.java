@@ -1,0 +1,9 @@
+package dev.fibril.it;
+
+/** sendFile on epoll: no SPLICE there, so it reads and sends; the same contract holds. */
+class EpollSendFileTest extends SendFileContractTest {
+    @Override
+    String backend() {
+        return "epoll";
+    }
+}

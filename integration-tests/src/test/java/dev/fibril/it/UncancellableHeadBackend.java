@@ -1,0 +1,212 @@
+package dev.fibril.it;
+
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real backend whose rings hold back the first SPLICE that reads a file (offset >= 0: the head
+ * of a sendFile chunk, file to pipe) together with whatever is linked behind it, as if that splice
+ * sat in a cold-cache disk read that a cancel cannot interrupt (a killable wait in the kernel). The
+ * kernel never sees the held requests, so an ASYNC_CANCEL for them finds nothing, as it finds
+ * nothing for a running read it cannot stop or for a linked request not yet issued. The "disk
+ * read" ends when the first cancel aimed at a held request has been submitted: the held requests
+ * then go to the kernel in their order and complete there for real. So a test can land a close or
+ * an interrupt deterministically while the head is in flight, and see what the runtime does once
+ * the head completes after the cancel.
+ */
+final class UncancellableHeadBackend implements Backend {
+    private final Backend real;
+    private volatile boolean headHeld;
+    private volatile boolean cancelAimedAtHead;
+
+    UncancellableHeadBackend(Backend real) {
+        this.real = real;
+    }
+
+    /** Whether a file-to-pipe SPLICE is held now. */
+    boolean headHeld() {
+        return headHeld;
+    }
+
+    /** Whether a cancel aimed at a held request was submitted (and the held requests released). */
+    boolean cancelAimedAtHead() {
+        return cancelAimedAtHead;
+    }
+
+    @Override
+    public String name() {
+        return real.name();
+    }
+
+    @Override
+    public boolean supports(int op) {
+        return real.supports(op);
+    }
+
+    @Override
+    public CompletionRing openRing(int carrierIndex) {
+        return new HoldingRing(real.openRing(carrierIndex));
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        return real.open(path, flags, mode);
+    }
+
+    @Override
+    public int socket() {
+        return real.socket();
+    }
+
+    @Override
+    public int listen(int fd, InetSocketAddress address, int backlog) {
+        return real.listen(fd, address, backlog);
+    }
+
+    @Override
+    public InetSocketAddress localAddress(int fd) {
+        return real.localAddress(fd);
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress(int fd) {
+        return real.remoteAddress(fd);
+    }
+
+    @Override
+    public int setOption(int fd, int level, int name, int value) {
+        return real.setOption(fd, level, name, value);
+    }
+
+    @Override
+    public int getOption(int fd, int level, int name) {
+        return real.getOption(fd, level, name);
+    }
+
+    @Override
+    public long size(int fd) {
+        return real.size(fd);
+    }
+
+    @Override
+    public int truncate(int fd, long size) {
+        return real.truncate(fd, size);
+    }
+
+    @Override
+    public int close(int fd) {
+        return real.close(fd);
+    }
+
+    @Override
+    public int pipe(int[] fds) {
+        return real.pipe(fds);
+    }
+
+    @Override
+    public int openDescriptors() {
+        return real.openDescriptors();
+    }
+
+    @Override
+    public void close() {
+        real.close();
+    }
+
+    /** Owner thread only, as every ring. */
+    private final class HoldingRing implements CompletionRing {
+        private final CompletionRing ring;
+        private final List<IoRequest> held = new ArrayList<>();
+        private boolean armed = true;
+        private boolean release;
+
+        HoldingRing(CompletionRing ring) {
+            this.ring = ring;
+        }
+
+        @Override
+        public boolean enqueue(IoRequest request) {
+            boolean linkedBehindHeld = !held.isEmpty() && (held.getLast().flags() & IoRequest.FLAG_LINK) != 0;
+            if (armed && (linkedBehindHeld || request.opcode() == Op.SPLICE && request.offset() >= 0)) {
+                held.add(request);
+                headHeld = true;
+                return true;
+            }
+            if (request.opcode() == Op.ASYNC_CANCEL && isHeld(request.offset())) {
+                release = true;
+                cancelAimedAtHead = true;
+            }
+            return ring.enqueue(request);
+        }
+
+        private boolean isHeld(long userData) {
+            for (IoRequest r : held) {
+                if (r.userData() == userData) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** The "disk read" ends after the cancel: the held requests go to the kernel, behind the cancel. */
+        private void releaseIfCancelled() {
+            if (release && !held.isEmpty()) {
+                armed = false;
+                for (IoRequest r : held) {
+                    while (!ring.enqueue(r)) {
+                        ring.flush();
+                    }
+                }
+                held.clear();
+                headHeld = false;
+                ring.flush();
+            }
+        }
+
+        @Override
+        public int flush() {
+            int n = ring.flush();
+            releaseIfCancelled();
+            return n;
+        }
+
+        @Override
+        public int reap(CompletionSink sink, int max) {
+            releaseIfCancelled();
+            return ring.reap(sink, max);
+        }
+
+        @Override
+        public void await(long timeoutNanos) {
+            releaseIfCancelled();
+            ring.await(timeoutNanos);
+        }
+
+        @Override
+        public void wakeup() {
+            ring.wakeup();
+        }
+
+        @Override
+        public int inFlight() {
+            return ring.inFlight() + held.size();
+        }
+
+        @Override
+        public long kernelCalls() {
+            return ring.kernelCalls();
+        }
+
+        @Override
+        public void close() {
+            ring.close();
+        }
+    }
+}
