@@ -4,7 +4,6 @@ import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.FibrilSocketChannel;
-import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
@@ -12,7 +11,6 @@ import dev.fibril.syscall.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -155,17 +153,16 @@ class SystemCallPinningTest {
      * first blocks on {@link #gate}, a monitor the test holds. Its rings record every entry made
      * while another thread's call on the same ring is still in progress.
      */
-    static final class GatedKernel implements Backend {
+    static final class GatedKernel extends ForwardingBackend {
         final Object gate = new Object();
         final AtomicBoolean gateNextFlush = new AtomicBoolean();
         final AtomicBoolean gateNextClose = new AtomicBoolean();
         final AtomicBoolean gateNextOption = new AtomicBoolean();
         final List<String> reentries = new CopyOnWriteArrayList<>();
-        private final SimulatedKernel sim;
         private volatile Thread atGate;
 
         GatedKernel(SimulatedKernel sim) {
-            this.sim = sim;
+            super(sim);
         }
 
         /** The thread now blocked at the gate (waits for one to arrive). */
@@ -184,85 +181,29 @@ class SystemCallPinningTest {
         }
 
         @Override
-        public String name() {
-            return sim.name();
-        }
-
-        @Override
-        public CompletionRing openRing(int carrierIndex) {
-            return new GatedRing(sim.openRing(carrierIndex));
-        }
-
-        @Override
-        public int open(String path, int flags, int mode) {
-            return sim.open(path, flags, mode);
-        }
-
-        @Override
-        public int socket() {
-            return sim.socket();
-        }
-
-        @Override
-        public int listen(int fd, InetSocketAddress address, int backlog) {
-            return sim.listen(fd, address, backlog);
-        }
-
-        @Override
-        public InetSocketAddress localAddress(int fd) {
-            return sim.localAddress(fd);
-        }
-
-        @Override
-        public InetSocketAddress remoteAddress(int fd) {
-            return sim.remoteAddress(fd);
+        CompletionRing wrap(CompletionRing ring, int carrierIndex) {
+            return new GatedRing(ring);
         }
 
         @Override
         public int setOption(int fd, int level, int name, int value) {
             passGate(gateNextOption);
-            return sim.setOption(fd, level, name, value);
-        }
-
-        @Override
-        public int getOption(int fd, int level, int name) {
-            return sim.getOption(fd, level, name);
-        }
-
-        @Override
-        public long size(int fd) {
-            return sim.size(fd);
-        }
-
-        @Override
-        public int truncate(int fd, long size) {
-            return sim.truncate(fd, size);
+            return inner.setOption(fd, level, name, value);
         }
 
         @Override
         public int close(int fd) {
             passGate(gateNextClose);
-            return sim.close(fd);
-        }
-
-        @Override
-        public int openDescriptors() {
-            return sim.openDescriptors();
-        }
-
-        @Override
-        public void close() {
-            sim.close();
+            return inner.close(fd);
         }
 
         /** Owner-thread-only ring: records entries by one thread while another's call is in progress. */
-        final class GatedRing implements CompletionRing {
-            private final CompletionRing ring;
+        final class GatedRing extends ForwardingRing {
             private volatile Thread inside;
             private int depth;
 
             GatedRing(CompletionRing ring) {
-                this.ring = ring;
+                super(ring);
             }
 
             private void enter(String call) {

@@ -6,7 +6,6 @@ import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,13 +20,12 @@ import java.util.List;
  * an interrupt deterministically while the head is in flight, and see what the runtime does once
  * the head completes after the cancel.
  */
-final class UncancellableHeadBackend implements Backend {
-    private final Backend real;
+final class UncancellableHeadBackend extends ForwardingBackend {
     private volatile boolean headHeld;
     private volatile boolean cancelAimedAtHead;
 
     UncancellableHeadBackend(Backend real) {
-        this.real = real;
+        super(real);
     }
 
     /** Whether a file-to-pipe SPLICE is held now. */
@@ -41,94 +39,18 @@ final class UncancellableHeadBackend implements Backend {
     }
 
     @Override
-    public String name() {
-        return real.name();
-    }
-
-    @Override
-    public boolean supports(int op) {
-        return real.supports(op);
-    }
-
-    @Override
-    public CompletionRing openRing(int carrierIndex) {
-        return new HoldingRing(real.openRing(carrierIndex));
-    }
-
-    @Override
-    public int open(String path, int flags, int mode) {
-        return real.open(path, flags, mode);
-    }
-
-    @Override
-    public int socket() {
-        return real.socket();
-    }
-
-    @Override
-    public int listen(int fd, InetSocketAddress address, int backlog) {
-        return real.listen(fd, address, backlog);
-    }
-
-    @Override
-    public InetSocketAddress localAddress(int fd) {
-        return real.localAddress(fd);
-    }
-
-    @Override
-    public InetSocketAddress remoteAddress(int fd) {
-        return real.remoteAddress(fd);
-    }
-
-    @Override
-    public int setOption(int fd, int level, int name, int value) {
-        return real.setOption(fd, level, name, value);
-    }
-
-    @Override
-    public int getOption(int fd, int level, int name) {
-        return real.getOption(fd, level, name);
-    }
-
-    @Override
-    public long size(int fd) {
-        return real.size(fd);
-    }
-
-    @Override
-    public int truncate(int fd, long size) {
-        return real.truncate(fd, size);
-    }
-
-    @Override
-    public int close(int fd) {
-        return real.close(fd);
-    }
-
-    @Override
-    public int pipe(int[] fds) {
-        return real.pipe(fds);
-    }
-
-    @Override
-    public int openDescriptors() {
-        return real.openDescriptors();
-    }
-
-    @Override
-    public void close() {
-        real.close();
+    CompletionRing wrap(CompletionRing ring, int carrierIndex) {
+        return new HoldingRing(ring);
     }
 
     /** Owner thread only, as every ring. */
-    private final class HoldingRing implements CompletionRing {
-        private final CompletionRing ring;
+    private final class HoldingRing extends ForwardingRing {
         private final List<IoRequest> held = new ArrayList<>();
         private boolean armed = true;
         private boolean release;
 
         HoldingRing(CompletionRing ring) {
-            this.ring = ring;
+            super(ring);
         }
 
         @Override
@@ -190,23 +112,9 @@ final class UncancellableHeadBackend implements Backend {
         }
 
         @Override
-        public void wakeup() {
-            ring.wakeup();
-        }
-
-        @Override
         public int inFlight() {
             return ring.inFlight() + held.size();
         }
 
-        @Override
-        public long kernelCalls() {
-            return ring.kernelCalls();
-        }
-
-        @Override
-        public void close() {
-            ring.close();
-        }
     }
 }

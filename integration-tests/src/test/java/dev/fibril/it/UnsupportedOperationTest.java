@@ -5,8 +5,6 @@ import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
-import dev.fibril.aio.spi.Backend;
-import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
@@ -91,8 +89,10 @@ class UnsupportedOperationTest {
     }
 
     /** The simulated kernel, minus LINK_TIMEOUT. */
-    private static final class WithoutLinkTimeout implements Backend {
-        private final SimulatedKernel kernel = SimulatedKernel.builder().build();
+    private static final class WithoutLinkTimeout extends ForwardingBackend {
+        WithoutLinkTimeout() {
+            super(SimulatedKernel.builder().build());
+        }
 
         @Override
         public String name() {
@@ -101,62 +101,8 @@ class UnsupportedOperationTest {
 
         @Override
         public boolean supports(int op) {
-            return op != Op.LINK_TIMEOUT && kernel.supports(op);
+            return op != Op.LINK_TIMEOUT && inner.supports(op);
         }
 
-        @Override
-        public CompletionRing openRing(int carrierIndex) {
-            return kernel.openRing(carrierIndex);
-        }
-
-        @Override
-        public int open(String path, int flags, int mode) {
-            return kernel.open(path, flags, mode);
-        }
-
-        @Override
-        public int socket() {
-            return kernel.socket();
-        }
-
-        @Override
-        public int listen(int fd, InetSocketAddress address, int backlog) {
-            return kernel.listen(fd, address, backlog);
-        }
-
-        @Override
-        public InetSocketAddress localAddress(int fd) {
-            return kernel.localAddress(fd);
-        }
-
-        @Override
-        public InetSocketAddress remoteAddress(int fd) {
-            return kernel.remoteAddress(fd);
-        }
-
-        @Override
-        public long size(int fd) {
-            return kernel.size(fd);
-        }
-
-        @Override
-        public int truncate(int fd, long size) {
-            return kernel.truncate(fd, size);
-        }
-
-        @Override
-        public int close(int fd) {
-            return kernel.close(fd);
-        }
-
-        @Override
-        public int openDescriptors() {
-            return kernel.openDescriptors();
-        }
-
-        @Override
-        public void close() {
-            kernel.close();
-        }
     }
 }

@@ -6,7 +6,6 @@ import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionRing;
-import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.epoll.EpollBackend;
@@ -79,30 +78,18 @@ class ZeroSendTest {
     }
 
     /** A backend whose first sends take nothing (each becomes a NOP, which completes with 0). */
-    static final class ZeroSends implements Backend {
+    static final class ZeroSends extends ForwardingBackend {
         final AtomicInteger zeroSendsLeft;
         final AtomicInteger writabilityWaits = new AtomicInteger();
-        private final Backend backend;
 
         ZeroSends(Backend backend, int zeroSends) {
-            this.backend = backend;
+            super(backend);
             this.zeroSendsLeft = new AtomicInteger(zeroSends);
         }
 
         @Override
-        public String name() {
-            return backend.name();
-        }
-
-        @Override
-        public boolean supports(int op) {
-            return backend.supports(op);
-        }
-
-        @Override
-        public CompletionRing openRing(int carrierIndex) {
-            CompletionRing ring = backend.openRing(carrierIndex);
-            return new CompletionRing() {
+        CompletionRing wrap(CompletionRing ring, int carrierIndex) {
+            return new ForwardingRing(ring) {
                 @Override
                 public boolean enqueue(IoRequest request) {
                     if (request.opcode() == Op.POLL_ADD) {
@@ -120,107 +107,7 @@ class ZeroSendTest {
                     }
                     return ring.enqueue(request);
                 }
-
-                @Override
-                public int flush() {
-                    return ring.flush();
-                }
-
-                @Override
-                public int reap(CompletionSink sink, int max) {
-                    return ring.reap(sink, max);
-                }
-
-                @Override
-                public void await(long timeoutNanos) {
-                    ring.await(timeoutNanos);
-                }
-
-                @Override
-                public void wakeup() {
-                    ring.wakeup();
-                }
-
-                @Override
-                public int inFlight() {
-                    return ring.inFlight();
-                }
-
-                @Override
-                public long kernelCalls() {
-                    return ring.kernelCalls();
-                }
-
-                @Override
-                public void close() {
-                    ring.close();
-                }
             };
-        }
-
-        @Override
-        public int open(String path, int flags, int mode) {
-            return backend.open(path, flags, mode);
-        }
-
-        @Override
-        public int socket() {
-            return backend.socket();
-        }
-
-        @Override
-        public int listen(int fd, InetSocketAddress address, int backlog) {
-            return backend.listen(fd, address, backlog);
-        }
-
-        @Override
-        public InetSocketAddress localAddress(int fd) {
-            return backend.localAddress(fd);
-        }
-
-        @Override
-        public InetSocketAddress remoteAddress(int fd) {
-            return backend.remoteAddress(fd);
-        }
-
-        @Override
-        public int setOption(int fd, int level, int name, int value) {
-            return backend.setOption(fd, level, name, value);
-        }
-
-        @Override
-        public int getOption(int fd, int level, int name) {
-            return backend.getOption(fd, level, name);
-        }
-
-        @Override
-        public long size(int fd) {
-            return backend.size(fd);
-        }
-
-        @Override
-        public int truncate(int fd, long size) {
-            return backend.truncate(fd, size);
-        }
-
-        @Override
-        public int close(int fd) {
-            return backend.close(fd);
-        }
-
-        @Override
-        public int pipe(int[] fds) {
-            return backend.pipe(fds);
-        }
-
-        @Override
-        public int openDescriptors() {
-            return backend.openDescriptors();
-        }
-
-        @Override
-        public void close() {
-            backend.close();
         }
     }
 }
