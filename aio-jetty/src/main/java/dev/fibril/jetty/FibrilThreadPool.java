@@ -270,6 +270,9 @@ public class FibrilThreadPool extends ContainerLifeCycle
                     Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
                 } finally {
                     completed.increment();
+                    // As QueuedThreadPool's runner: an interrupt status a task left behind must not
+                    // reach the next task on this fibril (its channel calls would close on it).
+                    Thread.interrupted();
                 }
                 task = isRunning() ? poll() : null;
             }

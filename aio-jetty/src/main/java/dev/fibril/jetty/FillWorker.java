@@ -66,6 +66,9 @@ final class FillWorker implements Runnable {
                 LOG.warn("fill callback failed on {}", owner, t);
             } finally {
                 task = null;
+                // a status the callback left behind is not the runtime's close (that comes while
+                // parked): clear it, or the next park would end the worker and its connection
+                Thread.interrupted();
             }
         }
     }

@@ -96,6 +96,31 @@ class FibrilThreadPoolTest {
     }
 
     @Test
+    void shouldNotHandAnInterruptStatusLeftByOneTaskToTheNextOnTheSameFibril() throws Exception {
+        pool.setMaxThreads(1);
+        pool.setReservedThreads(0);
+        pool.start();
+        CountDownLatch firstRunning = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> firstThread = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> second = new java.util.concurrent.atomic.AtomicReference<>();
+        pool.execute(() -> {
+            firstThread.set(Thread.currentThread());
+            firstRunning.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Thread.currentThread().interrupt(); // as a handler that restores an interrupt it caught
+        });
+        firstRunning.await();
+        pool.execute(() -> second.set((Thread.currentThread() == firstThread.get()) + " " + Thread.currentThread().isInterrupted()));
+        release.countDown();
+        await().until(() -> second.get() != null);
+        assertEquals("true false", second.get(), "queued task ran on the same fibril, with no interrupt status");
+    }
+
+    @Test
     void shouldKeepReservedSlotsForTryExecute() throws Exception {
         pool.setMaxThreads(3);
         pool.setReservedThreads(1);

@@ -177,6 +177,28 @@ class CarrierHardeningTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldNotLetARingFailureOnAFibrilsStackEscapeIntoItsCall() throws Exception {
+        ScriptedBackend backend = new ScriptedBackend(Backends.open("simulated"));
+        FibrilRuntime rt = runtime(backend, 1);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        rt.start(() -> {
+            try {
+                backend.failNextReaps.set(1); // the reap this fibril makes itself before parking throws
+                Fibril.nop();
+                outcome.set("completed");
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        await().atMost(Duration.ofSeconds(20)).until(() -> outcome.get() != null);
+        assertEquals("completed", outcome.get(), "the failure is the loop's to count, not this call's");
+        await().atMost(Duration.ofSeconds(10)).until(() -> rt.stats().descriptorsInUse() == 0);
+        assertEquals(1, rt.stats().loopFailures());
+        assertEquals(0, rt.stats().failedCarriers());
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void shouldFailEveryWaitingCallerWithTheCauseWhenTheRingKeepsFailing() throws Exception {
         ScriptedBackend backend = new ScriptedBackend(Backends.open("epoll"));
         FibrilRuntime rt = runtime(backend, 1);

@@ -8,7 +8,6 @@ import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,8 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Local completions (those the script makes up) are delivered by the next reap, before the real
  * ring's, as io_uring delivers requests it failed itself.
  */
-final class ScriptedBackend implements Backend {
-    private final Backend inner;
+final class ScriptedBackend extends ForwardingBackend {
     /** Cancels are swallowed: each completes with -EALREADY, and its target goes on in the kernel. */
     final java.util.concurrent.atomic.AtomicBoolean cancelsIgnored = new java.util.concurrent.atomic.AtomicBoolean();
     /** The next N requests with opcode {@link #interruptOp} complete with -EINTR without reaching the kernel. */
@@ -37,6 +35,8 @@ final class ScriptedBackend implements Backend {
     volatile int sqCapacity = Integer.MAX_VALUE;
     /** The next N calls to await throw. */
     final AtomicInteger failAwaits = new AtomicInteger();
+    /** The next N reaps throw. */
+    final AtomicInteger failNextReaps = new AtomicInteger();
     /** Every reap throws while set. */
     volatile boolean failReaps;
     /** The real rings, in the order the carriers opened them. */
@@ -45,7 +45,7 @@ final class ScriptedBackend implements Backend {
     final List<Integer> enqueued = new CopyOnWriteArrayList<>();
 
     ScriptedBackend(Backend inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     static int entry(byte op, boolean linked) {
@@ -53,94 +53,12 @@ final class ScriptedBackend implements Backend {
     }
 
     @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public boolean supports(int op) {
-        return inner.supports(op);
-    }
-
-    @Override
-    public boolean copiesHeapBuffers() {
-        return inner.copiesHeapBuffers();
-    }
-
-    @Override
-    public CompletionRing openRing(int carrierIndex) {
-        CompletionRing ring = inner.openRing(carrierIndex);
+    CompletionRing wrap(CompletionRing ring, int carrierIndex) {
         rings.add(ring);
         return new ScriptedRing(ring);
     }
 
-    @Override
-    public int open(String path, int flags, int mode) {
-        return inner.open(path, flags, mode);
-    }
-
-    @Override
-    public int socket() {
-        return inner.socket();
-    }
-
-    @Override
-    public int listen(int fd, InetSocketAddress address, int backlog) {
-        return inner.listen(fd, address, backlog);
-    }
-
-    @Override
-    public InetSocketAddress localAddress(int fd) {
-        return inner.localAddress(fd);
-    }
-
-    @Override
-    public InetSocketAddress remoteAddress(int fd) {
-        return inner.remoteAddress(fd);
-    }
-
-    @Override
-    public int setOption(int fd, int level, int name, int value) {
-        return inner.setOption(fd, level, name, value);
-    }
-
-    @Override
-    public int getOption(int fd, int level, int name) {
-        return inner.getOption(fd, level, name);
-    }
-
-    @Override
-    public long size(int fd) {
-        return inner.size(fd);
-    }
-
-    @Override
-    public int truncate(int fd, long size) {
-        return inner.truncate(fd, size);
-    }
-
-    @Override
-    public int close(int fd) {
-        return inner.close(fd);
-    }
-
-    @Override
-    public int pipe(int[] fds) {
-        return inner.pipe(fds);
-    }
-
-    @Override
-    public int openDescriptors() {
-        return inner.openDescriptors();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
-    }
-
-    private final class ScriptedRing implements CompletionRing {
-        private final CompletionRing ring;
+    private final class ScriptedRing extends ForwardingRing {
         /** Requests held back from the real ring until a flush passes them on (owner thread only). */
         private final ArrayDeque<IoRequest> pending = new ArrayDeque<>();
         /** Completions made up here: user_data, result (owner thread only). */
@@ -149,7 +67,7 @@ final class ScriptedBackend implements Backend {
         private boolean chainBroken;
 
         ScriptedRing(CompletionRing ring) {
-            this.ring = ring;
+            super(ring);
         }
 
         @Override
@@ -200,7 +118,7 @@ final class ScriptedBackend implements Backend {
 
         @Override
         public int reap(CompletionSink sink, int max) {
-            if (failReaps) {
+            if (failReaps || failNextReaps.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new UncheckedIOException(new java.io.IOException("scripted reap failure"));
             }
             int n = 0;
@@ -227,23 +145,9 @@ final class ScriptedBackend implements Backend {
         }
 
         @Override
-        public void wakeup() {
-            ring.wakeup();
-        }
-
-        @Override
         public int inFlight() {
             return ring.inFlight() + pending.size() + local.size();
         }
 
-        @Override
-        public long kernelCalls() {
-            return ring.kernelCalls();
-        }
-
-        @Override
-        public void close() {
-            ring.close();
-        }
     }
 }

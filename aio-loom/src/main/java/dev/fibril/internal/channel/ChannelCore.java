@@ -105,7 +105,9 @@ final class ChannelCore implements CloseSignal {
     /** As above, with a LINK_TIMEOUT of {@code timeoutNanos} (0: none); a timed-out request returns -ECANCELED. */
     int call(byte op, ByteBuffer buffer, int position, int length, long offset, int opFlags,
              java.net.InetSocketAddress address, long timeoutNanos) throws IOException {
-        IoRequest r = begin(this);
+        // a non-blocking send ignores the interrupt status, as java.nio's non-blocking write does
+        boolean blocking = op != dev.fibril.aio.spi.Op.SEND || (opFlags & IoRequest.SEND_DONTWAIT) == 0;
+        IoRequest r = begin(this, blocking);
         try {
             r.prepare(op, fd, buffer, position, length, offset);
             r.opFlags(opFlags);
@@ -118,15 +120,15 @@ final class ChannelCore implements CloseSignal {
 
     /** Like {@link #call} for a request handle the caller keeps across several submissions. */
     IoRequest beginRequest() throws IOException {
-        return begin(this);
+        return begin(this, true);
     }
 
     int submit(IoRequest r) throws IOException {
         return checkCancelled(IoCalls.submitAndAwait(r, this));
     }
 
-    private static IoRequest begin(ChannelCore core) throws IOException {
-        if (Thread.currentThread().isInterrupted()) {
+    private static IoRequest begin(ChannelCore core, boolean blocking) throws IOException {
+        if (blocking && Thread.currentThread().isInterrupted()) {
             // java.nio's rule: a call made with the interrupt status set closes the channel and
             // throws, on every backend alike (the status stays set)
             core.close();

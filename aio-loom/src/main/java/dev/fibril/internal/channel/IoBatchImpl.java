@@ -130,7 +130,12 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             Descriptor d = prepared[i];
             try {
                 BufferSessions.acquire(d.buffer()); // held until the completion is reported
-                d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
+                try {
+                    d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
+                } catch (RuntimeException e) {
+                    BufferSessions.release(d.buffer());
+                    throw e;
+                }
             } catch (RuntimeException e) {
                 dropPrepared(i); // this one and the rest never reach the kernel
                 submitted += i;

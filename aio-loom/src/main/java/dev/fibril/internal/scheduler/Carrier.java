@@ -108,6 +108,13 @@ public final class Carrier implements Executor, CompletionSink {
     private int unflushed;
     private final SplicePipePool splicePipes;
     private int[] retries = new int[64];
+    /** Completions reaped while a submission waited for SQ room, delivered by the next reap. */
+    private long[] deferredTokens = new long[16];
+    private int[] deferredResults = new int[16];
+    private int deferredCount;
+    private final CompletionSink deferringSink = this::deferCompletion;
+    /** A ring failure met on a fibril's stack, rethrown by the loop (first one only). */
+    private RuntimeException deferredLoopFailure;
     private int retryCount;
 
     Carrier(CarrierGroup group, int index, CompletionRing ring, int poolSize, int poolBound, String name) {
@@ -205,16 +212,31 @@ public final class Carrier implements Executor, CompletionSink {
     private void enqueue(IoRequest request) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
-            for (int round = 0; !ring.enqueue(request); round++) {
+            int errors = 0;
+            for (int round = 0; failure == null && !ring.enqueue(request); round++) {
                 unflushed = 0;
                 stats.flushes++;
-                if (ring.flush() > 0) {
-                    continue;
+                try {
+                    if (ring.flush() > 0) {
+                        continue;
+                    }
+                    stats.fullQueueStalls++;
+                    // Completions reaped here are delivered later (see deliverDeferred): running
+                    // their owners now could submit in the middle of a linked pair or chain.
+                    if (ring.reap(deferringSink, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
+                        ring.await(FULL_QUEUE_WAIT_NANOS);
+                    }
+                    errors = 0;
+                } catch (RuntimeException e) {
+                    stats.loopFailures++;
+                    if (++errors >= MAX_LOOP_FAILURES) {
+                        fail(e); // the ring cannot take this request: every caller learns why
+                        return;
+                    }
                 }
-                stats.fullQueueStalls++;
-                if (ring.reap(this, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
-                    ring.await(FULL_QUEUE_WAIT_NANOS);
-                }
+            }
+            if (failure != null) {
+                return; // not written: its caller's awaitDone throws
             }
         } finally {
             VirtualThreadBridge.unpinCurrent(pinned);
@@ -274,8 +296,7 @@ public final class Carrier implements Executor, CompletionSink {
      */
     public int awaitDone(Descriptor d) throws CarrierFailedException {
         if (local.isEmpty() && remote.isEmpty() && failure == null) {
-            flush();
-            reapAvailable();
+            flushAndReap();
             if (d.state() == Descriptor.DONE) {
                 stats.inlineCompletions++;
                 return d.result();
@@ -376,6 +397,22 @@ public final class Carrier implements Executor, CompletionSink {
         deliver(d, result);
     }
 
+    private void deferCompletion(long token, int result) {
+        if (deferredCount == deferredTokens.length) {
+            deferredTokens = java.util.Arrays.copyOf(deferredTokens, deferredCount * 2);
+            deferredResults = java.util.Arrays.copyOf(deferredResults, deferredCount * 2);
+        }
+        deferredTokens[deferredCount] = token;
+        deferredResults[deferredCount++] = result;
+    }
+
+    private void deliverDeferred() {
+        for (int i = 0; i < deferredCount; i++) {
+            onCompletion(deferredTokens[i], deferredResults[i]); // may defer more: the loop sees them
+        }
+        deferredCount = 0;
+    }
+
     /** SUBMITTED -> DONE with {@code result}; tells the owner. */
     private void deliver(Descriptor d, int result) {
         d.complete(result);
@@ -398,8 +435,20 @@ public final class Carrier implements Executor, CompletionSink {
 
     /** Hands the batch to the kernel now and takes what has completed (the batch API's submit). */
     public void flushAndReap() {
-        flush();
-        reapAvailable();
+        try {
+            flush();
+            reapAvailable();
+        } catch (RuntimeException e) {
+            // On a fibril's stack with its own request in flight: the ring's failure belongs to
+            // the loop (which counts it, and gives the ring up if it persists), not to this call.
+            deferLoopFailure(e);
+        }
+    }
+
+    private void deferLoopFailure(RuntimeException e) {
+        if (deferredLoopFailure == null) {
+            deferredLoopFailure = e;
+        }
     }
 
     private void flush() {
@@ -418,6 +467,7 @@ public final class Carrier implements Executor, CompletionSink {
     private void reapAvailable() {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
+            deliverDeferred();
             int n;
             do {
                 n = ring.reap(this, REAP_BATCH);
@@ -499,9 +549,14 @@ public final class Carrier implements Executor, CompletionSink {
         for (int budget = local.size(); budget > 0; budget--) {
             runTask(local.poll());
         }
+        RuntimeException deferred = deferredLoopFailure;
+        if (deferred != null) {
+            deferredLoopFailure = null;
+            throw deferred;
+        }
         flush();
         reapAvailable();
-        if (!local.isEmpty() || !remote.isEmpty() || unflushed > 0) {
+        if (!local.isEmpty() || !remote.isEmpty() || unflushed > 0 || deferredCount > 0) {
             return false; // reaping may have resubmitted retries: they must reach the kernel before we sleep
         }
         if (stopping && readyToTerminate()) {

@@ -135,7 +135,10 @@ public final class CarrierGroup {
         if (t != null) {
             live.remove(t);
         }
-        if (alive.decrementAndGet() == 0 && state != State.OPEN) {
+        // every exit while closing: close() also waits for "all started ones ended", which an
+        // unstarted fibril keeps from ever being "alive == 0"
+        alive.decrementAndGet();
+        if (state != State.OPEN) {
             synchronized (lifecycle) {
                 lifecycle.notifyAll();
             }

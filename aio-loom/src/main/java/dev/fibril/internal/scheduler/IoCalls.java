@@ -72,10 +72,15 @@ public final class IoCalls {
     public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
         ByteBuffer buffer = request.buffer();
         BufferSessions.acquire(buffer);
-        Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
-                : ((ForeignRequest) request).carrierThread();
-        request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
         int result;
+        try {
+            Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
+                    : ((ForeignRequest) request).carrierThread();
+            request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
+        } catch (RuntimeException e) {
+            BufferSessions.release(buffer); // nothing was submitted
+            throw e;
+        }
         try {
             result = submitAndAwaitHeld(request, timeoutNanos, closing);
         } catch (RuntimeClosedException notStarted) {

@@ -57,6 +57,8 @@ public final class IoUringRing implements CompletionRing {
     private static final long SYNC_CANCEL_TIMEOUT_NANOS = 1_000_000_000L;
     private static final CompletionSink DISCARD = (userData, result) -> { };
 
+    /** Rings closed with requests still in the kernel; never emptied (see {@link #close()}). */
+    private static final java.util.Queue<IoUringRing> LEAKED = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static final VarHandle WAKE_PENDING;
     private static final VarHandle FOREIGN_CALLERS;
 
@@ -223,6 +225,9 @@ public final class IoUringRing implements CompletionRing {
                     staleCompletions++;
                     continue;
                 }
+                // Published before the sink runs: a sink may submit, and a submission that finds
+                // the SQ full reaps again, which must start after this CQE, not at it.
+                cq.soHead(head);
                 long userData = table.userData(slot);
                 int result;
                 try {
@@ -377,6 +382,10 @@ public final class IoUringRing implements CompletionRing {
         backend.onRingClosed(this);
         if (drained) {
             arena.close();
+        } else {
+            // The kernel may still complete into this ring's buffers, the bounce buffers of a
+            // burst included (automatic arenas, freed once unreachable): keep them reachable.
+            LEAKED.add(this);
         }
     }
 
