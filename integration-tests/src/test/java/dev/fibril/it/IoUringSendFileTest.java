@@ -55,6 +55,22 @@ class IoUringSendFileTest extends SendFileContractTest {
 
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void shouldEndSendFileWithAsynchronousCloseWhenItsFileIsClosedWhileTheSendBlocks() throws Exception {
+        start(b -> b);
+        Connection c = new Connection(4096); // the client reads nothing: the pipe-to-socket splice blocks
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        FibrilFileChannel file = open(letterFile('F', 8 << 20));
+        Thread sender = sendInCalls(c, file, 8 << 20, 8 << 20, thrown);
+        await().atMost(BOUND).until(() -> sender.getState() == Thread.State.WAITING && rt.stats().descriptorsInUse() >= 1);
+
+        file.close(); // from this (another) thread: the blocked send must be cancelled, not left to the peer
+        assertTrue(sender.join(BOUND), "sendFile returned after its file was closed, though the client reads nothing");
+        assertInstanceOf(AsynchronousCloseException.class, thrown.get(), "what sendFile threw");
+        await().atMost(BOUND).until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void shouldEndSendFileWithAsynchronousCloseWhenClosedWhileTheHeadSpliceIsInTheKernel() throws Exception {
         held = new UncancellableHeadBackend(new IoUringBackend());
         start(b -> b);

@@ -106,7 +106,8 @@ final class SpliceChain implements CompletionListener {
         firstHead = true;
         cancelPending = false;
         d.owner(this);
-        d.channel(socket); // a close of the socket cancels whichever splice is in flight
+        d.channel(socket); // a close of either channel cancels whichever splice is in flight
+        d.alsoChannel(file);
         startHead();
         boolean interrupted = false;
         while (phase != ENDED) {

@@ -37,6 +37,8 @@ public final class Descriptor extends IoRequest {
      * channel that reuses the fd number.
      */
     Object channel;
+    /** A second channel whose close cancels this request (a sendFile chain's file), or null. */
+    Object alsoChannel;
     /** Set when a cancel was submitted for the current generation, so it is submitted once. */
     boolean cancelRequested;
     /**
@@ -94,6 +96,15 @@ public final class Descriptor extends IoRequest {
 
     public void timeoutDeadline(long nanoTime) {
         this.timeoutDeadline = nanoTime;
+    }
+
+    /** Whether a close of {@code closed} cancels this request. */
+    public boolean belongsTo(Object closed) {
+        return channel == closed || alsoChannel == closed;
+    }
+
+    public void alsoChannel(Object channel) {
+        this.alsoChannel = channel;
     }
 
     public Object channel() {

@@ -65,6 +65,7 @@ public final class DescriptorPool {
         d.clearReferences();
         d.owner = null;
         d.channel = null;
+        d.alsoChannel = null;
         d.timeoutDeadline = 0;
         PoolWaiter next = waiters.pollFirst();
         if (next != null) {

@@ -358,7 +358,7 @@ public final class Carrier implements Executor, CompletionSink {
      */
     public void cancelAllOn(Object channel) {
         pool.forEachSubmitted(d -> {
-            if (d.channel() == channel) {
+            if (d.belongsTo(channel)) {
                 cancel(d);
             }
         });
