@@ -129,12 +129,13 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         for (int i = 0; i < n; i++) {
             Descriptor d = prepared[i];
             try {
-                BufferSessions.acquire(d.buffer()); // held until the completion is reported
-                try {
-                    d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
-                } catch (RuntimeException e) {
-                    BufferSessions.release(d.buffer());
-                    throw e;
+                if (BufferSessions.acquire(d.buffer())) { // held until the completion is reported
+                    try {
+                        d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
+                    } catch (RuntimeException e) {
+                        BufferSessions.release(d.buffer());
+                        throw e;
+                    }
                 }
             } catch (RuntimeException e) {
                 dropPrepared(i); // this one and the rest never reach the kernel

@@ -74,18 +74,23 @@ public final class BufferSessions {
 
     /**
      * Acquires {@code buffer}'s memory session, if it has one; pair with {@link #release} once the
-     * kernel is done with the memory. Null and heap buffers are accepted and cost nothing.
+     * kernel is done with the memory. Null and heap buffers are accepted and cost nothing. Returns
+     * whether the buffer belongs to an arena (only then is {@link #release} or
+     * {@link #accessibleTo} needed); without the flag, true for every direct buffer.
      *
      * @throws IllegalStateException if the buffer's arena is closed
      * @throws WrongThreadException if the buffer belongs to a confined arena of another thread
      */
-    public static void acquire(ByteBuffer buffer) {
+    public static boolean acquire(ByteBuffer buffer) {
         if (buffer == null || !buffer.isDirect()) {
-            return;
+            return false;
         }
         if (ACQUIRE == null) {
             checkAlive(buffer);
-            return;
+            return true;
+        }
+        if (!hasSession(buffer)) {
+            return false; // allocateDirect, a mapped file: nothing to hold
         }
         try {
             ACQUIRE.invokeExact(buffer);
@@ -94,6 +99,7 @@ public final class BufferSessions {
         } catch (Throwable e) {
             throw new IllegalStateException("cannot acquire the buffer's memory session", e);
         }
+        return true;
     }
 
     /** Releases what {@link #acquire} took on the same buffer. */
@@ -111,14 +117,11 @@ public final class BufferSessions {
     /**
      * {@code buffer}, or, when it belongs to a confined arena that {@code backendThread} may not
      * touch, a view of the same memory that any thread may (the kernel writes by address and does
-     * not care; the epoll and simulated backends copy on the carrier's thread). Call only while
-     * the session is held ({@link #acquire}): the view does not keep the memory alive by itself.
-     * Allocates only for such buffers.
+     * not care; the epoll and simulated backends copy on the carrier's thread). Call only for a
+     * buffer {@link #acquire} returned true for, while the session is held: the view does not keep
+     * the memory alive by itself. Allocates.
      */
     public static ByteBuffer accessibleTo(ByteBuffer buffer, Thread backendThread) {
-        if (buffer == null || !buffer.isDirect() || !hasSession(buffer)) {
-            return buffer; // the common case, which must not allocate: no arena, any thread may touch it
-        }
         MemorySegment segment = MemorySegment.ofBuffer(buffer);
         if (segment.isAccessibleBy(backendThread)) {
             return buffer;
@@ -129,10 +132,8 @@ public final class BufferSessions {
         return buffer.isReadOnly() ? view.asReadOnlyBuffer() : view;
     }
 
+    /** Set together with {@link #ACQUIRE}: call only when that is. */
     private static boolean hasSession(ByteBuffer buffer) {
-        if (HAS_SESSION == null) {
-            return true; // cannot tell cheaply: take the slow, exact path
-        }
         try {
             return (boolean) HAS_SESSION.invokeExact(buffer);
         } catch (Throwable e) {

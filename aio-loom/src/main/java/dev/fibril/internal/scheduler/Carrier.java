@@ -379,17 +379,14 @@ public final class Carrier implements Executor, CompletionSink {
                 || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
         if (transientError && !d.isCancelRequested() && !stopping) {
             // Handled here and never seen by the caller: the same request goes again, after this
-            // reap (d stays SUBMITTED meanwhile, so it is neither released nor lost to a cancel).
-            long deadline = d.timeoutDeadline();
-            if (deadline == 0 || System.nanoTime() - deadline < 0) {
-                stats.retries++;
-                if (retryCount == retries.length) {
-                    retries = java.util.Arrays.copyOf(retries, retryCount * 2);
-                }
-                retries[retryCount++] = d.index();
-                return;
+            // reap (d stays SUBMITTED meanwhile, so it is neither released nor lost to a cancel);
+            // resubmitRetries decides whether its read timeout has run out meanwhile.
+            stats.retries++;
+            if (retryCount == retries.length) {
+                retries = java.util.Arrays.copyOf(retries, retryCount * 2);
             }
-            result = -Errno.ECANCELED; // its LINK_TIMEOUT would have fired by now: timed out
+            retries[retryCount++] = d.index();
+            return;
         }
         if (transientError) {
             result = -Errno.ECANCELED; // being cancelled or stopping: do not go again
@@ -602,9 +599,7 @@ public final class Carrier implements Executor, CompletionSink {
         pool.forEachSubmitted(d -> {
             if (d.owner() instanceof Thread fibril) {
                 LockSupport.unpark(fibril);
-            } else if (d.owner() instanceof ForeignRequest call) {
-                call.fail(failedException());
-            } else if (d.owner() instanceof CompletionListener listener) {
+            } else if (d.owner() instanceof CompletionListener listener) { // foreign calls, batches, sendFile chains
                 listener.onCarrierFailed(d);
             }
         });

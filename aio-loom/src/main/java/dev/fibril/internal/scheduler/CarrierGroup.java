@@ -135,8 +135,8 @@ public final class CarrierGroup {
         if (t != null) {
             live.remove(t);
         }
-        // every exit while closing: close() also waits for "all started ones ended", which an
-        // unstarted fibril keeps from ever being "alive == 0"
+        // every exit while closing wakes close(): it waits for the started fibrils only, so the
+        // count it waits for need not reach 0 (an unstarted fibril keeps it above)
         alive.decrementAndGet();
         if (state != State.OPEN) {
             synchronized (lifecycle) {

@@ -71,23 +71,29 @@ public final class IoCalls {
      */
     public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
         ByteBuffer buffer = request.buffer();
-        BufferSessions.acquire(buffer);
-        int result;
-        try {
-            Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
-                    : ((ForeignRequest) request).carrierThread();
-            request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
-        } catch (RuntimeException e) {
-            BufferSessions.release(buffer); // nothing was submitted
-            throw e;
+        boolean inArena = BufferSessions.acquire(buffer); // false, at no cost, for most buffers
+        if (inArena) {
+            try {
+                Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
+                        : ((ForeignRequest) request).carrierThread();
+                request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
+            } catch (RuntimeException e) {
+                BufferSessions.release(buffer); // nothing was submitted
+                throw e;
+            }
         }
+        int result;
         try {
             result = submitAndAwaitHeld(request, timeoutNanos, closing);
         } catch (RuntimeClosedException notStarted) {
-            BufferSessions.release(buffer);
+            if (inArena) {
+                BufferSessions.release(buffer);
+            }
             throw notStarted;
         }
-        BufferSessions.release(buffer);
+        if (inArena) {
+            BufferSessions.release(buffer);
+        }
         return result;
     }
 
