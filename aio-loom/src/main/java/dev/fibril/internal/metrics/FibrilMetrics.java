@@ -36,9 +36,9 @@ public final class FibrilMetrics implements MeterBinder {
         Gauge.builder("fibril.fibrils.alive", group, g -> g.aliveFibrils())
                 .description("Fibrils not yet finished").tags(tags).register(registry);
         counter(registry, "fibril.parks", "Fibril parks waiting for a completion", tags, g -> sum(g, c -> c.stats().parks()));
-        counter(registry, "fibril.resumes", "Fibril wake-ups on the fibril's own carrier", tags.and("path", "same-carrier"),
+        counter(registry, "fibril.resumes", "Fibril wake-ups by path: same-carrier (on the fibril's own carrier) or cross-thread (handed over from another thread)", tags.and("path", "same-carrier"),
                 g -> sum(g, c -> c.stats().localWakeups()));
-        counter(registry, "fibril.resumes", "Fibril wake-ups handed over from another thread", tags.and("path", "cross-thread"),
+        counter(registry, "fibril.resumes", "Fibril wake-ups by path: same-carrier (on the fibril's own carrier) or cross-thread (handed over from another thread)", tags.and("path", "cross-thread"),
                 g -> sum(g, Carrier::remoteWakeups));
         counter(registry, "fibril.completions.inline", "Completions taken without parking", tags,
                 g -> sum(g, c -> c.stats().inlineCompletions()));

@@ -829,6 +829,9 @@ abstract class HttpContractSuite {
         assertTrue(r.body().contains("jetty_connections_"), "Jetty's connection meters");
         assertTrue(r.body().contains("jetty_server_requests_seconds_count"), "the request timer of micrometer's TimedHandler");
         assertEquals(fibrilConnector() != null, r.body().contains("fibril_"), "Fibril's meters exactly when Fibril runs");
+        assertTrue(r.body().contains("\njvm_memory_used_bytes{"), "Micrometer's JVM binders");
+        assertTrue(r.body().contains("\nprocess_cpu_usage "), "Micrometer's process binders");
+        assertTrue(r.body().contains("\nprocess_uptime_seconds "), "Micrometer's uptime binder");
     }
 
     /** Counts what passes through. */

@@ -48,6 +48,7 @@ public final class DemoServer implements AutoCloseable {
     private final AbstractNetworkConnector connector;
     private final FibrilRuntime runtime;
     private final PrometheusMeterRegistry registry;
+    private final JvmProcessMetrics jvmMetrics;
     private final Options options;
 
     private DemoServer(Options o) throws Exception {
@@ -114,6 +115,7 @@ public final class DemoServer implements AutoCloseable {
             }
             JettyConnectionMetrics.addToAllConnectors(server, registry);
             new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(registry);
+            this.jvmMetrics = new JvmProcessMetrics(registry);
         } catch (Exception | Error e) {
             if (runtime != null) {
                 runtime.close();
@@ -176,6 +178,7 @@ public final class DemoServer implements AutoCloseable {
         try {
             server.stop();
         } finally {
+            jvmMetrics.close();
             registry.close();
             if (runtime != null) {
                 runtime.close();
