@@ -12,8 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ./fibril echo --port N [--backend io_uring|epoll] [--carriers N]}: an echo server in plain
- * blocking style, one fibril per connection. Prints its address and backend, stops on Ctrl-C.
+ * {@code ./fibril echo [--host ADDR] [--port N] [--backend io_uring|epoll|simulated] [--carriers N]}: an
+ * echo server in plain blocking style, one fibril per connection. Prints its address and backend,
+ * stops on Ctrl-C.
  */
 public final class EchoServer implements AutoCloseable {
     private final FibrilRuntime runtime;
@@ -67,45 +68,72 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        int port = 7007;
-        String backend = null;
-        int carriers = Runtime.getRuntime().availableProcessors();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--port" -> port = Integer.parseInt(value(args, ++i, "--port"));
-                case "--backend" -> backend = value(args, ++i, "--backend");
-                case "--carriers" -> carriers = Integer.parseInt(value(args, ++i, "--carriers"));
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --port N, --backend io_uring|epoll|simulated, --carriers N)");
+    static final String USAGE = "usage: ./fibril echo [--host ADDR] [--port N] [--backend io_uring|epoll|simulated] "
+            + "[--carriers N]\n"
+            + "  --host ADDR      address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)\n"
+            + "  --port N         port, 0 for any free one (default 7007)\n"
+            + "  --backend NAME   io_uring, epoll or simulated (default: io_uring when the kernel allows)\n"
+            + "  --carriers N     carrier threads (default: one per CPU)";
+
+    /** The echo server's settings, as {@code ./fibril echo} reads them. */
+    record Options(String host, int port, String backend, int carriers) {
+        static Options parse(String[] args) {
+            String host = "127.0.0.1";
+            int port = 7007;
+            String backend = null;
+            int carriers = Runtime.getRuntime().availableProcessors();
+            CommandLine cl = new CommandLine(args);
+            while (cl.hasNext()) {
+                String a = cl.next();
+                switch (a) {
+                    case "--host" -> host = cl.value(a);
+                    case "--port" -> port = cl.intValue(a, 0, 65535);
+                    case "--backend" -> backend = cl.choice(a, "io_uring", "epoll", "simulated");
+                    case "--carriers" -> carriers = cl.intValue(a, 1, 1024);
+                    default -> throw CommandLine.unknown(a);
+                }
             }
+            return new Options(host, port, backend, carriers);
         }
-        FibrilRuntime.Builder builder = Fibril.runtime().carriers(carriers);
-        if (backend != null) {
-            builder.backend(backend);
+    }
+
+    /** Serves until Ctrl-C / SIGTERM; see {@link #USAGE}. */
+    public static void main(String[] args) {
+        CommandLine.main("fibril echo", USAGE, args, EchoServer::serve);
+    }
+
+    private static void serve(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        InetSocketAddress bind = new InetSocketAddress(o.host(), o.port());
+        if (bind.isUnresolved()) {
+            throw new CommandLine.UsageException("--host: unknown host '" + o.host() + "'");
+        }
+        FibrilRuntime.Builder builder = Fibril.runtime().carriers(o.carriers());
+        if (o.backend() != null) {
+            builder.backend(o.backend());
         }
         FibrilRuntime rt = builder.build();
-        EchoServer echo = new EchoServer(rt, new InetSocketAddress("127.0.0.1", port));
+        EchoServer echo;
+        try {
+            echo = new EchoServer(rt, bind);
+        } catch (IOException | RuntimeException e) { // a taken port: the message names the address and errno
+            rt.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 echo.close();
             } catch (IOException e) {
-                System.err.println("closing: " + e.getMessage());
+                System.err.println("fibril echo: closing: " + e.getMessage());
             }
             rt.close(Duration.ofSeconds(2));
             System.out.println("echo server stopped");
             stopped.countDown();
-        }));
-        System.out.println("echo server listening on " + echo.address() + " (backend " + rt.backendName()
-                + ", " + carriers + " carriers); Ctrl-C stops it");
+        }, "fibril-echo-stop"));
+        InetSocketAddress at = echo.address();
+        System.out.println("echo server listening on " + at.getHostString() + ":" + at.getPort() + " (backend "
+                + rt.backendName() + ", " + o.carriers() + " carriers); Ctrl-C stops it");
         stopped.await();
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
     }
 }

@@ -2,6 +2,7 @@ package dev.fibril.jetty.demo;
 
 import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
+import dev.fibril.demo.CommandLine;
 import dev.fibril.jetty.FibrilConnector;
 import dev.fibril.jetty.FibrilThreadPool;
 import io.micrometer.core.instrument.Tags;
@@ -12,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -136,9 +138,15 @@ public final class DemoServer implements AutoCloseable {
         return s;
     }
 
-    /** The base URL, e.g. {@code http://127.0.0.1:8080/}. */
+    /**
+     * The base URL, e.g. {@code http://127.0.0.1:8080/}; a server on every interface is named by its
+     * loopback address, which it also answers on.
+     */
     public URI uri() {
-        String host = options.host == null || options.host.equals("0.0.0.0") ? "127.0.0.1" : options.host;
+        String host = options.host == null || options.host.equals("0.0.0.0") ? "127.0.0.1"
+                : options.host.equals("::") ? "[::1]"
+                : options.host.contains(":") && !options.host.startsWith("[") ? "[" + options.host + "]"
+                : options.host;
         return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
     }
 
@@ -163,9 +171,10 @@ public final class DemoServer implements AutoCloseable {
         return registry;
     }
 
-    /** One line: URL, connector, pool and backend. */
+    /** One line: a URL that answers, the other paths, connector, pool and backend. */
     public String describe() {
-        return "Fibril serve: " + uri() + " connector=" + options.connector.name().toLowerCase(Locale.ROOT)
+        return "Fibril serve: " + uri().resolve("hello") + " (also /echo, /metrics" + (options.files != null ? ", /files/" : "")
+                + "; Ctrl-C stops it) connector=" + options.connector.name().toLowerCase(Locale.ROOT)
                 + " pool=" + options.pool.name().toLowerCase(Locale.ROOT)
                 + " backend=" + (options.connector == ConnectorKind.FIBRIL ? runtime.backendName() : "nio")
                 + (options.files != null ? " files=" + options.files : "")
@@ -186,9 +195,9 @@ public final class DemoServer implements AutoCloseable {
         }
     }
 
-    /** Settings of a demo server; defaults: port 8080 on all interfaces, Fibril connector and pool. */
+    /** Settings of a demo server; defaults: port 8080 on 127.0.0.1, Fibril connector and pool. */
     public static final class Options {
-        private String host;
+        private String host = "127.0.0.1";
         private int port = 8080;
         private ConnectorKind connector = ConnectorKind.FIBRIL;
         private PoolKind pool;
@@ -201,6 +210,7 @@ public final class DemoServer implements AutoCloseable {
         private boolean requestTiming = true;
         private ByteBufferPool bufferPool;
 
+        /** The address to listen on; null or {@code 0.0.0.0} for every interface. */
         public Options host(String host) {
             this.host = host;
             return this;
@@ -286,6 +296,14 @@ public final class DemoServer implements AutoCloseable {
             return this;
         }
 
+        ConnectorKind connectorKind() {
+            return connector;
+        }
+
+        PoolKind poolKind() {
+            return pool;
+        }
+
         private Options resolved() {
             if (pool == null) {
                 pool = connector == ConnectorKind.FIBRIL ? PoolKind.FIBRIL : PoolKind.QUEUED;
@@ -295,23 +313,19 @@ public final class DemoServer implements AutoCloseable {
     }
 
     /** Starts a server per {@code args}, prints its line, and stops it gracefully on Ctrl-C / SIGTERM. */
-    public static void main(String[] args) throws Exception {
-        Options o;
-        try {
-            o = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("fibril serve: " + e.getMessage());
-            System.err.println(USAGE);
-            System.exit(2);
-            return;
-        }
-        DemoServer s = start(o);
+    public static void main(String[] args) {
+        CommandLine.main("fibril serve", USAGE, args, DemoServer::serve);
+    }
+
+    private static void serve(String[] args) throws Exception {
+        Options o = parse(args);
+        DemoServer s = start(o); // a taken port fails here, its message naming the address
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 s.close();
             } catch (Exception e) {
-                System.err.println("fibril serve: stop failed: " + e);
+                System.err.println("fibril serve: stop failed: " + CommandLine.oneLine(e));
             } finally {
                 stopped.countDown();
             }
@@ -321,56 +335,53 @@ public final class DemoServer implements AutoCloseable {
         stopped.await();
     }
 
-    static final String USAGE = "usage: ./fibril serve [--port N] [--host ADDR] [--backend io_uring|epoll] "
-            + "[--files DIR] [--connector fibril|server] [--pool fibril|queued|virtual] [--carriers N] "
-            + "[--idle-timeout-ms N] [--max-threads N] [--no-request-timing]";
+    static final String USAGE = """
+            usage: ./fibril serve [OPTION...]
+              --host ADDR           address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+              --port N              port, 0 for any free one (default 8080)
+              --backend NAME        io_uring or epoll (default: io_uring when the kernel allows)
+              --files DIR           serve the regular files under DIR at /files/*
+              --connector KIND      fibril (default) or server (Jetty's own ServerConnector)
+              --pool KIND           fibril, queued or virtual (default: fibril with the fibril connector, else queued)
+              --carriers N          Fibril carrier threads (default: one per CPU)
+              --idle-timeout-ms N   connection idle timeout (default 30000)
+              --max-threads N       most concurrent Jetty tasks (default 10000)
+              --no-request-timing   leave out the http.server.requests timer""".stripIndent();
 
+    /** Reads {@code ./fibril serve}'s options; a bad one is a {@link CommandLine.UsageException}. */
     static Options parse(String[] args) {
         Options o = new Options();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--port" -> o.port(intValue(args, ++i, a));
-                case "--host" -> o.host(value(args, ++i, a));
-                case "--backend" -> o.backend(value(args, ++i, a));
-                case "--files" -> o.files(Path.of(value(args, ++i, a)));
-                case "--connector" -> o.connector(ConnectorKind.valueOf(enumValue(args, ++i, a)));
-                case "--pool" -> o.pool(PoolKind.valueOf(enumValue(args, ++i, a)));
-                case "--carriers" -> o.carriers(intValue(args, ++i, a));
-                case "--idle-timeout-ms" -> o.idleTimeout(Duration.ofMillis(intValue(args, ++i, a)));
-                case "--max-threads" -> o.maxThreads(intValue(args, ++i, a));
-                case "--no-request-timing" -> o.requestTiming(false);
-                case "-h", "--help" -> {
-                    System.out.println(USAGE);
-                    System.exit(0);
+        CommandLine cl = new CommandLine(args);
+        try {
+            while (cl.hasNext()) {
+                String a = cl.next();
+                switch (a) {
+                    case "--port" -> o.port(cl.intValue(a, 0, 65535));
+                    case "--host" -> o.host(cl.value(a));
+                    case "--backend" -> o.backend(cl.choice(a, "io_uring", "epoll"));
+                    case "--files" -> o.files(directory(a, cl.value(a)));
+                    case "--connector" -> o.connector(ConnectorKind.valueOf(cl.choice(a, "fibril", "server").toUpperCase(Locale.ROOT)));
+                    case "--pool" -> o.pool(PoolKind.valueOf(cl.choice(a, "fibril", "queued", "virtual").toUpperCase(Locale.ROOT)));
+                    case "--carriers" -> o.carriers(cl.intValue(a, 1, 1024));
+                    case "--idle-timeout-ms" -> o.idleTimeout(Duration.ofMillis(cl.intValue(a, 0, Integer.MAX_VALUE)));
+                    case "--max-threads" -> o.maxThreads(cl.intValue(a, 1, Integer.MAX_VALUE));
+                    case "--no-request-timing" -> o.requestTiming(false);
+                    default -> throw CommandLine.unknown(a);
                 }
-                default -> throw new IllegalArgumentException("unknown option " + a);
             }
+        } catch (CommandLine.UsageException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.UsageException(e.getMessage());
         }
         return o.resolved();
     }
 
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
+    private static Path directory(String option, String value) {
+        Path p = Path.of(value);
+        if (!Files.isDirectory(p)) {
+            throw new CommandLine.UsageException(option + ": " + value + (Files.exists(p) ? " is not a directory" : " does not exist"));
         }
-        return args[i];
-    }
-
-    private static int intValue(String[] args, int i, String option) {
-        String v = value(args, i, option);
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " needs a number, not '" + v + "'");
-        }
-    }
-
-    private static String enumValue(String[] args, int i, String option) {
-        String v = value(args, i, option).toUpperCase(Locale.ROOT);
-        if (!v.matches("FIBRIL|SERVER|QUEUED|VIRTUAL")) {
-            throw new IllegalArgumentException(option + ": unknown value '" + args[i] + "'");
-        }
-        return v;
+        return p;
     }
 }
