@@ -5,68 +5,56 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
+import dev.fibril.demo.CommandLine;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Locale;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 
 /**
- * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR]}: runs
+ * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR] [--list]}: runs
  * every benchmark family in this one run, prints progress and a table of ratios, and writes report.md,
  * report.html, the raw JMH JSON, the JMH log and the HTTP load generator's raw output to
  * {@code bench/results/<timestamp>/}.
  *
  * <p>{@code --only} selects by id: JMH cases by {@code Class.method [param=value]}, the two load
  * families by {@value #ECHO_ID} and {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison).
+ * {@link BenchOptions} reads the options; the machine's load average is sampled before the run,
+ * before each family and after it.
  */
 public final class BenchMain {
     static final String ECHO_ID = "load.echo";
     static final String HTTP_ID = "load.http";
-    private static final String USAGE = "usage: ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR]";
 
     private BenchMain() {
     }
 
-    public static void main(String[] args) throws Exception {
-        Profile profile = Profile.QUICK;
-        Pattern only = null;
-        boolean load = true;
-        boolean javaHttpClient = false;
-        String started = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss"));
-        Path out = Path.of("bench", "results", started);
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--full" -> profile = Profile.FULL;
-                case "--quick" -> profile = Profile.QUICK;
-                case "--smoke" -> profile = Profile.SMOKE;
-                case "--only" -> only = Pattern.compile(value(args, ++i));
-                case "--no-load" -> load = false;
-                case "--out" -> out = Path.of(value(args, ++i));
-                case "--http-client" -> javaHttpClient = switch (value(args, ++i)) {
-                    case "wrk" -> false;
-                    case "java" -> true;
-                    default -> throw new IllegalArgumentException("--http-client takes wrk or java");
-                };
-                case "-h", "--help" -> {
-                    System.out.println(USAGE);
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (" + USAGE + ")");
-            }
+    public static void main(String[] args) {
+        CommandLine.main("fibril bench", BenchOptions.USAGE, args, BenchMain::run);
+    }
+
+    private static void run(String[] args) throws Exception {
+        BenchOptions options = BenchOptions.parse(args);
+        if (options.list()) {
+            System.out.print(BenchOptions.listing(Catalog.all()));
+            return;
         }
+        Profile profile = options.profile();
+        boolean javaHttpClient = options.javaHttpClient();
+        ZonedDateTime now = ZonedDateTime.now();
+        String started = startLabel(now);
+        Path out = options.out() != null ? options.out()
+                : Path.of("bench", "results", now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss", Locale.ROOT)));
+        List<MachineLoad> machineLoad = new ArrayList<>();
+        machineLoad.add(MachineLoad.now("before the run"));
         Files.createDirectories(out);
         Machine machine = Machine.current();
-        List<Case> cases = new ArrayList<>();
-        for (Case c : Catalog.all()) {
-            if (only == null || only.matcher(c.id()).find()) {
-                cases.add(c);
-            }
-        }
-        EchoLoad echo = load && selected(only, ECHO_ID) ? new EchoLoad(profile, out) : null;
-        HttpLoad http = load && selected(only, HTTP_ID) ? new HttpLoad(profile, out, javaHttpClient) : null;
+        List<Case> cases = options.selectedCases(Catalog.all());
+        EchoLoad echo = options.runsEcho() ? new EchoLoad(profile, out) : null;
+        HttpLoad http = options.runsHttp() ? new HttpLoad(profile, out, javaHttpClient) : null;
         double estimate = cases.size() * profile.estimateSeconds() + (echo == null ? 0 : echo.estimateSeconds())
                 + (http == null ? 0 : http.estimateSeconds());
         int steps = cases.size() + (echo == null ? 0 : echo.steps()) + (http == null ? 0 : http.steps());
@@ -74,13 +62,22 @@ public final class BenchMain {
                 + Progress.format(estimate) + " (estimate)");
         System.out.println("Machine: " + machine.oneLine());
         System.out.println("Writing to " + out.toAbsolutePath());
+        String busy = MachineLoad.busyWarning(machineLoad, machine.cpus());
+        if (busy != null) {
+            System.out.println(busy);
+        }
         Progress progress = new Progress(System.out, steps, estimate);
 
         List<Row> rows = new ArrayList<>();
         JmhCases jmh;
         try (PrintStream log = new PrintStream(Files.newOutputStream(out.resolve("jmh.log")), true, StandardCharsets.UTF_8)) {
             jmh = new JmhCases(profile, log);
+            String family = null;
             for (Case c : cases) {
+                if (family != null && !c.family().equals(family)) {
+                    machineLoad.add(MachineLoad.now("before " + c.family()));
+                }
+                family = c.family();
                 progress.starting(c.family() + ": " + c.label());
                 String skip = c.needsIoUring() && !machine.ioUringAvailable() ? "io_uring " + machine.ioUring() : null;
                 Row r = jmh.run(c, skip);
@@ -93,10 +90,11 @@ public final class BenchMain {
         try (PrintStream json = new PrintStream(Files.newOutputStream(out.resolve("jmh.json")), true, StandardCharsets.UTF_8)) {
             ResultFormatFactory.getInstance(ResultFormatType.JSON, json).writeOut(jmh.raw());
         }
-        String notRun = load ? "not run (not selected by --only)" : "not run (--no-load)";
+        String notRun = options.load() ? "not run (not selected by --only)" : "not run (--no-load)";
         List<LoadResult> loads = List.of();
         String loadNote = notRun;
         if (echo != null) {
+            machineLoad.add(MachineLoad.now("before echo load"));
             loads = echo.run(progress, machine);
             loadNote = echo.note();
         }
@@ -104,14 +102,16 @@ public final class BenchMain {
         String httpNote = notRun;
         String httpGenerator = "";
         if (http != null) {
+            machineLoad.add(MachineLoad.now("before HTTP load"));
             httpResults = http.run(progress, machine);
             httpNote = http.note();
             httpGenerator = http.generator();
         }
         String profileLine = profile.name() + ": " + profile.forks() + " fork(s), " + profile.warmups() + " × "
                 + profile.warmupTime() + " warm-up, " + profile.iterations() + " × " + profile.iterationTime() + " measured";
+        machineLoad.add(MachineLoad.now("after the run"));
         Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote,
-                httpResults, httpNote, httpGenerator);
+                httpResults, httpNote, httpGenerator, machineLoad);
         Files.writeString(out.resolve("report.md"), TextReport.markdown(res));
         Files.writeString(out.resolve("report.html"), HtmlReport.render(res));
         System.out.println();
@@ -121,14 +121,8 @@ public final class BenchMain {
         System.out.println("Took " + Progress.format(progress.elapsedSeconds()));
     }
 
-    private static boolean selected(Pattern only, String id) {
-        return only == null || only.matcher(id).find();
-    }
-
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
+    /** The start time as the reports print it: with its zone and UTC offset, e.g. {@code 2026-11-27 08:26:07 +01:00 (Europe/Paris)}. */
+    static String startLabel(ZonedDateTime t) {
+        return t.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx (VV)", Locale.ROOT));
     }
 }

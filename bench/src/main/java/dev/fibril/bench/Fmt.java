@@ -21,12 +21,20 @@ final class Fmt {
         return Double.isNaN(error) ? num(value) : num(value) + " ± " + num(error);
     }
 
+    /** What the reports say under a table whose ratios may carry {@link #NOT_SIGNIFICANT}. */
+    static final String NOT_SIGNIFICANT_LEGEND = "n.s.: the ratio's interval includes 1, so this run cannot tell the two apart.";
+    static final String NOT_SIGNIFICANT = " (n.s.)";
+
+    /** The ratio and its error; marked n.s. when the interval ratio ± error includes 1. */
     static String ratio(Ratios r) {
         if (Double.isNaN(r.ratio())) {
             return "–";
         }
         String s = num(r.ratio()) + "×";
-        return Double.isNaN(r.error()) || r.error() == 0 ? s : s + " ± " + num(r.error());
+        if (Double.isNaN(r.error()) || r.error() == 0) {
+            return s;
+        }
+        return s + " ± " + num(r.error()) + (Math.abs(r.ratio() - 1) <= r.error() ? NOT_SIGNIFICANT : "");
     }
 
     static String html(String s) {

@@ -11,6 +11,8 @@ final class HtmlReport {
     private static final int WIDTH = 900;
     private static final int LABEL = 360;
     private static final int BAR = 22;
+    /** Where a chart's value axis ends: the room right of it takes the value labels. */
+    static final int AXIS_END = WIDTH - 90;
 
     private HtmlReport() {
     }
@@ -28,8 +30,14 @@ final class HtmlReport {
                 .append("</li><li>io_uring: ").append(Fmt.html(res.machine().ioUring()))
                 .append("</li><li>Profile: ").append(Fmt.html(res.profileLine()))
                 .append("</li><li>Started: ").append(Fmt.html(res.started())).append(", took ").append(Progress.format(res.seconds()))
-                .append("</li></ul>\n<p>Every number comes from this run. Error bars are JMH's 99.9% confidence intervals; "
-                        + "bold rows are each group's reference (ratio 1). Charts use a log scale.</p>\n");
+                .append("</li><li>Load average (1 / 5 / 15 min): ").append(Fmt.html(MachineLoad.line(res.machineLoad())))
+                .append("</li></ul>\n");
+        if (res.busyWarning() != null) {
+            s.append("<p id=\"busy\"><strong>").append(Fmt.html(res.busyWarning())).append("</strong></p>\n");
+        }
+        s.append("<p>Every number comes from this run. Error bars are JMH's 99.9% confidence intervals; "
+                        + "bold rows are each group's reference (ratio 1). Charts use a log scale. ")
+                .append(Fmt.html(Fmt.NOT_SIGNIFICANT_LEGEND)).append("</p>\n");
         for (String family : TextReport.families(res.rows())) {
             List<Row> rows = res.rows().stream().filter(r -> r.family().equals(family)).toList();
             s.append("<h2>").append(Fmt.html(family)).append("</h2>\n").append(costChart(family, rows));
@@ -78,11 +86,12 @@ final class HtmlReport {
         double lo = measured.stream().mapToDouble(r -> r.score() - (Double.isNaN(r.error()) ? 0 : r.error()))
                 .filter(v -> v > 0).min().orElse(1);
         double hi = measured.stream().mapToDouble(r -> r.score() + (Double.isNaN(r.error()) ? 0 : r.error())).max().orElse(10);
-        LogAxis axis = LogAxis.spanning(lo, hi, LABEL, WIDTH - 20);
+        LogAxis axis = LogAxis.spanning(lo, hi, LABEL, AXIS_END);
         int height = 30 + rows.size() * (BAR + 6) + 20;
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s, ns/op, log scale\">\n",
+                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s, ns/op, log scale, lower is better\">\n",
                 WIDTH, height, Fmt.html(title)));
+        s.append(caption("ns/op, log scale", "lower is better"));
         axis.draw(s, 20, height - 20, "ns/op");
         int y = 24;
         for (Row r : rows) {
@@ -90,6 +99,7 @@ final class HtmlReport {
                     r.reference() ? " font-weight=\"bold\"" : "", Fmt.html(r.label())));
             if (r.measured()) {
                 double x = axis.x(r.score());
+                double labelAt = x;
                 s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s ns/op</title></rect>\n",
                         LABEL, y, Math.max(1, x - LABEL), BAR, r.reference() ? "#888" : "#4a7bd0", Fmt.pm(r.score(), r.error())));
                 if (!Double.isNaN(r.error()) && r.error() > 0) {
@@ -98,8 +108,9 @@ final class HtmlReport {
                     int cy = y + BAR / 2;
                     s.append(String.format(Locale.ROOT, "<path d=\"M%.1f %d H%.1f M%.1f %d V%d M%.1f %d V%d\" stroke=\"#000\" fill=\"none\"/>\n",
                             x0, cy, x1, x0, cy - 5, cy + 5, x1, cy - 5, cy + 5));
+                    labelAt = Math.max(x, x1);
                 }
-                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", Math.min(x + 8, WIDTH - 60), y + BAR / 2 + 4, Fmt.num(r.score())));
+                s.append(valueLabel(labelAt, y + BAR / 2 + 4, Fmt.num(r.score())));
             } else {
                 s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#a00\">%s</text>\n", LABEL + 4, y + BAR / 2 + 4,
                         Fmt.html(r.note().length() > 70 ? r.note().substring(0, 70) + "…" : r.note())));
@@ -127,7 +138,7 @@ final class HtmlReport {
         }
         double lo = rows.stream().mapToDouble(r -> r.micros()[0]).filter(v -> v > 0).min().orElse(1);
         double hi = rows.stream().mapToDouble(r -> r.micros()[names.length - 1]).max().orElse(10);
-        LogAxis axis = LogAxis.spanning(lo, hi, LABEL, WIDTH - 20);
+        LogAxis axis = LogAxis.spanning(lo, hi, LABEL, AXIS_END);
         String[] colors = {"#7fb069", "#e6aa68", "#ca3c25"};
         int rowH = names.length * 8 + 8;
         int height = 40 + rows.size() * rowH + 20;
@@ -139,6 +150,7 @@ final class HtmlReport {
             s.append("<tspan fill=\"").append(colors[i]).append("\">■ ").append(names[i]).append("</tspan> ");
         }
         s.append("(µs, log scale)</text>\n");
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"14\" text-anchor=\"end\" font-style=\"italic\">lower is better</text>\n", AXIS_END));
         axis.draw(s, 24, height - 20, "µs");
         int y = 30;
         for (Percentiles r : rows) {
@@ -153,10 +165,28 @@ final class HtmlReport {
         return s.append("</svg>\n").toString();
     }
 
-    /** A base-10 log axis from the decade below {@code lo} to the decade above {@code hi}. */
+    /** The chart's unit on the left and which way is better on the right, above the bars. */
+    static String caption(String unit, String better) {
+        return String.format(Locale.ROOT, "<text x=\"%d\" y=\"14\">%s</text><text x=\"%d\" y=\"14\" text-anchor=\"end\" "
+                + "font-style=\"italic\">%s</text>\n", LABEL, Fmt.html(unit), AXIS_END, Fmt.html(better));
+    }
+
+    /** A bar's value, just right of {@code x} (the bar's end or its whisker's, whichever is further right). */
+    static String valueLabel(double x, int y, String text) {
+        return String.format(Locale.ROOT, "<text class=\"value\" x=\"%.1f\" y=\"%d\">%s</text>\n", x + 6, y, Fmt.html(text));
+    }
+
+    /**
+     * A base-10 log axis from a decade strictly below {@code lo} (so the smallest value still has a
+     * bar) to the decade at or above {@code hi}.
+     */
     record LogAxis(double min, double max, int x0, int x1) {
         static LogAxis spanning(double lo, double hi, int x0, int x1) {
-            double min = Math.pow(10, Math.floor(Math.log10(Math.max(lo, 1e-3))));
+            double floor = Math.max(lo, 1e-3);
+            double min = Math.pow(10, Math.floor(Math.log10(floor)));
+            if (min >= floor) {
+                min /= 10;
+            }
             double max = Math.pow(10, Math.ceil(Math.log10(Math.max(hi, min * 10))));
             return new LogAxis(min, max, x0, x1);
         }
@@ -166,12 +196,15 @@ final class HtmlReport {
             return x0 + t * (x1 - x0);
         }
 
+        /** Grid lines and tick labels; the unit stands left of the first tick, where it is never clipped. */
         void draw(StringBuilder s, int top, int bottom, String unit) {
+            s.append(String.format(Locale.ROOT, "<text class=\"unit\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+                    x0 - 24, bottom + 14, Fmt.html(unit)));
             for (double d = min; d <= max * 1.0001; d *= 10) {
                 double x = x(d);
                 s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>", x, top, x, bottom))
                         .append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                                x, bottom + 14, Fmt.num(d) + (d == max ? " " + unit : "")));
+                                x, bottom + 14, Fmt.num(d)));
             }
         }
     }

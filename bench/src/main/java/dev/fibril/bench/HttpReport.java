@@ -101,16 +101,16 @@ final class HttpReport {
     /** Requests per second on a linear axis, one bar per server and workload, the rounds' min–max as a whisker. */
     static String throughputChart(List<HttpResult> rows) {
         return barChart(rows, HttpResult::requestsPerSecond, HttpResult::requestsPerSecondMin, HttpResult::requestsPerSecondMax,
-                "req/s", "HTTP requests per second per server");
+                "req/s", "higher is better", "HTTP requests per second per server");
     }
 
     /** Server CPU per request on a linear axis (medians over the rounds). */
     static String cpuChart(List<HttpResult> rows) {
-        return barChart(rows, HttpResult::cpuMicrosPerRequest, null, null, "CPU µs/req", "server CPU time per request");
+        return barChart(rows, HttpResult::cpuMicrosPerRequest, null, null, "CPU µs/req", "lower is better", "server CPU time per request");
     }
 
     private static String barChart(List<HttpResult> rows, ToDoubleFunction<HttpResult> value, ToDoubleFunction<HttpResult> low,
-                                   ToDoubleFunction<HttpResult> high, String unit, String ariaLabel) {
+                                   ToDoubleFunction<HttpResult> high, String unit, String better, String ariaLabel) {
         List<HttpResult> measured = rows.stream().filter(HttpResult::measured).toList();
         if (measured.isEmpty()) {
             return "";
@@ -124,15 +124,18 @@ final class HttpReport {
         }
         int bar = 22;
         int height = 30 + rows.size() * (bar + 6) + 24;
-        int x1 = WIDTH - 90;
+        int x1 = HtmlReport.AXIS_END;
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s\">\n",
-                WIDTH, height, Fmt.html(ariaLabel)));
+                "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"%s, %s\">\n",
+                WIDTH, height, Fmt.html(ariaLabel), Fmt.html(better)));
+        s.append(HtmlReport.caption(unit, better));
+        s.append(String.format(Locale.ROOT, "<text class=\"unit\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+                LABEL - 24, height - 6, Fmt.html(unit)));
         for (double t = 0; t <= end * 1.0001; t += step) {
             double x = LABEL + t / end * (x1 - LABEL);
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>", x, x, height - 20))
                     .append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                            x, height - 6, (t == 0 ? "0" : Fmt.num(t)) + (t + step > end * 1.0001 ? " " + unit : "")));
+                            x, height - 6, t == 0 ? "0" : Fmt.num(t)));
         }
         int y = 24;
         for (HttpResult h : rows) {
@@ -152,8 +155,7 @@ final class HttpReport {
                             a, cy, b, a, cy - 5, cy + 5, b, cy - 5, cy + 5));
                     labelAt = Math.max(x, b);
                 }
-                s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", Math.min(labelAt + 6, WIDTH - 84), y + bar / 2 + 4,
-                        Fmt.num(v)));
+                s.append(HtmlReport.valueLabel(labelAt, y + bar / 2 + 4, Fmt.num(v)));
             } else {
                 s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#a00\">%s</text>\n", LABEL + 4, y + bar / 2 + 4,
                         Fmt.html(h.note().length() > 70 ? h.note().substring(0, 70) + "…" : h.note())));

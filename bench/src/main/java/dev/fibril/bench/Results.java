@@ -8,9 +8,17 @@ import java.util.List;
  * @param http          the HTTP comparison's rows, empty when it did not run
  * @param httpNote      how the HTTP comparison ran, or why it did not
  * @param httpGenerator the HTTP load generator used (wrk and its version, or the Java client), else empty
+ * @param started       the start time with its time zone
+ * @param machineLoad   the load average before the run, before each family, and after the run
  */
 record Results(Machine machine, String profileLine, String started, double seconds, List<Row> rows,
-               List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator) {
+               List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator,
+               List<MachineLoad> machineLoad) {
+
+    /** The busy-machine warning for the report's header, or null. */
+    String busyWarning() {
+        return MachineLoad.busyWarning(machineLoad, machine.cpus());
+    }
 
     /** Throughput relative to the reference server under the same load (higher is better). */
     Ratios loadRatio(LoadResult l) {

@@ -13,6 +13,10 @@ final class TextReport {
     static String terminal(Results res) {
         StringBuilder s = new StringBuilder();
         s.append("Machine: ").append(res.machine().oneLine()).append('\n');
+        s.append("Load average (1 / 5 / 15 min): ").append(MachineLoad.line(res.machineLoad())).append('\n');
+        if (res.busyWarning() != null) {
+            s.append(res.busyWarning()).append('\n');
+        }
         for (String family : families(res.rows())) {
             s.append('\n').append(family).append('\n');
             s.append(String.format("  %-58s %20s %10s %18s%n", "case", "ns/op (99.9% CI)", "B/op", "ratio to ref"));
@@ -47,7 +51,7 @@ final class TextReport {
             s.append("\nEcho load: ").append(res.loadNote()).append('\n');
         }
         if (!res.rows().isEmpty() || !res.loads().isEmpty()) {
-            s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster.\n");
+            s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster. ").append(Fmt.NOT_SIGNIFICANT_LEGEND).append('\n');
         }
         s.append(HttpReport.terminal(res));
         return s.toString();
@@ -60,9 +64,14 @@ final class TextReport {
         s.append("- JVM: ").append(res.machine().jvm()).append('\n');
         s.append("- io_uring: ").append(res.machine().ioUring()).append('\n');
         s.append("- Profile: ").append(res.profileLine()).append('\n');
-        s.append("- Started: ").append(res.started()).append(", took ").append(Progress.format(res.seconds())).append("\n\n");
+        s.append("- Started: ").append(res.started()).append(", took ").append(Progress.format(res.seconds())).append('\n');
+        s.append("- Load average (1 / 5 / 15 min): ").append(MachineLoad.line(res.machineLoad())).append("\n\n");
+        if (res.busyWarning() != null) {
+            s.append("**").append(res.busyWarning()).append("**\n\n");
+        }
         s.append("Every number comes from this run; errors are JMH's 99.9% confidence intervals, ratio errors ")
-                .append("combine both relative errors. **Bold** marks each group's reference.\n");
+                .append("combine both relative errors. **Bold** marks each group's reference. Times: lower is better; ")
+                .append("throughput: higher is better. ").append(Fmt.NOT_SIGNIFICANT_LEGEND).append('\n');
         for (String group : groups(res.rows())) {
             s.append("\n## ").append(group).append("\n\n| case | ns/op | B/op | ratio to reference |\n| --- | ---: | ---: | ---: |\n");
             for (Row r : res.rows()) {

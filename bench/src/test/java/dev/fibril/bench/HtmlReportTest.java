@@ -33,7 +33,8 @@ class HtmlReportTest {
                 new HttpResult("Jetty ServerConnector + VirtualThreadPool", true, HttpWorkload.HELLO, 2, 50_000, 49_000, 51_000, 1_700, 5_000, 25,
                         "failed and left out: round 2: 3 non-2xx responses"),
                 HttpResult.missing("Jetty + FibrilConnector, epoll", false, HttpWorkload.HELLO, "failed to start: boom"));
-        return new Results(m, "test", "2026-01-01T00-00-00", 12, rows, loads, "test load", http, "test http", "wrk 4.1.0 [epoll]");
+        return new Results(m, "test", "2026-01-01 00:00:00 UTC (+00:00)", 12, rows, loads, "test load", http, "test http",
+                "wrk 4.1.0 [epoll]", List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
     }
 
     @Test

@@ -1,0 +1,62 @@
+package dev.fibril.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fibril.demo.CommandLine;
+import org.junit.jupiter.api.Test;
+
+class BenchOptionsTest {
+
+    private static String usageError(String... args) {
+        return assertThrows(CommandLine.UsageException.class, () -> BenchOptions.parse(args), String.join(" ", args)).getMessage();
+    }
+
+    @Test
+    void shouldDefaultToTheQuickProfileWithEverything() {
+        BenchOptions o = BenchOptions.parse(new String[0]);
+        assertEquals(Profile.QUICK, o.profile());
+        assertEquals(Catalog.all().size(), o.selectedCases(Catalog.all()).size());
+        assertTrue(o.runsEcho() && o.runsHttp());
+    }
+
+    @Test
+    void shouldSelectByIdWithOnly() {
+        BenchOptions o = BenchOptions.parse(new String[] {"--full", "--only", "load.http", "--http-client", "java"});
+        assertEquals(Profile.FULL, o.profile());
+        assertTrue(o.selectedCases(Catalog.all()).isEmpty());
+        assertTrue(o.runsHttp());
+        assertFalse(o.runsEcho());
+        assertTrue(o.javaHttpClient());
+    }
+
+    @Test
+    void shouldRefuseAnOnlyThatSelectsNothing() {
+        String m = usageError("--only", "NoSuchBench");
+        assertTrue(m.startsWith("--only 'NoSuchBench' selects no case"), m);
+        assertTrue(m.contains("--list"), "says where the ids are: " + m);
+        assertTrue(usageError("--only", "load.echo", "--no-load").contains("--no-load"));
+    }
+
+    @Test
+    void shouldRejectBadOptionsWithOneClearMessage() {
+        assertEquals("unknown option --bogus", usageError("--bogus"));
+        assertEquals("--http-client takes wrk, java, not 'curl'", usageError("--http-client", "curl"));
+        assertEquals("--out needs a value", usageError("--out"));
+        assertTrue(usageError("--only", "(").startsWith("--only: not a regular expression"));
+    }
+
+    @Test
+    void shouldListEveryFamilyAndCaseId() {
+        BenchOptions o = BenchOptions.parse(new String[] {"--list", "--only", "nothing-matches"});
+        assertTrue(o.list(), "--list runs nothing, so an --only that matches nothing is no error");
+        String listing = BenchOptions.listing(Catalog.all());
+        for (Case c : Catalog.all()) {
+            assertTrue(listing.contains(c.family() + "\n"), c.family());
+            assertTrue(listing.contains("  " + c.id()), c.id());
+        }
+        assertTrue(listing.contains(BenchMain.ECHO_ID) && listing.contains(BenchMain.HTTP_ID));
+    }
+}
