@@ -1,0 +1,5 @@
+/** An application as a user would write it: one requires for Fibril on Jetty. */
+module dev.fibril.it.modular {
+    requires dev.fibril.jetty;
+    requires java.net.http;
+}
