@@ -6,7 +6,9 @@
 module dev.fibril.jetty {
     requires transitive dev.fibril.loom;
     requires transitive org.eclipse.jetty.server;
-    requires org.eclipse.jetty.http2.server;
+    // Not used here: the artifact brings Jetty's h2c server so that a FibrilConnector serves
+    // HTTP/2 as the README shows, and an application reads it through this module.
+    requires transitive org.eclipse.jetty.http2.server;
     requires org.slf4j;
 
     exports dev.fibril.jetty;

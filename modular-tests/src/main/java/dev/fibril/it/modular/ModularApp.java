@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -39,7 +40,7 @@ public final class ModularApp {
         try (FibrilRuntime rt = Fibril.runtime().carriers(1).strict(true).build()) {
             String read = readOnAFibril(rt, file);
             Server server = new Server(new FibrilThreadPool(rt));
-            FibrilConnector connector = new FibrilConnector(server, rt, new HttpConnectionFactory());
+            FibrilConnector connector = new FibrilConnector(server, rt, new HttpConnectionFactory(), new HTTP2CServerConnectionFactory());
             connector.setHost("127.0.0.1");
             connector.setPort(0);
             server.addConnector(connector);
