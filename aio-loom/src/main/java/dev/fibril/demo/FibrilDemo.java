@@ -29,7 +29,18 @@ import static java.nio.file.StandardOpenOption.WRITE;
 public final class FibrilDemo {
     private static final int FIBRILS = 10_000;
 
-    public static void main(String[] args) throws Exception {
+    static final String USAGE = "usage: ./fibril demo   (no options: 10,000 fibrils on the simulated kernel, then the counters)";
+
+    public static void main(String[] args) {
+        CommandLine.main("fibril demo", USAGE, args, a -> {
+            if (a.length > 0) {
+                throw CommandLine.unknown(a[0]);
+            }
+            run();
+        });
+    }
+
+    private static void run() throws Exception {
         SimulatedKernel kernel = SimulatedKernel.builder().seed(42).latency(Latency.uniform(50_000, 150_000)).build();
         long start = System.nanoTime();
         try (FibrilRuntime rt = Fibril.runtime().backend(kernel).build()) {
