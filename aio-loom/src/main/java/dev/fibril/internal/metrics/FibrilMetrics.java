@@ -101,7 +101,10 @@ public final class FibrilMetrics implements MeterBinder {
                 sum(group, c -> c.stats().loopFailures()),
                 (int) sum(group, c -> c.failure() == null ? 0 : 1),
                 sum(group, c -> c.stats().fullQueueStalls()),
-                sum(group, c -> c.ring().kernelCallErrors()));
+                sum(group, c -> c.ring().kernelCallErrors()),
+                group.handoffs().handoffs(),
+                group.handoffs().spareThreads(),
+                group.handoffs().refused());
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

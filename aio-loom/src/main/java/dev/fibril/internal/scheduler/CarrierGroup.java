@@ -51,15 +51,18 @@ public final class CarrierGroup {
     private final Object lifecycle = new Object();
     private final ExecutorService executor;
     private final ThreadFactory threadFactory;
+    private final Handoffs handoffs;
     private volatile State state = State.OPEN;
     /** Set (under the channels' lock) when close() takes its snapshot of open channels. */
     private boolean channelsSealed;
 
-    public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict) {
+    public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict,
+                        Duration handoffThreshold, int maxSpareThreads) {
         if (carrierCount < 1) {
             throw new IllegalArgumentException("carriers must be at least 1, was " + carrierCount);
         }
         this.backend = new PinnedBackend(backend);
+        this.handoffs = new Handoffs(handoffThreshold, maxSpareThreads);
         this.customScheduler = VirtualThreadBridge.available();
         if (!customScheduler) {
             String why = "Fibril cannot install its scheduler: " + VirtualThreadBridge.unavailableReason();
@@ -327,6 +330,11 @@ public final class CarrierGroup {
     /** The carriers, in index order (an immutable list). */
     public List<Carrier> carriers() {
         return carrierList;
+    }
+
+    /** The hand-off of held carriers to spare threads: its monitor, spares and counts. */
+    public Handoffs handoffs() {
+        return handoffs;
     }
 
     public boolean customScheduler() {
