@@ -222,7 +222,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     /** Parks on {@code r} (its descriptor reused: no second one held) until writable, where the backend can. */
     private void awaitWritable(IoRequest r) throws IOException {
         if (!canAwaitWritable()) {
-            Thread.yield(); // no readiness wait here: let the carrier run others before the next try
+            IoCalls.yieldOutside(r); // no readiness wait here: let the carrier run others before the next try
             return;
         }
         r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);

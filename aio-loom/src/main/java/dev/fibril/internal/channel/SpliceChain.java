@@ -122,10 +122,10 @@ final class SpliceChain implements CompletionListener {
             if (Thread.interrupted()) {
                 interrupted = true;
                 cancelPending = true;
-                carrier.cancel(d);
+                carrier.io().cancel(d);
                 continue;
             }
-            LockSupport.park(this);
+            carrier.parkOutside(this); // inside the sendFile call's section
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -220,10 +220,10 @@ final class SpliceChain implements CompletionListener {
     }
 
     private void submit() {
-        carrier.submit(d);
+        carrier.io().submit(d);
         if (socket.isClosed() || file.isClosed()) {
             // a close that came before this submission found nothing to cancel; it is seen here
-            carrier.cancel(d);
+            carrier.io().cancel(d);
         }
     }
 

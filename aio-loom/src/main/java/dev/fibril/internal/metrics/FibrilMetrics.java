@@ -47,6 +47,13 @@ public final class FibrilMetrics implements MeterBinder {
         counter(registry, "fibril.completions.stale", "Completions with a stale generation, dropped", tags,
                 g -> sum(g, c -> c.stats().staleCompletions()));
         counter(registry, "fibril.kernel.calls", "Calls into the kernel", tags, g -> sum(g, c -> c.ring().kernelCalls()));
+        counter(registry, "fibril.carrier.handoffs", "Carriers handed to a spare thread because a fibril held their thread",
+                tags, g -> g.handoffs().handoffs());
+        counter(registry, "fibril.carrier.handoffs.refused", "Held carriers left waiting because every spare thread was in use",
+                tags, g -> g.handoffs().refused());
+        Gauge.builder("fibril.spare.threads", group, g -> g.handoffs().spareThreads())
+                .description("Threads beyond one per carrier: spares driving a carrier, threads held by a fibril, idle spares")
+                .tags(tags).register(registry);
         for (byte op : REPORTED_OPS) {
             for (boolean ok : new boolean[] {true, false}) {
                 counter(registry, "fibril.completions", "Completions delivered to callers",

@@ -79,16 +79,13 @@ public final class CarrierGroup {
         this.carriers = new Carrier[carrierCount];
         this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
-            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound,
-                    "fibril-carrier-" + i);
+            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound);
             factories[i] = customScheduler
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
                     : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
         }
         this.carrierList = List.of(carriers);
-        for (Carrier c : carriers) {
-            c.start();
-        }
+        handoffs.start(this, carrierList);
         this.threadFactory = task -> {
             try {
                 return newFibril(task);
@@ -249,6 +246,11 @@ public final class CarrierGroup {
                 break;
             }
         }
+        try {
+            handoffs.shutdown(TimeUnit.SECONDS.toNanos(1)); // a thread still held by a fibril is logged
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (allStopped) {
             backend.close();
         } else {
@@ -335,6 +337,11 @@ public final class CarrierGroup {
     /** The hand-off of held carriers to spare threads: its monitor, spares and counts. */
     public Handoffs handoffs() {
         return handoffs;
+    }
+
+    /** The fibrils started and not ended (a live view, for diagnostics). */
+    Iterable<Thread> liveFibrils() {
+        return live;
     }
 
     public boolean customScheduler() {

@@ -1,26 +1,254 @@
 package dev.fibril.internal.scheduler;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
-/** Placeholder: the hand-off monitor and its spare threads (being built). */
+/**
+ * The threads that drive a runtime's carriers, and the monitor that hands a held carrier to a
+ * spare one, as the kernel ran a task's other fibrils on another thread when one blocked, and as
+ * Go's monitor retakes a processor from a thread stuck in a system call.
+ *
+ * <p>The monitor wakes every half threshold while some carrier is busy, and sleeps for good when
+ * every carrier sleeps in its ring (the first carrier to wake wakes it). A carrier whose thread
+ * has been running the same fibril (same {@link Ownership} word, same tick) for the threshold,
+ * while other work waits for it, is handed off: the monitor takes a spare (an idle one, or a new
+ * one while fewer than the bound exist), moves the word with its CAS, and gives the spare the next
+ * epoch. The held thread keeps running its fibril; when that parks or ends, the thread finds the
+ * carrier gone and joins the spares. Idle spares retire after {@link #KEEP_ALIVE_NANOS}.
+ */
 public final class Handoffs {
-    private final Duration threshold;
+    private static final System.Logger LOG = System.getLogger("dev.fibril");
+    private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long MIN_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long UNSEEN = Long.MIN_VALUE;
+
+    private final long thresholdNanos;
     private final int maxSpares;
+    private final ConcurrentLinkedDeque<DriverThread> idleSpares = new ConcurrentLinkedDeque<>();
+    private final Set<DriverThread> threads = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger spareNames = new AtomicInteger();
+    private final AtomicLong handoffs = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final HandoffReports reports = new HandoffReports();
+    private List<Carrier> carriers = List.of();
+    private CarrierGroup group;
+    private Thread monitor;
+    private volatile boolean monitorParked;
+    private volatile boolean shutdown;
 
     Handoffs(Duration threshold, int maxSpares) {
-        this.threshold = threshold;
+        this.thresholdNanos = threshold.toNanos();
         this.maxSpares = maxSpares;
     }
 
-    public long handoffs() {
-        return 0;
+    /** Starts one thread per carrier, and the monitor unless the hand-off is off. */
+    void start(CarrierGroup group, List<Carrier> carriers) {
+        this.group = group;
+        this.carriers = carriers;
+        for (Carrier c : carriers) {
+            DriverThread t = new DriverThread(this, "fibril-carrier-" + c.index());
+            t.assignedEpoch = 0;
+            t.assigned = c;
+            threads.add(t);
+            t.start();
+        }
+        if (thresholdNanos > 0) {
+            monitor = new Thread(null, this::monitor, "fibril-monitor", 0, false);
+            monitor.setDaemon(true);
+            monitor.start();
+        }
     }
 
+    /** A carrier left its sleep in the ring: the monitor, if it sleeps for good, must watch again. Any thread. */
+    void carrierBusy() {
+        if (monitorParked) {
+            monitorParked = false;
+            LockSupport.unpark(monitor);
+        }
+    }
+
+    // ---------------------------------------------------------------- the monitor
+
+    private void monitor() {
+        int n = carriers.size();
+        long[] lastWord = new long[n];
+        int[] lastTick = new int[n];
+        long[] since = new long[n];
+        java.util.Arrays.fill(since, UNSEEN);
+        long period = Math.clamp(thresholdNanos / 2, MIN_PERIOD_NANOS, MAX_PERIOD_NANOS);
+        long lastLook = System.nanoTime();
+        while (!shutdown) {
+            long now = System.nanoTime();
+            if (now - lastLook > 2 * period + thresholdNanos) {
+                // The monitor itself was stopped (a GC pause, a safepoint, the OS): so was
+                // everything else, and no thread can be told held from what was seen before.
+                java.util.Arrays.fill(since, UNSEEN);
+            }
+            lastLook = now;
+            for (int i = 0; i < n; i++) {
+                Carrier c = carriers.get(i);
+                long word = c.ownership().word();
+                int tick = c.ownership().tick();
+                if (c.isTerminated() || Ownership.phase(word) != Ownership.FIBRIL) {
+                    since[i] = UNSEEN;
+                } else if (since[i] == UNSEEN || word != lastWord[i] || tick != lastTick[i]) {
+                    lastWord[i] = word; // a new fibril run since the last look: not held
+                    lastTick[i] = tick;
+                    since[i] = now;
+                } else if (now - since[i] >= thresholdNanos && c.hasWaitingWork() && handOff(c, word, now - since[i])) {
+                    since[i] = UNSEEN;
+                }
+            }
+            if (allIdle()) {
+                monitorParked = true; // published before the second look: a carrier that wakes after it sees it
+                if (allIdle() && !shutdown) {
+                    LockSupport.park(this);
+                }
+                monitorParked = false;
+                lastLook = System.nanoTime(); // slept on purpose
+            } else {
+                LockSupport.parkNanos(this, period);
+            }
+        }
+    }
+
+    private boolean allIdle() {
+        for (Carrier c : carriers) {
+            if (!c.isIdle() && !c.isTerminated()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Hands {@code c}, seen held at {@code word} for {@code heldNanos}, to a spare; false if none could be had or c moved on. */
+    private boolean handOff(Carrier c, long word, long heldNanos) {
+        DriverThread spare = reserveSpare();
+        if (spare == null) {
+            refused.incrementAndGet();
+            reports.boundReached(c, maxSpares);
+            return false;
+        }
+        Thread held = c.thread();
+        if (!c.ownership().tryHandOff(word)) {
+            unreserve(spare);
+            return false;
+        }
+        handoffs.incrementAndGet();
+        spare.setName("fibril-carrier-" + c.index());
+        spare.assignedEpoch = Ownership.epoch(word) + 1;
+        spare.assigned = c;
+        if (spare.getState() == Thread.State.NEW) {
+            spare.start();
+        } else {
+            LockSupport.unpark(spare);
+        }
+        held.setName("fibril-carrier-" + c.index() + "-held");
+        reports.handedOff(c, held, heldNanos, group.liveFibrils());
+        return true;
+    }
+
+    /** An idle spare, or a new (unstarted) thread while the bound allows; null at the bound. */
+    private DriverThread reserveSpare() {
+        DriverThread t = idleSpares.pollFirst();
+        if (t != null) {
+            return t;
+        }
+        if (threads.size() >= carriers.size() + maxSpares) {
+            return null;
+        }
+        t = new DriverThread(this, "fibril-spare-" + spareNames.getAndIncrement());
+        threads.add(t);
+        return t;
+    }
+
+    private void unreserve(DriverThread t) {
+        if (t.getState() == Thread.State.NEW) {
+            threads.remove(t);
+        } else {
+            idleSpares.addFirst(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- the spares' side
+
+    /** A thread that lost its carrier waits here for another one; null when it retires. */
+    Carrier awaitAssignment(DriverThread t) {
+        t.setName("fibril-spare-" + spareNames.getAndIncrement());
+        idleSpares.addFirst(t);
+        long deadline = System.nanoTime() + KEEP_ALIVE_NANOS;
+        while (true) {
+            Carrier next = t.assigned;
+            if (next != null) {
+                return next;
+            }
+            long left = deadline - System.nanoTime();
+            if ((shutdown || left <= 0) && idleSpares.remove(t)) {
+                return null; // not taken by the monitor meanwhile: retire
+            }
+            LockSupport.parkNanos(this, shutdown || left <= 0 ? MIN_PERIOD_NANOS : left);
+        }
+    }
+
+    void exited(DriverThread t) {
+        threads.remove(t);
+        idleSpares.remove(t);
+    }
+
+    /**
+     * Runtime closing, carriers stopped: stops the monitor and the idle spares and waits up to
+     * {@code timeoutNanos} for every thread. A thread still held by a fibril that has not ended
+     * is left (logged): it ends when that fibril does.
+     */
+    boolean shutdown(long timeoutNanos) throws InterruptedException {
+        shutdown = true;
+        long deadline = System.nanoTime() + timeoutNanos;
+        if (monitor != null) {
+            LockSupport.unpark(monitor);
+            monitor.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+        }
+        for (DriverThread t : idleSpares) {
+            LockSupport.unpark(t);
+        }
+        for (DriverThread t : List.copyOf(threads)) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+        if (!threads.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "Fibril runtime closed with " + threads.size()
+                    + " thread(s) still held by fibrils that have not ended: " + threads);
+            return false;
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- counts (any thread)
+
+    public long handoffs() {
+        return handoffs.get();
+    }
+
+    /** Threads beyond one per carrier: spares driving a carrier, threads still held, idle spares. */
     public int spareThreads() {
-        return 0;
+        return Math.max(0, threads.size() - carriers.size());
     }
 
     public long refused() {
-        return 0;
+        return refused.get();
+    }
+
+    /** Whether a held carrier is handed off at all (a threshold was set). */
+    public boolean enabled() {
+        return thresholdNanos > 0;
     }
 }
