@@ -144,6 +144,20 @@ public final class DescriptorPool {
         return waits;
     }
 
+    /** One line per descriptor not FREE, each starting with {@code prefix} (diagnostics: a racy read off the owner). */
+    public String describe(String prefix) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < allocated; i++) {
+            Descriptor d = table[i];
+            if (d.state != Descriptor.FREE) {
+                sb.append(prefix).append(" #").append(i).append(' ').append(dev.fibril.aio.spi.Op.name(d.opcode()))
+                        .append(" fd ").append(d.fd()).append(" state ").append(d.state)
+                        .append(" owner ").append(d.owner).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
     private boolean growIfAllowed() {
         if (allocated == bound) {
             return false;

@@ -30,28 +30,12 @@ import java.util.function.UnaryOperator;
  * {@link #submitCommand}; those go through the lock-free {@link MpscRunQueue} and wake the
  * carrier if it sleeps in the ring.
  *
- * <p>One loop iteration: move cross-thread wake-ups to the local queue; run the fibrils that are
- * ready now (those they wake run next iteration, so their submissions batch together); hand every
- * SQE written meanwhile to the kernel in one flush; reap completions, which makes their fibrils
- * ready on this carrier with no cross-thread hand-off; when nothing is ready, sleep in the ring
- * until a completion or a wake-up.
- *
- * <p>Lifecycle: see {@link CarrierLifecycle}. Error policy of the loop: an iteration that throws
- * is logged and counted and the loop goes on; {@link IoDriver#MAX_FAILURES} in a row give the
- * ring up (FAILED): fibrils still run, their I/O calls throw.
- *
- * <p>Shutdown, in steps: (1) {@link #stop} moves to STOPPING and wakes the loop; (2) the loop
- * cancels every request in flight, once; (3) it reaps until the ring holds nothing: past the
- * deadline no new request starts, but a request still in the kernel is waited for, since it may
- * still write its buffer; (4) {@link #terminate}: TERMINATED, queued commands abandoned,
- * descriptor waiters refused, ring and pipes released; (5) the driving thread ends.
+ * <p>Rooms: this class is the unit (queues, wake-up protocol, sections, lifecycle state);
+ * {@link CarrierLoop} its loop, error policy and shutdown steps; {@link IoDriver} its I/O;
+ * {@link CarrierLifecycle} the lifecycle's table; {@link Ownership} who may touch it;
+ * {@link DriverThread} and {@link Handoffs} the threads and the monitor.
  */
 public final class Carrier implements Executor, IoDriver.Host {
-    private static final System.Logger LOG = System.getLogger("dev.fibril");
-    private static final long STOPPING_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    private static final int CONTINUE = 0;
-    private static final int LOST = 1;
-    private static final int ENDED = 2;
     private static final VarHandle IDLE;
     private static final VarHandle LIFECYCLE;
 
@@ -77,6 +61,7 @@ public final class Carrier implements Executor, IoDriver.Host {
     /** Fibrils whose home is this carrier; placement reads it from any thread. */
     private final AtomicInteger alive = new AtomicInteger();
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
+    private final CarrierLoop loop;
 
     @SuppressWarnings("unused") // accessed through IDLE
     private volatile boolean idle;
@@ -85,14 +70,13 @@ public final class Carrier implements Executor, IoDriver.Host {
     /** The thread that drives the loop now (the monitor and diagnostics read it). */
     private volatile DriverThread driver;
     private volatile long stopDeadlineNanos;
-    private boolean cancelledAllForStop;
-    private boolean warnedPastDeadline;
 
     Carrier(CarrierGroup group, int index, CompletionRing ring, int poolSize, int poolBound) {
         this.group = group;
         this.index = index;
         this.io = new IoDriver(index, this, ring, new DescriptorPool(poolSize, poolBound),
                 IoDriver.newSplicePipes(group.backend()), stats);
+        this.loop = new CarrierLoop(this);
     }
 
     /** The home carrier of the fibril running now, or the carrier whose loop runs now; else null. */
@@ -227,183 +211,47 @@ public final class Carrier implements Executor, IoDriver.Host {
         }
     }
 
-    // ---------------------------------------------------------------- the loop (driving thread)
+    // ---------------------------------------------------------------- the loop's side
 
-    /**
-     * Runs the loop on {@code dt}, which was given {@code epoch}. Returns true if the carrier was
-     * handed off while a fibril held this thread (the thread then becomes a spare), false once the
-     * carrier terminated.
-     */
+    /** Runs the loop on {@code dt}, given {@code epoch}; true if the carrier was handed off (see {@link CarrierLoop}). */
     boolean drive(DriverThread dt, long epoch) {
         driver = dt;
         ownership.takeOver(epoch);
-        int failures = 0;
-        while (true) {
-            int outcome;
-            try {
-                outcome = lifecycle.failed() ? runWithoutRing(dt, epoch) : runIteration(dt, epoch);
-                failures = 0;
-            } catch (Throwable t) {
-                failures = onLoopFailure(t, failures);
-                continue;
-            }
-            if (outcome == LOST) {
-                return true;
-            }
-            if (outcome == ENDED) {
-                terminate();
-                return false;
-            }
-        }
+        return loop.drive(dt, epoch);
     }
 
-    private int runIteration(DriverThread dt, long epoch) {
-        if (!runReady(dt, epoch)) {
-            return LOST;
-        }
-        io.rethrowDeferredFailure();
-        io.flush();
-        io.reapAvailable();
-        if (!local.isEmpty() || !remote.isEmpty() || io.hasPendingWork()) {
-            return CONTINUE; // reaping may have resubmitted retries: they must reach the kernel first
-        }
-        boolean stopping = lifecycle.stopping();
-        if (stopping && readyToTerminate()) {
-            return ENDED;
-        }
-        IDLE.setVolatile(this, true);
-        if (remote.isEmpty()) {
-            io.await(stopping ? STOPPING_WAIT_NANOS : -1);
-        }
-        IDLE.setVolatile(this, false);
-        group.handoffs().carrierBusy();
-        return CONTINUE;
+    LocalRunQueue local() {
+        return local;
     }
 
-    /**
-     * The loop of a failed carrier: its fibrils still run (each I/O call now throws), the ring is
-     * left alone. It sleeps on the thread's park permit, which {@link #execute} gives.
-     */
-    private int runWithoutRing(DriverThread dt, long epoch) {
-        if (!runReady(dt, epoch)) {
-            return LOST;
-        }
-        if (!local.isEmpty() || !remote.isEmpty()) {
-            return CONTINUE;
-        }
-        if (lifecycle.stopping()) {
-            return ENDED;
-        }
-        IDLE.setVolatile(this, true);
-        if (remote.isEmpty()) {
-            LockSupport.park(this);
-        }
-        IDLE.setVolatile(this, false);
-        return CONTINUE;
+    MpscRunQueue remote() {
+        return remote;
     }
 
-    /** Runs what is ready now; false if the carrier was handed off meanwhile (nothing here is ours then). */
-    private boolean runReady(DriverThread dt, long epoch) {
-        Runnable task;
-        while ((task = remote.poll()) != null) {
-            local.offer(task);
-        }
-        for (int budget = local.size(); budget > 0; budget--) {
-            if (!runTask(local.poll(), dt, epoch)) {
-                return false;
-            }
-        }
-        return true;
+    CarrierLifecycle lifecycle() {
+        return lifecycle;
     }
 
-    private boolean runTask(Runnable task, DriverThread dt, long epoch) {
-        stats.tasksRun++;
-        if (task instanceof CarrierCommand) {
-            runLogged(task); // the loop's own work: never handed off half-way
-            return true;
-        }
-        dt.depth = 0;
-        ownership.startFibril(epoch);
-        runLogged(task);
-        if (!ownership.endFibril(epoch)) {
-            return false;
-        }
-        dt.depth = 1;
-        return true;
+    long stopDeadlineNanos() {
+        return stopDeadlineNanos;
     }
 
-    private void runLogged(Runnable task) {
-        try {
-            task.run();
-        } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "task failed on carrier " + index, t);
-        }
-    }
-
-    /** One bad iteration must not strand the carrier's fibrils; a ring that keeps failing is given up. */
-    private int onLoopFailure(Throwable t, int failuresBefore) {
-        stats.loopFailures++;
-        int failures = failuresBefore + 1;
-        if (lifecycle.failed()) {
-            return failures;
-        }
-        if (failures >= IoDriver.MAX_FAILURES) {
-            move(CarrierLifecycle::whenFailed);
-            io.fail(t);
-        } else {
-            LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": loop iteration failed ("
-                    + failures + " of " + IoDriver.MAX_FAILURES + " in a row); going on", t);
-        }
-        return failures;
-    }
-
-    /**
-     * Shutdown steps 2 and 3: the first call cancels everything in flight; then true once the ring
-     * holds nothing. No deadline releases a request the kernel still holds; close() does not wait
-     * for that (it says so in the log).
-     */
-    private boolean readyToTerminate() {
-        if (!cancelledAllForStop) {
-            cancelledAllForStop = true;
-            io.cancelAll();
-            io.flush();
-            return false;
-        }
-        int inFlight = io.ring().inFlight();
-        if (inFlight == 0) {
-            return true;
-        }
-        if (!warnedPastDeadline && System.nanoTime() - stopDeadlineNanos > 0) {
-            warnedPastDeadline = true;
-            LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": " + inFlight
-                    + " request(s) still in the kernel after the close deadline; their callers are released "
-                    + "when the kernel completes them");
-        }
-        return false;
-    }
-
-    /** Shutdown step 4. Commands that race with it are failed by their senders (see {@link #isTerminated}). */
-    private void terminate() {
-        move(from -> CarrierLifecycle.TERMINATED);
-        Runnable task;
-        while ((task = remote.poll()) != null) {
-            if (task instanceof CarrierCommand command) {
-                command.abandon();
-            }
-        }
-        io.refuseWaiters();
-        io.release();
-        terminatedLatch.countDown();
+    void idle(boolean idle) {
+        IDLE.setVolatile(this, idle);
     }
 
     /** Moves the lifecycle to {@code next.apply(current)}, as the table allows (see {@link CarrierLifecycle}). */
-    private void move(UnaryOperator<CarrierLifecycle> next) {
+    void move(UnaryOperator<CarrierLifecycle> next) {
         CarrierLifecycle from;
         CarrierLifecycle to;
         do {
             from = lifecycle;
             to = from.checkMove(next.apply(from));
         } while (!LIFECYCLE.compareAndSet(this, from, to));
+    }
+
+    void terminated() {
+        terminatedLatch.countDown();
     }
 
     /** Shutdown step 1: cancel what is in flight, reap it, and stop; no new request starts after {@code deadlineNanos}. */

@@ -56,16 +56,12 @@ public final class IoDriver implements CompletionSink {
     private final DescriptorPool pool;
     private final SplicePipePool splicePipes;
     private final CarrierStats stats;
-    private final CompletionSink deferringSink = this::deferCompletion;
+    private final DeferredCompletions deferred = new DeferredCompletions();
     /** Why the ring was given up; null while it works. */
     private volatile Throwable failure;
     private int unflushed;
     private int[] retries = new int[64];
     private int retryCount;
-    /** Completions reaped while a submission waited for SQ room, delivered by the next reap. */
-    private long[] deferredTokens = new long[16];
-    private int[] deferredResults = new int[16];
-    private int deferredCount;
     /** A ring failure met on a fibril's stack, rethrown by the loop (first one only). */
     private RuntimeException deferredLoopFailure;
 
@@ -108,9 +104,8 @@ public final class IoDriver implements CompletionSink {
                     continue;
                 }
                 stats.fullQueueStalls++;
-                // Completions reaped here are delivered later (see deliverDeferred): running
-                // their owners now could submit in the middle of a linked pair or chain.
-                if (ring.reap(deferringSink, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
+                // completions reaped here are delivered later: see DeferredCompletions
+                if (ring.reap(deferred, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
                     ring.await(FULL_QUEUE_WAIT_NANOS);
                 }
                 errors = 0;
@@ -231,7 +226,7 @@ public final class IoDriver implements CompletionSink {
     }
 
     void reapAvailable() {
-        deliverDeferred();
+        deferred.deliverTo(this);
         int n;
         do {
             n = ring.reap(this, REAP_BATCH);
@@ -241,7 +236,7 @@ public final class IoDriver implements CompletionSink {
 
     /** Submissions not flushed yet, or completions not delivered yet: the loop must not sleep. */
     boolean hasPendingWork() {
-        return unflushed > 0 || deferredCount > 0;
+        return unflushed > 0 || !deferred.isEmpty();
     }
 
     /** Sleeps in the ring until a completion, a wake-up or {@code timeoutNanos} (negative: none). */
@@ -273,22 +268,6 @@ public final class IoDriver implements CompletionSink {
             return;
         }
         deliver(d, transientError ? -Errno.ECANCELED : result); // cancelled or stopping: do not go again
-    }
-
-    private void deferCompletion(long token, int result) {
-        if (deferredCount == deferredTokens.length) {
-            deferredTokens = Arrays.copyOf(deferredTokens, deferredCount * 2);
-            deferredResults = Arrays.copyOf(deferredResults, deferredCount * 2);
-        }
-        deferredTokens[deferredCount] = token;
-        deferredResults[deferredCount++] = result;
-    }
-
-    private void deliverDeferred() {
-        for (int i = 0; i < deferredCount; i++) {
-            onCompletion(deferredTokens[i], deferredResults[i]); // may defer more: the loop sees them
-        }
-        deferredCount = 0;
     }
 
     /** SUBMITTED -> DONE with {@code result}; tells the owner. */
@@ -423,15 +402,6 @@ public final class IoDriver implements CompletionSink {
 
     /** One line per descriptor not FREE (control plane, racy read: for diagnostics only). */
     String describeDescriptors() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < pool.capacity(); i++) {
-            Descriptor d = pool.byIndex(i);
-            if (d.state() != Descriptor.FREE) {
-                sb.append("carrier ").append(index).append(" #").append(i).append(' ').append(Op.name(d.opcode()))
-                        .append(" fd ").append(d.fd()).append(" state ").append(d.state())
-                        .append(" owner ").append(d.owner()).append('\n');
-            }
-        }
-        return sb.toString();
+        return pool.describe("carrier " + index);
     }
 }
