@@ -42,6 +42,8 @@ public final class Handoffs {
     private CarrierGroup group;
     private Thread monitor;
     private volatile boolean monitorParked;
+    /** Times the monitor woke to look at the carriers (written by the monitor only). */
+    private volatile long monitorLooks;
     private volatile boolean shutdown;
 
     Handoffs(Duration threshold, int maxSpares) {
@@ -93,6 +95,7 @@ public final class Handoffs {
                 java.util.Arrays.fill(since, UNSEEN);
             }
             lastLook = now;
+            monitorLooks++; // single writer
             for (int i = 0; i < n; i++) {
                 Carrier c = carriers.get(i);
                 long word = c.ownership().word();
@@ -245,6 +248,11 @@ public final class Handoffs {
 
     public long refused() {
         return refused.get();
+    }
+
+    /** Times the monitor has looked at the carriers so far: it stops counting while every carrier sleeps. */
+    public long monitorLooks() {
+        return monitorLooks;
     }
 
     /** Whether a held carrier is handed off at all (a threshold was set). */
