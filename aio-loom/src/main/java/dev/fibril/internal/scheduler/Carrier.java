@@ -150,9 +150,16 @@ public final class Carrier implements Executor, IoDriver.Host {
      * (perhaps on another thread, if the carrier was handed off meanwhile).
      */
     public void parkOutside(Object blocker) throws RuntimeClosedException {
-        ownership.exit();
+        ownership.exitToPark();
         LockSupport.park(blocker);
-        ownership.enter();
+        ownership.reenter();
+    }
+
+    /** Inside a section of depth one: leaves it, lets the carrier run its other fibrils, and enters again. */
+    public void yieldOutside() throws RuntimeClosedException {
+        ownership.exitToPark();
+        Thread.yield();
+        ownership.reenter();
     }
 
     /**

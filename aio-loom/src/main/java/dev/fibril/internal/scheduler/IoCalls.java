@@ -139,13 +139,7 @@ public final class IoCalls {
      */
     public static void yieldOutside(IoRequest request) throws ClosedChannelException {
         if (request instanceof Descriptor) {
-            Carrier c = Carrier.current();
-            c.exit();
-            try {
-                Thread.yield();
-            } finally {
-                c.enter();
-            }
+            Carrier.current().yieldOutside();
         } else {
             Thread.yield();
         }

@@ -98,12 +98,14 @@ final class Ownership {
             return true;
         }
         long w = (long) WORD.getVolatile(this);
-        if (epoch(w) == epoch) {
-            // still ours, but a section was left open: a runtime bug, not a hand-off
-            WORD.setVolatile(this, word(epoch, LOOP));
-            throw new IllegalStateException("Fibril carrier " + carrier.index() + ": a fibril ended its run inside a section");
+        if (epoch(w) != epoch) {
+            return false;
         }
-        return false;
+        // still ours, but a section was left open: a runtime bug, not a hand-off; the loop goes on
+        WORD.setVolatile(this, word(epoch, LOOP));
+        System.getLogger("dev.fibril").log(System.Logger.Level.ERROR, "Fibril carrier " + carrier.index()
+                + ": a fibril's run ended inside a section", new IllegalStateException("unbalanced section"));
+        return true;
     }
 
     // ---------------------------------------------------------------- sections (a fibril's stack)
@@ -131,6 +133,29 @@ final class Ownership {
         }
         dt.pinned = VirtualThreadBridge.pinCurrent();
         return true;
+    }
+
+    /** Leaves the outermost section to park or yield: parking inside a nested one would hold the carrier. */
+    void exitToPark() {
+        if (DriverThread.current().depth != 1) {
+            throw new IllegalStateException("Fibril carrier " + carrier.index() + ": a fibril parked inside a nested section");
+        }
+        exit();
+    }
+
+    /**
+     * Enters again the section that the current fibril left to park or yield (its callers still
+     * hold it by their count). If the carrier terminated meanwhile, the fibril keeps the count of a
+     * section of a carrier nobody drives any more (so its callers' {@link #exit} still balance),
+     * and the exception says why.
+     */
+    void reenter() throws RuntimeClosedException {
+        try {
+            enter();
+        } catch (RuntimeClosedException e) {
+            DriverThread.current().depth = 1;
+            throw e;
+        }
     }
 
     /** Leaves the section {@link #enter} entered (the outermost one gives the carrier back to the fibril's code). */
@@ -265,11 +290,19 @@ final class Ownership {
         }
 
         void awaitGranted() throws RuntimeClosedException {
-            while (!granted) {
-                if (refused) {
-                    throw new RuntimeClosedException("Fibril runtime is closed: carrier " + carrier.index() + " terminated");
+            boolean interrupted = Thread.interrupted(); // a park would not wait while it is set
+            try {
+                while (!granted) {
+                    if (refused) {
+                        throw new RuntimeClosedException("Fibril runtime is closed: carrier " + carrier.index() + " terminated");
+                    }
+                    LockSupport.park(this);
+                    interrupted |= Thread.interrupted();
                 }
-                LockSupport.park(this);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
 
