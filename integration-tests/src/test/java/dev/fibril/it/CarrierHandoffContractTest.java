@@ -56,14 +56,18 @@ abstract class CarrierHandoffContractTest {
 
     /** A one-carrier runtime on this backend with the given hand-off threshold. */
     FibrilRuntime runtime(Duration handoffThreshold) {
-        rt = Fibril.runtime().carriers(Integer.getInteger("iso.carriers", 1)).backend(backend()).strict(true).handoffThreshold(handoffThreshold).build();
+        rt = oneCarrier().handoffThreshold(handoffThreshold).build();
         return rt;
     }
 
     /** A one-carrier runtime on this backend with the default hand-off threshold. */
     FibrilRuntime runtime() {
-        rt = Fibril.runtime().carriers(Integer.getInteger("iso.carriers", 1)).backend(backend()).strict(true).build();
+        rt = oneCarrier().build();
         return rt;
+    }
+
+    private FibrilRuntime.Builder oneCarrier() {
+        return Fibril.runtime().carriers(1).backend(backend()).strict(true);
     }
 
     @AfterEach
