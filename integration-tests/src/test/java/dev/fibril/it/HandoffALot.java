@@ -62,7 +62,7 @@ class HandoffALot {
     private static final int MAX_SPARES = 8;
     /** No fibril ending for this long means the run is stuck (a carrier held and not handed on). */
     private static final Duration STALL = Duration.ofSeconds(60);
-    private static final Pattern RUNTIME_THREAD = Pattern.compile("fibril-(carrier|spare)-\\d+");
+    private static final Pattern RUNTIME_THREAD = Pattern.compile("fibril-(carrier|spare)-.+");
 
     enum Hold { NONE, SPIN, PINNED_SLEEP, PINNED_LATCH }
 
@@ -376,7 +376,7 @@ class HandoffALot {
         }
     }
 
-    /** Live platform threads named as a runtime's carriers and spares ({@code fibril-carrier-N}, {@code fibril-spare-N}). */
+    /** Live platform threads named as a runtime's carriers and spares ({@code fibril-carrier-...}, {@code fibril-spare-...}). */
     private static Set<Thread> runtimeThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> RUNTIME_THREAD.matcher(t.getName()).matches())
