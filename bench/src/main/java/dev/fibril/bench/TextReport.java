@@ -50,6 +50,7 @@ final class TextReport {
             s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster.\n");
         }
         s.append(HttpReport.terminal(res));
+        s.append(IsolationReport.terminal(res));
         return s.toString();
     }
 
@@ -98,6 +99,7 @@ final class TextReport {
             }
         }
         s.append(HttpReport.markdown(res));
+        s.append(IsolationReport.markdown(res));
         return s.toString();
     }
 
