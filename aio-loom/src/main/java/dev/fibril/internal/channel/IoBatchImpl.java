@@ -114,7 +114,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     private void record(Descriptor d, ChannelCore core, byte op, ByteBuffer buffer, long offset, long tag) {
         int fd = core == null ? -1 : core.fd();
         d.prepare(op, fd, buffer, buffer == null ? 0 : buffer.position(), buffer == null ? 0 : buffer.remaining(), offset);
-        d.owner(this);
+        d.notifies(this);
         d.channel(core);
         int i = d.index();
         if (i >= tagByIndex.length) {
@@ -361,7 +361,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
 
     private void cancelOutstanding() {
         carrier.pool().forEachSubmitted(d -> {
-            if (d.owner() == this) {
+            if (d.listener() == this) {
                 carrier.io().cancel(d);
             }
         });

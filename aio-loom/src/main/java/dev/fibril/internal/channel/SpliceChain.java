@@ -105,7 +105,7 @@ final class SpliceChain implements CompletionListener {
         error = 0;
         firstHead = true;
         cancelPending = false;
-        d.owner(this);
+        d.notifies(this);
         d.channel(socket); // a close of either channel cancels whichever splice is in flight
         d.alsoChannel(file);
         startHead();
@@ -212,9 +212,7 @@ final class SpliceChain implements CompletionListener {
     }
 
     private void prepare(byte op, int fdIn, int len, long offset, int fdOut) {
-        if (d.state() == Descriptor.DONE) {
-            d.retake();
-        }
+        d.retake(); // DONE after the previous splice, TAKEN before the first
         d.prepare(op, fdIn, null, 0, len, offset);
         d.opFlags(fdOut);
     }

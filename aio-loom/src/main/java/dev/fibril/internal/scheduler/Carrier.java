@@ -185,7 +185,7 @@ public final class Carrier implements Executor, IoDriver.Host {
             while (d.state() != Descriptor.DONE) {
                 if (io.failure() != null) {
                     // Nothing will complete d: it (and the buffer it names) stays out of the pool.
-                    d.owner(IoDriver.RELEASE_ON_COMPLETION);
+                    d.releaseOnCompletion();
                     throw io.failedException();
                 }
                 if (Thread.interrupted()) {

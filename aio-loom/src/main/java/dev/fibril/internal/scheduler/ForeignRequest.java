@@ -140,7 +140,7 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
     public void onGranted(Descriptor d) {
         descriptor = d;
         d.copyFrom(this);
-        d.owner(this);
+        d.notifies(this);
         d.channel(closing);
         IoDriver io = carrier.io();
         if (timeoutNanos > 0) {

@@ -115,10 +115,8 @@ public final class IoCalls {
         if (request instanceof Descriptor d) {
             Carrier c = Carrier.current(); // inside begin's section
             IoDriver io = c.io();
-            if (d.state() == Descriptor.DONE) {
-                d.retake();
-            }
-            d.owner(Thread.currentThread());
+            d.retake(); // a follow-up request on the same descriptor (DONE), or its first (TAKEN)
+            d.awaitedBy(Thread.currentThread());
             d.channel(closing);
             if (timeoutNanos > 0) {
                 io.submitWithTimeout(d, timeoutNanos);

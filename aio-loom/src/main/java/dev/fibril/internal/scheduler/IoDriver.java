@@ -5,7 +5,6 @@ import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
-import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.DescriptorPool;
 import dev.fibril.internal.io.PoolWaiter;
@@ -13,7 +12,6 @@ import dev.fibril.internal.io.SplicePipePool;
 
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One carrier's I/O: its ring, its descriptor pool and its splice pipes. It writes submissions
@@ -38,8 +36,6 @@ public final class IoDriver implements CompletionSink {
     static final long CANCEL_TOKEN = 0xFFFF_FFFFL;
     /** user_data of a LINK_TIMEOUT that could not have a pooled descriptor (index -2). */
     static final long LINK_TIMEOUT_TOKEN = 0xFFFF_FFFEL;
-    /** Owner of a descriptor whose completion nobody waits for: released on completion. */
-    static final Object RELEASE_ON_COMPLETION = new Object();
     static final int REAP_BATCH = 256;
     /** Rounds of flush-and-reap on a full SQ before waiting in the ring between rounds. */
     private static final int FULL_QUEUE_SPINS = 16;
@@ -79,7 +75,7 @@ public final class IoDriver implements CompletionSink {
     /** Stamps {@code d} with a fresh generation and writes its submission; flushes first if the SQ is full. */
     public void submit(Descriptor d) {
         d.timeoutDeadline(0);
-        DescriptorPool.stampSubmitted(d);
+        d.submit();
         if (failure != null) {
             return; // no ring to write to: the caller's wait throws for it
         }
@@ -141,7 +137,7 @@ public final class IoDriver implements CompletionSink {
         Descriptor timer = pool.tryAcquire();
         if (timer != null) {
             timer.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
-            timer.owner(RELEASE_ON_COMPLETION);
+            timer.releaseOnCompletion();
             submit(timer);
         } else {
             IoRequest spare = new IoRequest(); // pool at its bound: a rare allocation, never a wait
@@ -270,24 +266,14 @@ public final class IoDriver implements CompletionSink {
         deliver(d, transientError ? -Errno.ECANCELED : result); // cancelled or stopping: do not go again
     }
 
-    /** SUBMITTED -> DONE with {@code result}; tells the owner. */
+    /** Counts, then SUBMITTED -> DONE with {@code result}, which tells its waiter or listener. */
     private void deliver(Descriptor d, int result) {
-        d.complete(result);
         if (result >= 0) {
             stats.completionsOk[d.opcode()]++;
         } else {
             stats.completionsFailed[d.opcode()]++;
         }
-        Object owner = d.owner();
-        if (owner == RELEASE_ON_COMPLETION) {
-            pool.release(d);
-        } else if (owner instanceof Thread fibril) {
-            if (fibril != Thread.currentThread()) {
-                LockSupport.unpark(fibril);
-            }
-        } else if (owner instanceof CompletionListener listener) {
-            listener.onCompletion(d);
-        }
+        d.complete(result);
     }
 
     /**
@@ -313,14 +299,14 @@ public final class IoDriver implements CompletionSink {
                     continue;
                 }
                 flush();
-                DescriptorPool.stampSubmitted(d);
+                d.resubmit();
                 enqueue(d);
                 stats.submissions++;
                 submitTimeout(left);
                 d.timeoutDeadline(deadline);
             } else {
                 d.flags(d.flags() & ~IoRequest.FLAG_LINK);
-                DescriptorPool.stampSubmitted(d);
+                d.resubmit();
                 enqueue(d);
                 stats.submissions++;
             }
@@ -338,13 +324,7 @@ public final class IoDriver implements CompletionSink {
         failure = cause;
         LOG.log(System.Logger.Level.ERROR, "Fibril carrier " + index + " failed and no longer performs I/O; "
                 + "calls of its fibrils now throw", cause);
-        pool.forEachSubmitted(d -> {
-            if (d.owner() instanceof Thread fibril) {
-                LockSupport.unpark(fibril);
-            } else if (d.owner() instanceof CompletionListener listener) { // foreign calls, batches, sendFile chains
-                listener.onCarrierFailed(d);
-            }
-        });
+        pool.forEachSubmitted(Descriptor::carrierFailed);
         refuseWaiters();
     }
 

@@ -36,13 +36,13 @@ class DescriptorPoolTest {
     void shouldDetectStaleTokensByGeneration() {
         DescriptorPool pool = new DescriptorPool(1, 1);
         Descriptor d = pool.tryAcquire();
-        DescriptorPool.stampSubmitted(d);
+        d.submit();
         long first = d.userData();
         assertSame(d, pool.lookup(first));
         d.complete(0);
         assertNull(pool.lookup(first), "a DONE descriptor takes no more completions");
         d.retake();
-        DescriptorPool.stampSubmitted(d);
+        d.submit();
         long second = d.userData();
         assertNotEquals(first, second);
         assertEquals((int) first, (int) second, "same index, new generation");
@@ -74,9 +74,9 @@ class DescriptorPoolTest {
     void shouldRefuseToReleaseASubmittedDescriptor() {
         DescriptorPool pool = new DescriptorPool(1, 1);
         Descriptor d = pool.tryAcquire();
-        DescriptorPool.stampSubmitted(d);
+        d.submit();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.release(d));
-        assertEquals("descriptor 0 released in state 2", e.getMessage());
+        assertEquals("descriptor 0 released while SUBMITTED", e.getMessage());
     }
 
     @Test
