@@ -15,7 +15,8 @@ package dev.fibril;
  * @param submissions        requests submitted (retries after EINTR/EAGAIN included)
  * @param completions        final completions delivered to callers
  * @param retries            EINTR/EAGAIN completions resubmitted inside the runtime
- * @param staleCompletions   completions whose generation no longer matched: detected, never delivered
+ * @param staleCompletions   completions for a descriptor not in flight (each ring tells stale ones by its
+ *                           own slot generation, so none are expected): detected, never delivered
  * @param cancels            ASYNC_CANCEL requests submitted
  * @param kernelCalls        calls into the kernel (flushes and waits)
  * @param descriptorsInUse   descriptors taken now

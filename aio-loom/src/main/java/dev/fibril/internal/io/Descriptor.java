@@ -55,7 +55,6 @@ public final class Descriptor extends IoRequest {
      * 0 for none; kept so that a retried request goes again as a pair, with the time left.
      */
     private long timeoutDeadline;
-    private int generation;
 
     Descriptor(DescriptorPool pool, int index) {
         this.pool = pool;
@@ -76,27 +75,11 @@ public final class Descriptor extends IoRequest {
         expect(state == TAKEN, "submit");
         state = SUBMITTED;
         cancelRequested = false;
-        stamp();
     }
 
     /** SUBMITTED -> SUBMITTED: goes to the ring again after a transient error. */
     public void resubmit() {
         expect(state == SUBMITTED && !cancelRequested, "resubmit");
-        stamp();
-    }
-
-    private void stamp() {
-        generation++;
-        userData(token());
-    }
-
-    /** The token for the current generation. */
-    long token() {
-        return ((long) generation << 32) | (index & 0xFFFF_FFFFL);
-    }
-
-    int generation() {
-        return generation;
     }
 
     /** SUBMITTED -> DONE with the final result; then tells the waiter or the listener. */
@@ -186,6 +169,11 @@ public final class Descriptor extends IoRequest {
 
     public int index() {
         return index;
+    }
+
+    /** The pool it belongs to, for ever. */
+    public DescriptorPool pool() {
+        return pool;
     }
 
     public int state() {

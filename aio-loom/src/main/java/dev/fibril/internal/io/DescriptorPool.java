@@ -89,19 +89,6 @@ public final class DescriptorPool {
         return releaser;
     }
 
-    /** The SUBMITTED descriptor that {@code token} names, or null if the token is stale or unknown. */
-    public Descriptor lookup(long token) {
-        int index = (int) token;
-        if (index < 0 || index >= allocated) {
-            return null;
-        }
-        Descriptor d = table[index];
-        if (d.generation() != (int) (token >>> 32) || d.state() != Descriptor.SUBMITTED) {
-            return null;
-        }
-        return d;
-    }
-
     /** The descriptor at {@code index} (carrier-internal bookkeeping such as retries). */
     public Descriptor byIndex(int index) {
         return table[index];

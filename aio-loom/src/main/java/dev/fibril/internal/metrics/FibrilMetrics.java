@@ -44,7 +44,7 @@ public final class FibrilMetrics implements MeterBinder {
                 g -> sum(g, c -> c.stats().inlineCompletions()));
         counter(registry, "fibril.submissions", "Requests submitted to the kernel", tags, g -> sum(g, c -> c.stats().submissions()));
         counter(registry, "fibril.retries", "EINTR/EAGAIN completions resubmitted", tags, g -> sum(g, c -> c.stats().retries()));
-        counter(registry, "fibril.completions.stale", "Completions with a stale generation, dropped", tags,
+        counter(registry, "fibril.completions.stale", "Completions for a descriptor not in flight, dropped", tags,
                 g -> sum(g, c -> c.stats().staleCompletions()));
         counter(registry, "fibril.kernel.calls", "Calls into the kernel", tags, g -> sum(g, c -> c.ring().kernelCalls()));
         counter(registry, "fibril.carrier.handoffs", "Carriers handed to a spare thread because a fibril held their thread",

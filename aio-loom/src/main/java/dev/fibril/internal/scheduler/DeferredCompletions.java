@@ -1,6 +1,7 @@
 package dev.fibril.internal.scheduler;
 
 import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
 
 import java.util.Arrays;
 
@@ -10,24 +11,26 @@ import java.util.Arrays;
  * Owner thread only; grows, and keeps its size.
  */
 final class DeferredCompletions implements CompletionSink {
-    private long[] tokens = new long[16];
+    private IoRequest[] requests = new IoRequest[16];
     private int[] results = new int[16];
     private int count;
 
     @Override
-    public void onCompletion(long token, int result) {
-        if (count == tokens.length) {
-            tokens = Arrays.copyOf(tokens, count * 2);
+    public void onCompletion(IoRequest request, int result) {
+        if (count == requests.length) {
+            requests = Arrays.copyOf(requests, count * 2);
             results = Arrays.copyOf(results, count * 2);
         }
-        tokens[count] = token;
+        requests[count] = request;
         results[count++] = result;
     }
 
     /** Hands every kept completion to {@code sink}, which may defer more here: the loop sees them. */
     void deliverTo(CompletionSink sink) {
         for (int i = 0; i < count; i++) {
-            sink.onCompletion(tokens[i], results[i]);
+            IoRequest r = requests[i];
+            requests[i] = null; // kept no longer than delivered
+            sink.onCompletion(r, results[i]);
         }
         count = 0;
     }

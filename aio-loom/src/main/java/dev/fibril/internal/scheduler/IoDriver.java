@@ -32,10 +32,6 @@ public final class IoDriver implements CompletionSink {
         boolean isStopping();
     }
 
-    /** user_data of the runtime's own ASYNC_CANCEL requests: index -1 never names a descriptor. */
-    static final long CANCEL_TOKEN = 0xFFFF_FFFFL;
-    /** user_data of a LINK_TIMEOUT that could not have a pooled descriptor (index -2). */
-    static final long LINK_TIMEOUT_TOKEN = 0xFFFF_FFFEL;
     static final int REAP_BATCH = 256;
     /** Rounds of flush-and-reap on a full SQ before waiting in the ring between rounds. */
     private static final int FULL_QUEUE_SPINS = 16;
@@ -72,7 +68,7 @@ public final class IoDriver implements CompletionSink {
 
     // ---------------------------------------------------------------- submitting
 
-    /** Stamps {@code d} with a fresh generation and writes its submission; flushes first if the SQ is full. */
+    /** TAKEN -> SUBMITTED, and writes its submission; flushes first if the SQ is full. */
     public void submit(Descriptor d) {
         d.timeoutDeadline(0);
         d.submit();
@@ -140,9 +136,10 @@ public final class IoDriver implements CompletionSink {
             timer.releaseOnCompletion();
             submit(timer);
         } else {
-            IoRequest spare = new IoRequest(); // pool at its bound: a rare allocation, never a wait
+            // Pool at its bound: a rare allocation, never a wait. Not a Descriptor, so its
+            // completion is recognised as nobody's (see onCompletion).
+            IoRequest spare = new IoRequest();
             spare.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
-            spare.userData(LINK_TIMEOUT_TOKEN);
             enqueue(spare);
         }
     }
@@ -158,15 +155,16 @@ public final class IoDriver implements CompletionSink {
         submit(second);
     }
 
-    /** Submits ASYNC_CANCEL for {@code d} once per generation; d still completes through the ring. */
+    /** Submits ASYNC_CANCEL for {@code d} once per submission; d still completes through the ring. */
     public void cancel(Descriptor d) {
         if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested() || failure != null) {
             return;
         }
         d.markCancelRequested();
-        IoRequest cancel = new IoRequest(); // rare path; the ring may hold it until its completion
-        cancel.prepare(Op.ASYNC_CANCEL, -1, null, 0, 0, d.userData());
-        cancel.userData(CANCEL_TOKEN);
+        // Rare path; the ring may hold it until its completion. By reference: the ring finds d's
+        // slot from it, and a d that completed before the cancel reaches the kernel is not touched.
+        IoRequest cancel = new IoRequest();
+        cancel.prepareCancel(d);
         enqueue(cancel);
         stats.cancelsSubmitted++;
     }
@@ -240,13 +238,19 @@ public final class IoDriver implements CompletionSink {
         ring.await(timeoutNanos);
     }
 
+    /**
+     * A completion, handed back as the request that was enqueued: the ring has already told it
+     * from a stale one (its own slot generation), so no lookup and no second generation check here.
+     * The runtime's own ASYNC_CANCELs and spare LINK_TIMEOUTs are plain requests, not descriptors,
+     * and nobody waits for them. A descriptor not in flight here (not SUBMITTED, or another
+     * carrier's) would be a ring's bug: counted, never delivered.
+     */
     @Override
-    public void onCompletion(long token, int result) {
-        if (token == CANCEL_TOKEN || token == LINK_TIMEOUT_TOKEN) {
+    public void onCompletion(IoRequest request, int result) {
+        if (!(request instanceof Descriptor d)) {
             return;
         }
-        Descriptor d = pool.lookup(token);
-        if (d == null) {
+        if (d.state() != Descriptor.SUBMITTED || d.pool() != pool) {
             stats.staleCompletions++;
             return;
         }
