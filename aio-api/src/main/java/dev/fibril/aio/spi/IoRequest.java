@@ -112,7 +112,8 @@ public class IoRequest {
 
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
-     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a pipe), and the mode for OPENAT.
+     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a
+     * pipe), and the mode for OPENAT.
      */
     public final long offset() {
         return offset;

@@ -25,12 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * tail, CQ head, the in-flight table, the bounce buffers) is plain fields; only the wake-up flag,
  * the closed flag and the count of foreign callers are shared.
  *
- * <p>Submission: {@link #enqueue} writes an SQE (see {@link RequestCodec} for the field mapping)
- * whose user_data is the token of a ring-internal slot ({@link InFlightTable}); {@link #flush}
- * publishes the SQ tail and submits with one io_uring_enter. Completion: {@link #reap} reads the
- * CQ tail once, finds each CQE's request by its slot (a stale generation finds nothing), hands
- * that request back to the sink, and publishes the new head once. Requests
- * the ring fails by itself (bad buffer region) complete through the same reap, first.
+ * <p>Submission: {@link #enqueue} writes an SQE ({@link RequestCodec} maps the fields) whose
+ * user_data is the token of a slot ({@link InFlightTable}); {@link #flush} publishes the SQ tail
+ * and submits with one io_uring_enter. Completion: {@link #reap} reads the CQ tail once, hands
+ * each CQE's request (its slot's; a stale generation finds none) to the sink, and publishes the
+ * new head once. Requests the ring fails by itself (bad buffer region) complete there too, first.
  *
  * <p>Wake-up: the ring keeps one READ of an eventfd in the kernel, with the reserved user_data
  * {@link #WAKEUP_USER_DATA}; its CQE is consumed here and never reaches a sink. {@link #wakeup()}

@@ -176,50 +176,6 @@ class EpollRingTest extends EpollTestBase {
     }
 
     @Test
-    void shouldCancelTimeoutByReference() {
-        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(timeout);
-        ring.flush();
-        assertEquals(0, driver.run(driver.cancelOf(timeout)));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-    }
-
-    @Test
-    void shouldAnswerCancelOfARequestNeverEnqueuedWithEnoent() {
-        assertEquals(-Errno.ENOENT, driver.run(driver.cancelOf(new IoRequest())));
-    }
-
-    @Test
-    void shouldNotCancelWhatTookTheSlotOfACompletedTarget() {
-        IoRequest done = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        assertEquals(0, driver.run(done));
-        // the freed slot is the next one taken: the timeout has the slot that done's token names
-        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(timeout);
-        ring.flush();
-        assertEquals(-Errno.ENOENT, driver.run(driver.cancelOf(done)), "done's token is stale");
-        assertFalse(driver.isComplete(timeout), "the timeout in done's old slot goes on");
-        assertEquals(0, driver.run(driver.cancelOf(timeout)));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-    }
-
-    @Test
-    void shouldCancelOnlyTheSubmissionInFlightWhenTheCancelWasEnqueued() {
-        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(timeout);
-        ring.flush();
-        IoRequest cancel = driver.cancelOf(timeout);
-        driver.enqueue(cancel); // not started yet: epoll runs a cancel at flush
-        IoRequest later = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(later);
-        assertEquals(0, driver.complete(cancel));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-        assertFalse(driver.isComplete(later));
-        assertEquals(0, driver.run(driver.cancelOf(later)));
-        assertEquals(-Errno.ECANCELED, driver.complete(later));
-    }
-
-    @Test
     void shouldFailLinkTimeoutWithoutLinkedRequestWithEinval() {
         assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, 1_000_000)));
     }

@@ -176,17 +176,6 @@ class SimulatedRingTest {
     }
 
     @Test
-    void shouldNotCancelWhatTookTheSlotOfACompletedTarget() {
-        long done = driver.submit(nop());
-        assertEquals(0, driver.resultNow(done));
-        long t = driver.submit(timeout(1_000_000_000L)); // takes the slot done had
-        assertEquals(-Errno.ENOENT, driver.resultNow(driver.cancel(done)), "done's token is stale");
-        assertFalse(driver.hasResult(t), "the timeout in done's old slot goes on");
-        assertEquals(0, driver.resultNow(driver.cancel(t)));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(t));
-    }
-
-    @Test
     void shouldCloseNewFdWhenDelayedAcceptIsCancelled() {
         useKernel(SimulatedKernel.builder().latency(Op.ACCEPT, Latency.fixed(10_000)));
         int listener = kernel.socket();

@@ -121,39 +121,6 @@ class IoUringRingTest extends IoUringTestBase {
     }
 
     @Test
-    void shouldCancelTimeoutByReference() {
-        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(timeout);
-        ring.flush();
-        assertEquals(0, driver.run(driver.cancelOf(timeout)));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-    }
-
-    @Test
-    void shouldAnswerCancelOfARequestNeverEnqueuedWithEnoent() {
-        assertEquals(-Errno.ENOENT, driver.run(driver.cancelOf(new IoRequest())));
-    }
-
-    @Test
-    void shouldNotCancelWhatTookTheSlotOfACompletedTarget() {
-        IoRequest done = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        assertEquals(0, driver.run(done));
-        // the freed slot is the next one taken: the timeout has the slot that done's token names
-        IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(timeout);
-        ring.flush();
-        assertEquals(-Errno.ENOENT, driver.run(driver.cancelOf(done)), "done's token is stale");
-        assertFalse(driver.isComplete(timeout), "the timeout in done's old slot goes on");
-        done.prepare(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(done);
-        ring.flush();
-        assertEquals(0, driver.run(driver.cancelOf(done)), "the same object, enqueued again, is found by its new token");
-        assertEquals(-Errno.ECANCELED, driver.complete(done));
-        assertEquals(0, driver.run(driver.cancelOf(timeout)));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-    }
-
-    @Test
     void shouldReturnFromAwaitAfterTimeoutWhenNothingHappens() {
         long start = System.nanoTime();
         ring.await(TimeUnit.MILLISECONDS.toNanos(30));
