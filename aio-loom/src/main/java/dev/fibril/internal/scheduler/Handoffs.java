@@ -1,10 +1,14 @@
 package dev.fibril.internal.scheduler;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,6 +33,7 @@ public final class Handoffs {
     private static final long MIN_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long UNSEEN = Long.MIN_VALUE;
+    private static final List<GarbageCollectorMXBean> GC_BEANS = ManagementFactory.getGarbageCollectorMXBeans();
 
     private final long thresholdNanos;
     private final int maxSpares;
@@ -38,6 +43,10 @@ public final class Handoffs {
     private final AtomicLong handoffs = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final HandoffReports reports = new HandoffReports();
+    /** Runs the reports, one at a time; past a backlog of 64 a report is dropped (the count still counts). */
+    private final ThreadPoolExecutor reporter = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(64), Thread.ofPlatform().daemon().name("fibril-handoff-report").factory(),
+            new ThreadPoolExecutor.DiscardPolicy());
     private List<Carrier> carriers = List.of();
     private CarrierGroup group;
     private Thread monitor;
@@ -49,6 +58,7 @@ public final class Handoffs {
     Handoffs(Duration threshold, int maxSpares) {
         this.thresholdNanos = threshold.toNanos();
         this.maxSpares = maxSpares;
+        reporter.allowCoreThreadTimeOut(true);
     }
 
     /** Starts one thread per carrier, and the monitor unless the hand-off is off. */
@@ -86,15 +96,17 @@ public final class Handoffs {
         long[] since = new long[n];
         java.util.Arrays.fill(since, UNSEEN);
         long period = Math.clamp(thresholdNanos / 2, MIN_PERIOD_NANOS, MAX_PERIOD_NANOS);
-        long lastLook = System.nanoTime();
+        long lastGc = gcMillis();
         while (!shutdown) {
             long now = System.nanoTime();
-            if (now - lastLook > 2 * period + thresholdNanos) {
-                // The monitor itself was stopped (a GC pause, a safepoint, the OS): so was
-                // everything else, and no thread can be told held from what was seen before.
+            long gc = gcMillis();
+            if (gc != lastGc) {
+                // A collection paused every thread since the last look: a driver seen running the
+                // same fibril across it was stopped, not held. (A monitor that is merely late, as on
+                // a busy machine, still counts the time: the thread it watches was held all along.)
+                lastGc = gc;
                 java.util.Arrays.fill(since, UNSEEN);
             }
-            lastLook = now;
             monitorLooks++; // single writer
             for (int i = 0; i < n; i++) {
                 Carrier c = carriers.get(i);
@@ -116,11 +128,19 @@ public final class Handoffs {
                     LockSupport.park(this);
                 }
                 monitorParked = false;
-                lastLook = System.nanoTime(); // slept on purpose
             } else {
                 LockSupport.parkNanos(this, period);
             }
         }
+    }
+
+    /** Milliseconds the JVM's collectors have spent so far (their pauses, for the stop-the-world ones). */
+    private static long gcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean gc : GC_BEANS) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
     }
 
     private boolean allIdle() {
@@ -155,7 +175,10 @@ public final class Handoffs {
             LockSupport.unpark(spare);
         }
         held.setName("fibril-carrier-" + c.index() + "-held");
-        reports.handedOff(c, held, heldNanos, group.liveFibrils());
+        // Reported off this thread: the held fibril's stack trace waits for its thread to reach a
+        // safepoint, which a thread starved of CPU may not do for a while, and the monitor must
+        // not wait with it.
+        reporter.execute(() -> reports.handedOff(c, held, heldNanos, group.liveFibrils()));
         return true;
     }
 
@@ -218,6 +241,7 @@ public final class Handoffs {
             LockSupport.unpark(monitor);
             monitor.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
         }
+        reporter.shutdown();
         for (DriverThread t : idleSpares) {
             LockSupport.unpark(t);
         }
@@ -227,6 +251,7 @@ public final class Handoffs {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
             }
         }
+        reporter.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (!threads.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "Fibril runtime closed with " + threads.size()
                     + " thread(s) still held by fibrils that have not ended: " + threads);
