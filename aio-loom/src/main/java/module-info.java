@@ -10,6 +10,8 @@ module dev.fibril.loom {
     requires transitive dev.fibril.api;
     requires dev.fibril.syscall;
     requires transitive micrometer.core;
+    requires java.management; // the hand-off monitor reads the collectors' counts
+    requires jdk.jfr;         // the carrier hand-off event
 
     exports dev.fibril;
     // The Jetty end point reaches the socket channel's non-blocking send; nobody else may.

@@ -50,7 +50,8 @@ public final class FibrilRuntime implements AutoCloseable {
     private FibrilRuntime(Builder b) {
         Backend backend = b.backendInstance != null ? b.backendInstance : Backends.open(b.backendName);
         try {
-            this.group = new CarrierGroup(backend, b.carriers, b.poolSize, b.poolBound, b.strict);
+            this.group = new CarrierGroup(backend, b.carriers, b.poolSize, b.poolBound, b.strict,
+                    b.handoffThreshold, b.maxSpareThreads);
         } catch (RuntimeException e) {
             if (b.backendInstance == null) {
                 backend.close();
@@ -220,6 +221,8 @@ public final class FibrilRuntime implements AutoCloseable {
         private int poolBound = 4096;
         private boolean strict;
         private Duration closeTimeout = Duration.ofSeconds(5);
+        private Duration handoffThreshold = Duration.ofMillis(5);
+        private int maxSpareThreads = 16;
 
         Builder() {
         }
@@ -278,6 +281,34 @@ public final class FibrilRuntime implements AutoCloseable {
                 throw new IllegalArgumentException("negative close timeout: " + timeout);
             }
             this.closeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a fibril may hold its carrier's thread (a CPU loop, a blocking java.io or native
+         * call, a park while pinned) while other work of that carrier waits, before the carrier is
+         * handed to a spare thread and goes on without it (default 5 ms). {@link Duration#ZERO}
+         * turns the hand-off off: a held carrier then waits for its thread.
+         */
+        public Builder handoffThreshold(Duration threshold) {
+            Objects.requireNonNull(threshold, "threshold");
+            if (threshold.isNegative()) {
+                throw new IllegalArgumentException("negative hand-off threshold: " + threshold);
+            }
+            this.handoffThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * Most spare threads the runtime keeps for carriers whose thread is held (default 16). When
+         * all are in use a held carrier waits for its thread; the runtime says so once in the log
+         * and counts it in {@link RuntimeStats#handoffsRefused()}. Idle spares retire.
+         */
+        public Builder maxSpareThreads(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("max spare threads must not be negative, was " + max);
+            }
+            this.maxSpareThreads = max;
             return this;
         }
 

@@ -15,7 +15,8 @@ package dev.fibril;
  * @param submissions        requests submitted (retries after EINTR/EAGAIN included)
  * @param completions        final completions delivered to callers
  * @param retries            EINTR/EAGAIN completions resubmitted inside the runtime
- * @param staleCompletions   completions whose generation no longer matched: detected, never delivered
+ * @param staleCompletions   completions for a descriptor not in flight (each ring tells stale ones by its
+ *                           own slot generation, so none are expected): detected, never delivered
  * @param cancels            ASYNC_CANCEL requests submitted
  * @param kernelCalls        calls into the kernel (flushes and waits)
  * @param descriptorsInUse   descriptors taken now
@@ -33,6 +34,12 @@ package dev.fibril;
  * @param fullQueueStalls     times a full submission queue was flushed and the kernel took nothing
  * @param kernelCallErrors    calls into the kernel that failed other than by a signal or a timeout
  *                            (io_uring_enter's EBUSY, EAGAIN, EBADR; the first of each is logged)
+ * @param handoffs            times a carrier was handed to a spare thread because a fibril held
+ *                            its thread past the hand-off threshold while other work waited
+ * @param spareThreads        threads the runtime runs now besides one per carrier: spares driving
+ *                            a carrier, threads still held by the fibril that blocked them, idle spares
+ * @param handoffsRefused     times a carrier was held past the threshold and no spare could be had
+ *                            (the bound of {@code maxSpareThreads} was reached)
  */
 public record RuntimeStats(
         String backend,
@@ -59,5 +66,8 @@ public record RuntimeStats(
         long loopFailures,
         int failedCarriers,
         long fullQueueStalls,
-        long kernelCallErrors) {
+        long kernelCallErrors,
+        long handoffs,
+        int spareThreads,
+        long handoffsRefused) {
 }

@@ -54,6 +54,30 @@ public interface FibrilSocketChannel extends ByteChannel {
     long sendFile(FibrilFileChannel file, long position, long count) throws IOException;
 
     /** Half-closes the input: later reads return -1. */
+    /**
+     * Sends what the kernel takes at once of {@code src}'s remaining bytes, never waiting for room
+     * in the socket's send buffer, and advances its position; returns how many bytes it took, 0 when
+     * the send buffer is full (then {@link #awaitWritable()}). A write for event-driven callers such
+     * as a non-blocking protocol layer; works from any thread.
+     *
+     * @throws java.nio.channels.ClosedChannelException if the channel or its output is closed
+     * @throws ErrnoException for EPIPE, ECONNRESET and other send errors
+     */
+    int tryWrite(java.nio.ByteBuffer src) throws IOException;
+
+    /**
+     * Parks (or blocks, off a fibril) until the socket is writable: room in its send buffer, or an
+     * error or hang-up that the next send reports. Any thread.
+     *
+     * @throws java.nio.channels.AsynchronousCloseException if the channel is closed meanwhile
+     * @throws UnsupportedOperationException if the backend cannot wait for writability
+     *         ({@link #canAwaitWritable()} is false: the simulated kernel)
+     */
+    void awaitWritable() throws IOException;
+
+    /** Whether {@link #awaitWritable()} works on this channel's backend (io_uring and epoll: yes). */
+    boolean canAwaitWritable();
+
     void shutdownInput() throws IOException;
 
     /** Half-closes the output: the peer reads end of stream once it has read what was sent. */

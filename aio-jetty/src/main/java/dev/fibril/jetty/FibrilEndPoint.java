@@ -1,7 +1,6 @@
 package dev.fibril.jetty;
 
 import dev.fibril.aio.FibrilSocketChannel;
-import dev.fibril.internal.channel.SocketChannelImpl;
 
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -57,7 +56,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
     /** The same channel: its non-blocking send and writability wait are internal to the runtime. */
-    private final SocketChannelImpl socket;
     private final SocketAddress local;
     private final SocketAddress remote;
     private final RetainableByteBuffer input;
@@ -86,10 +84,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         super(connector.getScheduler());
         this.connector = connector;
         this.channel = channel;
-        if (!(channel instanceof SocketChannelImpl impl)) {
-            throw new IllegalArgumentException("not a socket channel of a Fibril runtime: " + channel);
-        }
-        this.socket = impl;
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
         this.worker = new FillWorker(connector.getRuntime(), this);
@@ -303,7 +297,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
                     return false;
                 }
                 while (b.hasRemaining()) {
-                    if (socket.tryWrite(b) == 0) {
+                    if (channel.tryWrite(b) == 0) {
                         return false;
                     }
                     notIdle();
@@ -328,7 +322,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
             out.position(out.position() + n);
         }
         out.flip();
-        int sent = socket.tryWrite(out);
+        int sent = channel.tryWrite(out);
         if (sent == 0) {
             return false;
         }
@@ -378,7 +372,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
                 if (file != null) {
                     sendMapped(file);
                 } else {
-                    socket.awaitWritable();
+                    channel.awaitWritable();
                 }
             } catch (IOException | RuntimeException t) {
                 if (isOpen()) { // else the close that ended the wait already failed Jetty's write

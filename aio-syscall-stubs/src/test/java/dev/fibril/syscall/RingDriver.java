@@ -7,7 +7,7 @@ import dev.fibril.aio.spi.Op;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -17,35 +17,35 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Drives a ring on the calling thread the way a carrier loop does (enqueue, flush, await, reap)
- * and records each completion once, failing on a duplicate. One driver per ring and thread.
+ * and records each completion once, by the request object the ring hands back, failing on a
+ * duplicate. One driver per ring and thread.
  */
 public final class RingDriver implements CompletionSink {
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final CompletionRing ring;
-    private final Map<Long, Integer> results = new HashMap<>();
-    private long nextUserData;
+    private final Map<IoRequest, Integer> results = new IdentityHashMap<>();
 
     public RingDriver(CompletionRing ring) {
-        this(ring, 1);
-    }
-
-    /** A driver whose user_data start at {@code firstUserData}, so two drivers never share one. */
-    public RingDriver(CompletionRing ring, long firstUserData) {
         this.ring = ring;
-        this.nextUserData = firstUserData;
     }
 
     @Override
-    public void onCompletion(long userData, int result) {
-        assertNull(results.put(userData, result), "second completion for user_data " + userData);
+    public void onCompletion(IoRequest request, int result) {
+        assertNull(results.put(request, result), "second completion for " + Op.name(request.opcode()) + " request " + request);
     }
 
-    /** A request with a fresh user_data. */
+    /** A new request. */
     public IoRequest request(byte op, int fd, ByteBuffer buffer, int position, int length, long offset) {
         IoRequest r = new IoRequest();
         r.prepare(op, fd, buffer, position, length, offset);
-        r.userData(nextUserData++);
+        return r;
+    }
+
+    /** An ASYNC_CANCEL of {@code target} (a request never enqueued names nothing in flight). */
+    public IoRequest cancelOf(IoRequest target) {
+        IoRequest r = new IoRequest();
+        r.prepareCancel(target);
         return r;
     }
 
@@ -81,23 +81,23 @@ public final class RingDriver implements CompletionSink {
     public int complete(IoRequest r) {
         ring.flush();
         long deadline = System.nanoTime() + DEADLINE_NANOS;
-        while (!results.containsKey(r.userData())) {
+        while (!results.containsKey(r)) {
             if (ring.reap(this, 64) == 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    fail("no completion for user_data " + r.userData() + " within 10 s");
+                    fail("no completion for " + Op.name(r.opcode()) + " request " + r + " within 10 s");
                 }
                 ring.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
             }
         }
-        return results.remove(r.userData());
+        return results.remove(r);
     }
 
     /** True if {@code r} has completed (after a flush and one non-blocking reap). */
     public boolean isComplete(IoRequest r) {
         ring.flush();
         ring.reap(this, 64);
-        return results.containsKey(r.userData());
+        return results.containsKey(r);
     }
 
     /** One poll of the ring without waiting: a non-blocking select, then a reap. */

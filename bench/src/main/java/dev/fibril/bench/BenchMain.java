@@ -21,13 +21,15 @@ import org.openjdk.jmh.results.format.ResultFormatType;
  * {@code bench/results/<timestamp>/}.
  *
  * <p>{@code --only} selects by id: JMH cases by {@code Class.method [param=value]}, the two load
- * families by {@value #ECHO_ID} and {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison).
+ * families by {@value #ECHO_ID} and {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison), the
+ * isolation family by {@value #ISOLATION_ID} ({@code --only isolation}; {@code --no-load} does not skip it).
  * {@link BenchOptions} reads the options; the machine's load average is sampled before the run,
  * before each family and after it.
  */
 public final class BenchMain {
     static final String ECHO_ID = "load.echo";
     static final String HTTP_ID = "load.http";
+    static final String ISOLATION_ID = "isolation";
 
     private BenchMain() {
     }
@@ -55,9 +57,11 @@ public final class BenchMain {
         List<Case> cases = options.selectedCases(Catalog.all());
         EchoLoad echo = options.runsEcho() ? new EchoLoad(profile, out) : null;
         HttpLoad http = options.runsHttp() ? new HttpLoad(profile, out, javaHttpClient) : null;
+        Isolation isolation = options.runsIsolation() ? new Isolation(profile, out, machine) : null;
         double estimate = cases.size() * profile.estimateSeconds() + (echo == null ? 0 : echo.estimateSeconds())
-                + (http == null ? 0 : http.estimateSeconds());
-        int steps = cases.size() + (echo == null ? 0 : echo.steps()) + (http == null ? 0 : http.steps());
+                + (http == null ? 0 : http.estimateSeconds()) + (isolation == null ? 0 : isolation.estimateSeconds());
+        int steps = cases.size() + (echo == null ? 0 : echo.steps()) + (http == null ? 0 : http.steps())
+                + (isolation == null ? 0 : isolation.steps());
         System.out.println("Fibril bench, " + profile.name() + " profile: " + steps + " steps, about "
                 + Progress.format(estimate) + " (estimate)");
         System.out.println("Machine: " + machine.oneLine());
@@ -107,11 +111,18 @@ public final class BenchMain {
             httpNote = http.note();
             httpGenerator = http.generator();
         }
+        List<IsolationResult> isolationResults = List.of();
+        String isolationNote = "not run (not selected by --only)";
+        if (isolation != null) {
+            machineLoad.add(MachineLoad.now("before isolation"));
+            isolationResults = isolation.run(progress);
+            isolationNote = isolation.note();
+        }
         String profileLine = profile.name() + ": " + profile.forks() + " fork(s), " + profile.warmups() + " × "
                 + profile.warmupTime() + " warm-up, " + profile.iterations() + " × " + profile.iterationTime() + " measured";
         machineLoad.add(MachineLoad.now("after the run"));
         Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote,
-                httpResults, httpNote, httpGenerator, machineLoad);
+                httpResults, httpNote, httpGenerator, isolationResults, isolationNote, machineLoad);
         Files.writeString(out.resolve("report.md"), TextReport.markdown(res));
         Files.writeString(out.resolve("report.html"), HtmlReport.render(res));
         System.out.println();

@@ -19,8 +19,8 @@ record BenchOptions(Profile profile, Pattern only, boolean load, boolean javaHtt
               --quick              the quick profile (default; a few minutes on 2 cores)
               --full               the full profile (about half an hour)
               --smoke              one tiny iteration of everything: checks that each benchmark runs
-              --only REGEX         only the cases whose id matches (see --list); load.echo and load.http are the load families
-              --no-load            leave out the echo and HTTP load families
+              --only REGEX         only the cases whose id matches (see --list); load.echo, load.http and isolation are whole families
+              --no-load            leave out the echo and HTTP load families (not isolation)
               --http-client KIND   wrk (default; installed with apt-get when missing) or java
               --out DIR            write the report to DIR instead of bench/results/<start time>
               --list               print the families and their case ids, run nothing""".stripIndent();
@@ -48,7 +48,7 @@ record BenchOptions(Profile profile, Pattern only, boolean load, boolean javaHtt
             }
         }
         BenchOptions o = new BenchOptions(profile, only, load, javaHttpClient, out, list);
-        if (!list && o.selectedCases(Catalog.all()).isEmpty() && !o.runsEcho() && !o.runsHttp()) {
+        if (!list && o.selectedCases(Catalog.all()).isEmpty() && !o.runsEcho() && !o.runsHttp() && !o.runsIsolation()) {
             throw new CommandLine.UsageException("--only '" + only.pattern() + "' selects no case"
                     + (load ? "" : " (and --no-load leaves out the load families)") + "; ./fibril bench --list shows the ids");
         }
@@ -81,6 +81,11 @@ record BenchOptions(Profile profile, Pattern only, boolean load, boolean javaHtt
         return load && (only == null || only.matcher(BenchMain.HTTP_ID).find());
     }
 
+    /** The isolation family runs unless --only leaves it out; --no-load does not skip it. */
+    boolean runsIsolation() {
+        return only == null || only.matcher(BenchMain.ISOLATION_ID).find();
+    }
+
     /** What {@code --list} prints: each family with its case ids, then the load families. */
     static String listing(List<Case> all) {
         StringBuilder s = new StringBuilder();
@@ -94,6 +99,7 @@ record BenchOptions(Profile profile, Pattern only, boolean load, boolean javaHtt
         }
         s.append("Echo load\n  ").append(BenchMain.ECHO_ID).append('\n');
         s.append("HTTP load\n  ").append(BenchMain.HTTP_ID).append('\n');
+        s.append("Isolation\n  ").append(BenchMain.ISOLATION_ID).append('\n');
         return s.toString();
     }
 }

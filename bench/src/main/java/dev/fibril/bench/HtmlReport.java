@@ -74,6 +74,7 @@ final class HtmlReport {
             s.append("</table>\n");
         }
         s.append(HttpReport.html(res));
+        s.append(IsolationReport.html(res));
         return s.append("</body></html>\n").toString();
     }
 

@@ -8,16 +8,26 @@ import java.util.List;
  * @param http          the HTTP comparison's rows, empty when it did not run
  * @param httpNote      how the HTTP comparison ran, or why it did not
  * @param httpGenerator the HTTP load generator used (wrk and its version, or the Java client), else empty
+ * @param isolation     the isolation family's rows, empty when it did not run
+ * @param isolationNote how the isolation family ran, or why it did not
  * @param started       the start time with its time zone
  * @param machineLoad   the load average before the run, before each family, and after the run
  */
 record Results(Machine machine, String profileLine, String started, double seconds, List<Row> rows,
                List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator,
-               List<MachineLoad> machineLoad) {
+               List<IsolationResult> isolation, String isolationNote, List<MachineLoad> machineLoad) {
 
     /** The busy-machine warning for the report's header, or null. */
     String busyWarning() {
         return MachineLoad.busyWarning(machineLoad, machine.cpus());
+    }
+
+    /** The longest timer gap relative to the JDK's under the same hold (lower is better). */
+    Ratios isolationRatio(IsolationResult r) {
+        IsolationResult ref = isolation.stream().filter(x -> x.reference() && x.hold().equals(r.hold()) && x.measured())
+                .findFirst().orElse(null);
+        return ref == null || !r.measured() || !(ref.timerMax() > 0) ? new Ratios(Double.NaN, Double.NaN)
+                : new Ratios(r.timerMax() / ref.timerMax(), Double.NaN);
     }
 
     /** Throughput relative to the reference server under the same load (higher is better). */

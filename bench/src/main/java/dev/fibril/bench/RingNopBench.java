@@ -63,7 +63,6 @@ public class RingNopBench {
             for (int i = 0; i < batch; i++) {
                 IoRequest r = requests[i];
                 r.prepare(Op.NOP, -1, null, 0, 0, 0);
-                r.userData(i);
                 ring.enqueue(r);
             }
             ring.flush();

@@ -54,6 +54,7 @@ final class TextReport {
             s.append("\n* = reference of its group (ratio 1). Ratios of times: lower is faster. ").append(Fmt.NOT_SIGNIFICANT_LEGEND).append('\n');
         }
         s.append(HttpReport.terminal(res));
+        s.append(IsolationReport.terminal(res));
         return s.toString();
     }
 
@@ -107,6 +108,7 @@ final class TextReport {
             }
         }
         s.append(HttpReport.markdown(res));
+        s.append(IsolationReport.markdown(res));
         return s.toString();
     }
 

@@ -19,7 +19,7 @@ class BenchOptionsTest {
         BenchOptions o = BenchOptions.parse(new String[0]);
         assertEquals(Profile.QUICK, o.profile());
         assertEquals(Catalog.all().size(), o.selectedCases(Catalog.all()).size());
-        assertTrue(o.runsEcho() && o.runsHttp());
+        assertTrue(o.runsEcho() && o.runsHttp() && o.runsIsolation());
     }
 
     @Test
@@ -29,6 +29,7 @@ class BenchOptionsTest {
         assertTrue(o.selectedCases(Catalog.all()).isEmpty());
         assertTrue(o.runsHttp());
         assertFalse(o.runsEcho());
+        assertFalse(o.runsIsolation());
         assertTrue(o.javaHttpClient());
     }
 
@@ -38,6 +39,8 @@ class BenchOptionsTest {
         assertTrue(m.startsWith("--only 'NoSuchBench' selects no case"), m);
         assertTrue(m.contains("--list"), "says where the ids are: " + m);
         assertTrue(usageError("--only", "load.echo", "--no-load").contains("--no-load"));
+        assertTrue(BenchOptions.parse(new String[] {"--only", "isolation", "--no-load"}).runsIsolation(),
+                "--no-load does not skip the isolation family");
     }
 
     @Test
@@ -57,6 +60,6 @@ class BenchOptionsTest {
             assertTrue(listing.contains(c.family() + "\n"), c.family());
             assertTrue(listing.contains("  " + c.id()), c.id());
         }
-        assertTrue(listing.contains(BenchMain.ECHO_ID) && listing.contains(BenchMain.HTTP_ID));
+        assertTrue(listing.contains(BenchMain.ECHO_ID) && listing.contains(BenchMain.HTTP_ID) && listing.contains(BenchMain.ISOLATION_ID));
     }
 }

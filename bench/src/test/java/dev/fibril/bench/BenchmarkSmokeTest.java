@@ -117,6 +117,20 @@ class BenchmarkSmokeTest {
     }
 
     @Test
+    void shouldRunAShortIsolationProbeOnEveryRuntime() throws Exception {
+        String backend = IoUringBackend.probe().available() ? "io_uring" : "epoll";
+        for (String runtime : new String[] {"jdk-virtual", "fibril-on", "fibril-off"}) {
+            java.util.List<String> lines = IsolationProbe.measure(runtime, "cpu", backend, 50, null);
+            assertEquals(4, lines.size(), runtime + ": " + lines);
+            for (String line : lines) {
+                if (line.startsWith("HIST ")) {
+                    assertTrue(IsolationProbe.decode(line.split(" ")[2]).getTotalCount() > 0, runtime + ": " + line.substring(0, 10));
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldListEveryCatalogCaseInTheJmhIndex() throws Exception {
         var index = getClass().getResourceAsStream("/META-INF/BenchmarkList");
         assertTrue(index != null, "META-INF/BenchmarkList missing: the JMH annotation processor did not run");

@@ -33,8 +33,26 @@ class HtmlReportTest {
                 new HttpResult("Jetty ServerConnector + VirtualThreadPool", true, HttpWorkload.HELLO, 2, 50_000, 49_000, 51_000, 1_700, 5_000, 25,
                         "failed and left out: round 2: 3 non-2xx responses"),
                 HttpResult.missing("Jetty + FibrilConnector, epoll", false, HttpWorkload.HELLO, "failed to start: boom"));
-        return new Results(m, "test", "2026-01-01 00:00:00 UTC (+00:00)", 12, rows, loads, "test load", http, "test http",
-                "wrk 4.1.0 [epoll]", List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
+        List<IsolationResult> isolation = List.of(
+                new IsolationResult("JDK virtual threads", true, "CPU loop", 1.1, 1.5, 12, 0.03, 0.2, 9, 900, 20_000, -1, ""),
+                new IsolationResult("Fibril, hand-off on", false, "CPU loop", 1.1, 1.3, 6, 0.02, 0.1, 6, 950, 30_000, 1, ""),
+                new IsolationResult("Fibril, hand-off off", false, "CPU loop", 1.1, 1002, 1002, 0.02, 0.05, 1001, 80, 2_000, 0, ""),
+                IsolationResult.missing("Fibril, hand-off on", false, "java.io read", "skipped: mkfifo cannot run here"));
+        return new Results(m, "test", "2026-01-01 00:00:00 +00:00 (UTC)", 12, rows, loads, "test load", http, "test http",
+                "wrk 4.1.0 [epoll]", isolation, "test isolation",
+                List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
+    }
+
+    @Test
+    void shouldTakeTheIsolationRatioAgainstTheJdksLongestGapUnderTheSameHold() {
+        Results r = sample();
+        assertEquals(0.5, r.isolationRatio(r.isolation().get(1)).ratio(), 1e-9);
+        assertEquals(1002.0 / 12, r.isolationRatio(r.isolation().get(2)).ratio(), 1e-9);
+        assertTrue(Double.isNaN(r.isolationRatio(r.isolation().get(3)).ratio()), "no JDK row for that hold");
+        String md = TextReport.markdown(r);
+        assertTrue(md.contains(IsolationReport.TITLE), "the report has the isolation section");
+        assertTrue(md.contains("Machine: 2 CPUs (Test CPU)"), "the isolation table names the machine");
+        assertTrue(md.contains("skipped: mkfifo cannot run here"), "a skipped row says why");
     }
 
     @Test

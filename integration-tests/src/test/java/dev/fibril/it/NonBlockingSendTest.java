@@ -4,7 +4,6 @@ import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
-import dev.fibril.internal.channel.SocketChannelImpl;
 import dev.fibril.syscall.uring.IoUringBackend;
 import dev.fibril.syscall.uring.IoUringProbe;
 
@@ -27,11 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The runtime's non-blocking send ({@link SocketChannelImpl#tryWrite}), which the Jetty end point's
+ * The runtime's non-blocking send ({@link FibrilSocketChannel#tryWrite}), which the Jetty end point's
  * flush is built on, on every backend, from a fibril and from a platform thread: it takes what
  * fits and answers 0 once the socket is full, never waiting for the peer (a send that waited, or
  * an EAGAIN the carrier resubmitted, would hang here), and loses or repeats no byte.
- * {@link SocketChannelImpl#awaitWritable} then returns once the peer has read.
+ * {@link FibrilSocketChannel#awaitWritable} then returns once the peer has read.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NonBlockingSendTest {
@@ -93,7 +92,7 @@ class NonBlockingSendTest {
             client.connect(server.localAddress());
             try (FibrilSocketChannel peer = server.accept()) {
                 peer.setOption(SO_RCVBUF, 64 * 1024);
-                SocketChannelImpl sender = (SocketChannelImpl) client;
+                FibrilSocketChannel sender = client;
                 ByteBuffer src = ByteBuffer.allocateDirect(CHUNK);
                 long sent = 0;
                 while (true) {

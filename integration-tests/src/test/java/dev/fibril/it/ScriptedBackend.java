@@ -61,8 +61,9 @@ final class ScriptedBackend extends ForwardingBackend {
     private final class ScriptedRing extends ForwardingRing {
         /** Requests held back from the real ring until a flush passes them on (owner thread only). */
         private final ArrayDeque<IoRequest> pending = new ArrayDeque<>();
-        /** Completions made up here: user_data, result (owner thread only). */
-        private final ArrayDeque<long[]> local = new ArrayDeque<>();
+        /** Completions made up here, in order: the request and its result (owner thread only). */
+        private final ArrayDeque<IoRequest> local = new ArrayDeque<>();
+        private final ArrayDeque<Integer> localResults = new ArrayDeque<>();
         /** The last request was failed here with FLAG_LINK: the kernel would fail the next one too. */
         private boolean chainBroken;
 
@@ -79,20 +80,25 @@ final class ScriptedBackend extends ForwardingBackend {
             enqueued.add(entry(request.opcode(), linked));
             if (chainBroken) {
                 chainBroken = linked;
-                local.add(new long[] {request.userData(), -Errno.ECANCELED});
+                completeHere(request, -Errno.ECANCELED);
                 return true;
             }
             if (request.opcode() == Op.ASYNC_CANCEL && cancelsIgnored.get()) {
-                local.add(new long[] {request.userData(), -Errno.EALREADY});
+                completeHere(request, -Errno.EALREADY);
                 return true;
             }
             if (request.opcode() == interruptOp && interruptNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 chainBroken = linked;
-                local.add(new long[] {request.userData(), -Errno.EINTR});
+                completeHere(request, -Errno.EINTR);
                 return true;
             }
             pending.add(request);
             return true;
+        }
+
+        private void completeHere(IoRequest request, int result) {
+            local.add(request);
+            localResults.add(result);
         }
 
         @Override
@@ -122,9 +128,9 @@ final class ScriptedBackend extends ForwardingBackend {
                 throw new UncheckedIOException(new java.io.IOException("scripted reap failure"));
             }
             int n = 0;
-            long[] c;
-            while (n < max && (c = local.poll()) != null) {
-                sink.onCompletion(c[0], (int) c[1]);
+            IoRequest r;
+            while (n < max && (r = local.poll()) != null) {
+                sink.onCompletion(r, localResults.poll());
                 n++;
             }
             return n + ring.reap(sink, max - n);

@@ -38,6 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Since JDK 24 a virtual thread that blocks on a contended monitor unmounts instead of pinning
  * its carrier, so this holds only if the runtime pins the fibril for the call.
+ *
+ * <p>A synchronous backend call (close, setOption) is not a ring call: a fibril blocked in one
+ * holds its thread like any blocking call, and the hand-off lets the carrier go on without it.
  */
 class SystemCallPinningTest {
     /** How long the gate stays shut; other fibrils would run within microseconds of the unmount. */
@@ -48,6 +51,7 @@ class SystemCallPinningTest {
     void shouldNotLeaveTheRingToTheLoopWhileAFibrilIsBlockedInAFlush() throws Exception {
         GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
         try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build()) {
+            // with the hand-off on: a fibril inside a ring call holds the carrier, it is not handed off
             FibrilFileChannel file = rt.openFile(Path.of("/gated-flush"), READ, WRITE, CREATE);
             AtomicBoolean otherRan = new AtomicBoolean();
             List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -86,66 +90,97 @@ class SystemCallPinningTest {
     @Test
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void shouldKeepTheCarrierWhileAFibrilIsBlockedInASynchronousBackendCall() throws Exception {
+        closeBehindTheGate(false);
+    }
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldHandTheCarrierOnWhileAFibrilIsBlockedInASynchronousBackendCall() throws Exception {
+        closeBehindTheGate(true);
+    }
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldKeepTheCarrierWhileAFibrilIsBlockedInASetOption() throws Exception {
+        setOptionBehindTheGate(false);
+    }
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void shouldHandTheCarrierOnWhileAFibrilIsBlockedInASetOption() throws Exception {
+        setOptionBehindTheGate(true);
+    }
+
+    /**
+     * A fibril blocked in backend.close(fd) stays mounted on its thread (pinned). Without the
+     * hand-off nothing else runs on its carrier meanwhile; with it, the carrier goes on on another
+     * thread (the other fibril can only run there: the blocked one holds the first thread).
+     */
+    private static void closeBehindTheGate(boolean handoff) throws Exception {
         GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
-        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build()) {
+        try (FibrilRuntime rt = runtime(kernel, handoff)) {
             FibrilFileChannel file = rt.openFile(Path.of("/gated-close"), READ, WRITE, CREATE);
-            AtomicBoolean otherRan = new AtomicBoolean();
             List<Throwable> failures = new CopyOnWriteArrayList<>();
-            Thread closer;
-            Thread other;
-            synchronized (kernel.gate) {
-                kernel.gateNextClose.set(true);
-                closer = rt.start(() -> {
-                    try {
-                        file.close();
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                });
-                Thread blocked = kernel.awaitAtGate();
-                assertTrue(blocked.isVirtual(), "the fibril itself called close(fd): " + blocked);
-                other = rt.start(() -> otherRan.set(true));
-                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10)).until(() -> !otherRan.get());
-                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside backend.close(fd)");
-            }
-            assertTrue(closer.join(java.time.Duration.ofSeconds(30)), "closer finished");
-            assertTrue(other.join(java.time.Duration.ofSeconds(30)), "other fibril finished");
+            kernel.gateNextClose.set(true);
+            Thread closer = heldAtTheGate(kernel, rt, handoff, "backend.close(fd)", () -> {
+                try {
+                    file.close();
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            assertTrue(closer.join(Duration.ofSeconds(30)), "closer finished");
             assertEquals(List.of(), failures);
             assertEquals(0, kernel.openDescriptors());
             assertEquals(List.of(), kernel.reentries, "the ring was entered while a call on it was in progress");
         }
     }
 
-    @Test
-    @Timeout(value = 1, unit = TimeUnit.MINUTES)
-    void shouldKeepTheCarrierWhileAFibrilIsBlockedInASetOption() throws Exception {
+    private static void setOptionBehindTheGate(boolean handoff) throws Exception {
         GatedKernel kernel = new GatedKernel(SimulatedKernel.builder().seed(7).build());
-        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(kernel).strict(true).build();
+        try (FibrilRuntime rt = runtime(kernel, handoff);
              FibrilSocketChannel socket = rt.openSocket()) {
-            AtomicBoolean otherRan = new AtomicBoolean();
             List<Throwable> failures = new CopyOnWriteArrayList<>();
-            Thread setter;
-            Thread other;
-            synchronized (kernel.gate) {
-                kernel.gateNextOption.set(true);
-                setter = rt.start(() -> {
-                    try {
-                        socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                });
-                Thread blocked = kernel.awaitAtGate();
-                assertTrue(blocked.isVirtual(), "the fibril itself called setOption: " + blocked);
-                other = rt.start(() -> otherRan.set(true));
-                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10)).until(() -> !otherRan.get());
-                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside backend.setOption");
-            }
+            kernel.gateNextOption.set(true);
+            Thread setter = heldAtTheGate(kernel, rt, handoff, "backend.setOption", () -> {
+                try {
+                    socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
             assertTrue(setter.join(Duration.ofSeconds(30)), "setter finished");
-            assertTrue(other.join(Duration.ofSeconds(30)), "other fibril finished");
             assertEquals(List.of(), failures);
             assertTrue(socket.getOption(StandardSocketOptions.TCP_NODELAY), "the gated call went on to the kernel");
         }
+    }
+
+    private static FibrilRuntime runtime(GatedKernel kernel, boolean handoff) {
+        return Fibril.runtime().carriers(1).backend(kernel).strict(true)
+                .handoffThreshold(handoff ? Duration.ofMillis(5) : Duration.ZERO).build();
+    }
+
+    /** Starts {@code call} in a fibril, which blocks at the armed gate; checks what else runs meanwhile, then opens it. */
+    private static Thread heldAtTheGate(GatedKernel kernel, FibrilRuntime rt, boolean handoff, String what, Runnable call)
+            throws InterruptedException {
+        AtomicBoolean otherRan = new AtomicBoolean();
+        Thread caller;
+        Thread other;
+        synchronized (kernel.gate) {
+            caller = rt.start(call);
+            Thread blocked = kernel.awaitAtGate();
+            assertTrue(blocked.isVirtual(), "the fibril itself called " + what + ": " + blocked);
+            other = rt.start(() -> otherRan.set(true));
+            if (handoff) {
+                await().atMost(Duration.ofSeconds(10)).untilTrue(otherRan);
+                assertTrue(rt.stats().handoffs() >= 1, "the carrier went on on another thread");
+            } else {
+                await().during(Duration.ofMillis(HOLD_MILLIS)).atMost(Duration.ofSeconds(10)).until(() -> !otherRan.get());
+                assertFalse(otherRan.get(), "another fibril ran on the carrier while a fibril was inside " + what);
+            }
+        }
+        assertTrue(other.join(Duration.ofSeconds(30)), "other fibril finished");
+        return caller;
     }
 
     /**

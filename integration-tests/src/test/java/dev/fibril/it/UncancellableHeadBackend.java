@@ -61,16 +61,16 @@ final class UncancellableHeadBackend extends ForwardingBackend {
                 headHeld = true;
                 return true;
             }
-            if (request.opcode() == Op.ASYNC_CANCEL && isHeld(request.offset())) {
+            if (request.opcode() == Op.ASYNC_CANCEL && isHeld(request.cancelTarget())) {
                 release = true;
                 cancelAimedAtHead = true;
             }
             return ring.enqueue(request);
         }
 
-        private boolean isHeld(long userData) {
+        private boolean isHeld(IoRequest target) {
             for (IoRequest r : held) {
-                if (r.userData() == userData) {
+                if (r == target) {
                     return true;
                 }
             }

@@ -16,9 +16,15 @@ package dev.fibril.aio.spi;
  * available without blocking; {@link #await} blocks until a completion is available, the timeout
  * passes, or {@link #wakeup()} is called (a wake-up that comes before the wait makes the next wait
  * return at once). Every enqueued request completes exactly once, including after
- * {@code ASYNC_CANCEL}; a cancelled request completes with {@code -ECANCELED} (on the simulated
- * kernel a request cancelled while its completion was held back by latency may already have moved
- * its data).
+ * {@code ASYNC_CANCEL}, and its completion hands back the object that was enqueued; a cancelled
+ * request completes with {@code -ECANCELED} (on the simulated kernel a request cancelled while its
+ * completion was held back by latency may already have moved its data).
+ *
+ * <p>{@code ASYNC_CANCEL} names its target by reference ({@link IoRequest#cancelTarget()}), which
+ * the ring resolves through the token it stored on the target ({@link IoRequest#ringToken()}) when
+ * the cancel is enqueued: no search. It completes with {@code -ENOENT} when the target is not in
+ * flight on this ring then (already completed, even if its slot was reused since; never enqueued
+ * here; or enqueued again only after the cancel).
  *
  * <p>Shutdown: the owner stops enqueueing, cancels what is in flight, reaps until
  * {@link #inFlight()} is 0, then calls {@link #close()}.

@@ -4,8 +4,11 @@ package dev.fibril.aio.spi;
 @FunctionalInterface
 public interface CompletionSink {
     /**
-     * @param userData the request's {@link IoRequest#userData()}
-     * @param result   {@code >= 0} on success (bytes, a new fd, or 0), {@code -errno} on failure
+     * One completion, delivered once per enqueue: the ring has already told it from a stale one and
+     * holds no reference to {@code request} any more.
+     *
+     * @param request the very object given to {@link CompletionRing#enqueue}
+     * @param result  {@code >= 0} on success (bytes, a new fd, or 0), {@code -errno} on failure
      */
-    void onCompletion(long userData, int result);
+    void onCompletion(IoRequest request, int result);
 }

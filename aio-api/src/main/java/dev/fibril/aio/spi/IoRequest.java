@@ -6,8 +6,10 @@ import java.nio.ByteBuffer;
 /**
  * One request as a backend sees it: the fields of an io_uring SQE, in Java types. The runtime
  * fills it, hands it to {@link CompletionRing#enqueue}, and does not touch it (nor its buffer)
- * again until the ring has reported the completion for its {@link #userData()}. A backend may keep
- * the reference until then, and only until then.
+ * again until the ring has handed this same object back to {@link CompletionSink#onCompletion}.
+ * The object is the request's one identity across the interface: a backend keeps the reference
+ * until the completion, and only until then, and tells stale completions from live ones itself
+ * (by its own slot generation, see {@link #ringToken()}).
  *
  * <p>The buffer region the kernel reads or writes is {@code buffer[position, position + length)};
  * the backend never moves the buffer's position or limit.
@@ -36,7 +38,8 @@ public class IoRequest {
     private int flags;
     private int opFlags;
     private InetSocketAddress address;
-    private long userData;
+    private IoRequest cancelTarget;
+    private long ringToken;
 
     /** Sets every field at once, so no field of an earlier use survives. */
     public final void prepare(byte opcode, int fd, ByteBuffer buffer, int position, int length, long offset) {
@@ -49,9 +52,20 @@ public class IoRequest {
         this.flags = 0;
         this.opFlags = 0;
         this.address = null;
+        this.cancelTarget = null;
     }
 
-    /** Copies every SQE field but {@link #userData()} from {@code other}. */
+    /**
+     * Sets every field for an ASYNC_CANCEL of {@code target}, a request enqueued on the same ring.
+     * The ring looks {@code target} up by its {@link #ringToken()} when this cancel is enqueued, so
+     * the cancel acts on the submission of {@code target} in flight then, and on no later one.
+     */
+    public final void prepareCancel(IoRequest target) {
+        prepare(Op.ASYNC_CANCEL, -1, null, 0, 0, 0);
+        this.cancelTarget = target;
+    }
+
+    /** Copies every SQE field but {@link #ringToken()} from {@code other}. */
     public final void copyFrom(IoRequest other) {
         this.opcode = other.opcode;
         this.fd = other.fd;
@@ -62,6 +76,7 @@ public class IoRequest {
         this.flags = other.flags;
         this.opFlags = other.opFlags;
         this.address = other.address;
+        this.cancelTarget = other.cancelTarget;
     }
 
     public final byte opcode() {
@@ -97,8 +112,8 @@ public class IoRequest {
 
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
-     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the target's user_data for ASYNC_CANCEL,
-     * the input offset for SPLICE (-1 for a pipe), and the mode for OPENAT.
+     * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a
+     * pipe), and the mode for OPENAT.
      */
     public final long offset() {
         return offset;
@@ -137,18 +152,31 @@ public class IoRequest {
         this.address = address;
     }
 
-    /** The token that the completion carries back; the runtime encodes {@code generation << 32 | index}. */
-    public final long userData() {
-        return userData;
+    /** For ASYNC_CANCEL: the request to cancel (see {@link #prepareCancel}); null otherwise. */
+    public final IoRequest cancelTarget() {
+        return cancelTarget;
     }
 
-    public final void userData(long userData) {
-        this.userData = userData;
+    /**
+     * The ring's own token for this request, meaningful only while the request is in flight there:
+     * the ring writes it at {@link CompletionRing#enqueue} (typically its slot and the slot's
+     * generation) and is its only reader, to find the slot of an ASYNC_CANCEL's target at once. A
+     * token left from an earlier submission names a slot whose generation has moved on, or that
+     * holds another request, so it finds nothing. The runtime neither sets nor reads it.
+     */
+    public final long ringToken() {
+        return ringToken;
+    }
+
+    /** Written by the ring only, when it takes the request; see {@link #ringToken()}. */
+    public final void ringToken(long token) {
+        this.ringToken = token;
     }
 
     /** Drops the references to caller objects, so a pooled request does not keep them alive. */
     public final void clearReferences() {
         this.buffer = null;
         this.address = null;
+        this.cancelTarget = null;
     }
 }

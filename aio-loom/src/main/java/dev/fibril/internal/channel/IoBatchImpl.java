@@ -94,17 +94,27 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             core.begin();
         }
         Descriptor d;
+        carrier.enter(); // the batch's bookkeeping and the pool are the carrier's: see Ownership
         try {
-            d = (Descriptor) IoCalls.begin(carrier.group(), core == null ? -1 : core.fd());
+            d = IoCalls.acquire(carrier);
         } catch (IOException | RuntimeException e) {
+            carrier.exit();
             if (core != null) {
                 core.end();
             }
             throw e;
         }
+        try {
+            record(d, core, op, buffer, offset, tag);
+        } finally {
+            carrier.exit();
+        }
+    }
+
+    private void record(Descriptor d, ChannelCore core, byte op, ByteBuffer buffer, long offset, long tag) {
         int fd = core == null ? -1 : core.fd();
         d.prepare(op, fd, buffer, buffer == null ? 0 : buffer.position(), buffer == null ? 0 : buffer.remaining(), offset);
-        d.owner(this);
+        d.notifies(this);
         d.channel(core);
         int i = d.index();
         if (i >= tagByIndex.length) {
@@ -125,13 +135,22 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     @Override
     public int submit() throws IOException {
         checkOwner();
+        carrier.enter();
+        try {
+            return submitPrepared();
+        } finally {
+            carrier.exit();
+        }
+    }
+
+    private int submitPrepared() {
         int n = preparedCount;
         for (int i = 0; i < n; i++) {
             Descriptor d = prepared[i];
             try {
                 if (BufferSessions.acquire(d.buffer())) { // held until the completion is reported
                     try {
-                        d.buffer(BufferSessions.accessibleTo(d.buffer(), carrier.thread()));
+                        d.buffer(BufferSessions.accessibleToAnyThread(d.buffer()));
                     } catch (RuntimeException e) {
                         BufferSessions.release(d.buffer());
                         throw e;
@@ -141,20 +160,20 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
                 dropPrepared(i); // this one and the rest never reach the kernel
                 submitted += i;
                 if (i > 0) {
-                    carrier.flushAndReap();
+                    carrier.io().flushAndReap();
                 }
                 throw e;
             }
             prepared[i] = null;
-            carrier.submit(d);
+            carrier.io().submit(d);
             ChannelCore core = coreByIndex[d.index()];
             if (core != null && core.isClosed()) {
-                carrier.cancel(d);
+                carrier.io().cancel(d);
             }
         }
         preparedCount = 0;
         submitted += n;
-        carrier.flushAndReap();
+        carrier.io().flushAndReap();
         return n;
     }
 
@@ -186,18 +205,23 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     }
 
     private int awaitCompletions(int min, CompletionHandler handler) throws IOException {
-        int want = Math.min(min, submitted);
-        if (completedCount < want) {
-            carrier.flushAndReap();
-        }
-        while (completedCount < want) {
-            checkCarrier();
-            LockSupport.park(this);
-            if (Thread.interrupted()) {
-                cancelOutstanding();
-                Thread.currentThread().interrupt();
-                throw new java.nio.channels.ClosedByInterruptException();
+        carrier.enter();
+        try {
+            int want = Math.min(min, submitted);
+            if (completedCount < want) {
+                carrier.io().flushAndReap();
             }
+            while (completedCount < want) {
+                checkCarrier();
+                carrier.parkOutside(this);
+                if (Thread.interrupted()) {
+                    cancelOutstanding();
+                    Thread.currentThread().interrupt();
+                    throw new java.nio.channels.ClosedByInterruptException();
+                }
+            }
+        } finally {
+            carrier.exit();
         }
         return report(handler);
     }
@@ -208,21 +232,35 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
      * request started plus the bytes moved (not to wherever the caller has moved it meanwhile),
      * unless the caller has since set the limit below that.
      */
-    private int report(CompletionHandler handler) {
+    private int report(CompletionHandler handler) throws ClosedChannelException {
         int reported = 0;
-        while (completedCount > 0) {
-            Descriptor d = carrier.pool().byIndex(completed[completedHead]);
-            completedHead = (completedHead + 1) % completed.length;
-            completedCount--;
-            submitted--;
-            int result = d.result();
-            ByteBuffer buffer = bufferByIndex[d.index()];
-            bufferByIndex[d.index()] = null;
-            int end = d.position() + Math.max(result, 0);
-            long tag = tagByIndex[d.index()];
-            ChannelCore core = coreByIndex[d.index()];
-            coreByIndex[d.index()] = null;
-            carrier.pool().release(d);
+        while (true) {
+            carrier.enter(); // the handler runs outside: it is the caller's code, and may block
+            Descriptor d;
+            int result;
+            ByteBuffer buffer;
+            int end;
+            long tag;
+            ChannelCore core;
+            try {
+                if (completedCount == 0) {
+                    return reported;
+                }
+                d = carrier.pool().byIndex(completed[completedHead]);
+                completedHead = (completedHead + 1) % completed.length;
+                completedCount--;
+                submitted--;
+                result = d.result();
+                buffer = bufferByIndex[d.index()];
+                bufferByIndex[d.index()] = null;
+                end = d.position() + Math.max(result, 0);
+                tag = tagByIndex[d.index()];
+                core = coreByIndex[d.index()];
+                coreByIndex[d.index()] = null;
+                carrier.pool().release(d);
+            } finally {
+                carrier.exit();
+            }
             if (core != null) {
                 core.end();
             }
@@ -233,7 +271,6 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             reported++;
             handler.onCompletion(tag, result);
         }
-        return reported;
     }
 
     @Override
@@ -248,12 +285,23 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             return;
         }
         checkOwner();
-        dropPrepared(0);
-        closed = true;
-        // Waits for every outstanding completion whatever happens: a descriptor given back while
-        // its request is in the kernel, or a channel whose call count never returns to zero,
-        // would be lost for the carrier's life. An interrupt cancels what is outstanding and is
-        // restored once nothing is left.
+        carrier.enter();
+        try {
+            dropPrepared(0);
+            closed = true;
+            awaitAll();
+        } finally {
+            carrier.exit();
+        }
+    }
+
+    /**
+     * Waits for every outstanding completion whatever happens: a descriptor given back while its
+     * request is in the kernel, or a channel whose call count never returns to zero, would be lost
+     * for the carrier's life. An interrupt cancels what is outstanding and is restored once nothing
+     * is left. Inside a section.
+     */
+    private void awaitAll() throws IOException {
         boolean interrupted = Thread.interrupted();
         if (interrupted) {
             cancelOutstanding();
@@ -261,17 +309,17 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         try {
             while (submitted > 0) {
                 if (completedCount < submitted) {
-                    carrier.flushAndReap();
+                    carrier.io().flushAndReap();
                 }
                 while (completedCount < submitted) {
                     checkCarrier();
-                    LockSupport.park(this);
+                    carrier.parkOutside(this);
                     if (Thread.interrupted() && !interrupted) {
                         interrupted = true;
                         cancelOutstanding();
                     }
                 }
-                report((tag, result) -> { });
+                report((tag, result) -> { }); // nothing of the caller's runs in it
             }
         } finally {
             if (interrupted) {
@@ -280,7 +328,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         }
     }
 
-    /** Releases prepared, never submitted descriptors from index {@code from} on. */
+    /** Releases prepared, never submitted descriptors from index {@code from} on. Inside a section. */
     private void dropPrepared(int from) {
         for (int i = from; i < preparedCount; i++) {
             Descriptor d = prepared[i];
@@ -313,8 +361,8 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
 
     private void cancelOutstanding() {
         carrier.pool().forEachSubmitted(d -> {
-            if (d.owner() == this) {
-                carrier.cancel(d);
+            if (d.listener() == this) {
+                carrier.io().cancel(d);
             }
         });
     }

@@ -59,7 +59,7 @@ final class SendFile {
         SplicePipe pipe = null;
         SpliceChain chain = null;
         try {
-            pipe = c.splicePipes().tryAcquire();
+            pipe = c.io().splicePipes().tryAcquire();
             if (pipe == null) {
                 return -1;
             }
@@ -68,9 +68,9 @@ final class SendFile {
         } finally {
             if (pipe != null) {
                 if (chain != null && chain.pipeEmpty()) {
-                    c.splicePipes().release(pipe);
+                    c.io().splicePipes().release(pipe);
                 } else {
-                    c.splicePipes().discard(pipe); // it may hold bytes of this chain
+                    c.io().splicePipes().discard(pipe); // it may hold bytes of this chain
                 }
             }
             IoCalls.end(d);

@@ -161,11 +161,9 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
      * in the socket's send buffer; returns how many it took, 0 when the buffer is full. Works from
      * any thread: a fibril of this runtime parks for the one request's completion (a moment, as it
      * does not wait for the peer), any other thread blocks for its round trip through the carrier.
-     * Internal: the Jetty end point's non-blocking flush.
-     *
-     * @throws ClosedChannelException if the channel or its output is closed
-     * @throws dev.fibril.aio.ErrnoException for EPIPE, ECONNRESET and other send errors
+     * The Jetty end point's non-blocking flush.
      */
+    @Override
     public int tryWrite(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
         core.begin();
@@ -191,12 +189,10 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     /**
      * Parks (or blocks, off a fibril) until the socket is writable: room in its send buffer, or an
-     * error or hang-up that the next send reports. Any thread. Internal: the Jetty end point waits
-     * here after a {@link #tryWrite} that could not send everything.
-     *
-     * @throws java.nio.channels.AsynchronousCloseException if the channel is closed meanwhile
-     * @throws UnsupportedOperationException if the backend has no POLL_ADD (the simulated kernel)
+     * error or hang-up that the next send reports. The Jetty end point waits here after a
+     * {@link #tryWrite} that could not send everything.
      */
+    @Override
     public void awaitWritable() throws IOException {
         core.begin();
         try {
@@ -214,7 +210,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         }
     }
 
-    /** Whether {@link #awaitWritable} works on this channel's backend. */
+    @Override
     public boolean canAwaitWritable() {
         return core.group().backend().supports(Op.POLL_ADD);
     }
@@ -222,7 +218,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     /** Parks on {@code r} (its descriptor reused: no second one held) until writable, where the backend can. */
     private void awaitWritable(IoRequest r) throws IOException {
         if (!canAwaitWritable()) {
-            Thread.yield(); // no readiness wait here: let the carrier run others before the next try
+            IoCalls.yieldOutside(r); // no readiness wait here: let the carrier run others before the next try
             return;
         }
         r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);

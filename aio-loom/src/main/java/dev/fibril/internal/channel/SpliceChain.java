@@ -105,7 +105,7 @@ final class SpliceChain implements CompletionListener {
         error = 0;
         firstHead = true;
         cancelPending = false;
-        d.owner(this);
+        d.notifies(this);
         d.channel(socket); // a close of either channel cancels whichever splice is in flight
         d.alsoChannel(file);
         startHead();
@@ -122,10 +122,10 @@ final class SpliceChain implements CompletionListener {
             if (Thread.interrupted()) {
                 interrupted = true;
                 cancelPending = true;
-                carrier.cancel(d);
+                carrier.io().cancel(d);
                 continue;
             }
-            LockSupport.park(this);
+            carrier.parkOutside(this); // inside the sendFile call's section
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -212,18 +212,16 @@ final class SpliceChain implements CompletionListener {
     }
 
     private void prepare(byte op, int fdIn, int len, long offset, int fdOut) {
-        if (d.state() == Descriptor.DONE) {
-            d.retake();
-        }
+        d.retake(); // DONE after the previous splice, TAKEN before the first
         d.prepare(op, fdIn, null, 0, len, offset);
         d.opFlags(fdOut);
     }
 
     private void submit() {
-        carrier.submit(d);
+        carrier.io().submit(d);
         if (socket.isClosed() || file.isClosed()) {
             // a close that came before this submission found nothing to cancel; it is seen here
-            carrier.cancel(d);
+            carrier.io().cancel(d);
         }
     }
 

@@ -20,6 +20,17 @@ public final class DescriptorPool {
     private int highWater;
     private long waits;
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
+    private final CompletionListener releaser = new CompletionListener() {
+        @Override
+        public void onCompletion(Descriptor d) {
+            release(d);
+        }
+
+        @Override
+        public void onCarrierFailed(Descriptor d) {
+            // nothing waits; d stays SUBMITTED, out of the pool, as the kernel may still hold it
+        }
+    };
 
     public DescriptorPool(int initialSize, int bound) {
         if (initialSize < 1 || bound < initialSize) {
@@ -38,8 +49,7 @@ public final class DescriptorPool {
             return null;
         }
         Descriptor d = table[free[--freeTop]];
-        d.state = Descriptor.TAKEN;
-        d.cancelRequested = false;
+        d.take();
         if (++inUse > highWater) {
             highWater = inUse;
         }
@@ -57,39 +67,26 @@ public final class DescriptorPool {
         return waiters.remove(waiter);
     }
 
-    /** Returns {@code d}: handed straight to the oldest waiter if there is one, else to the free stack. */
+    /**
+     * Returns {@code d}: handed straight to the oldest waiter if there is one, else to the free stack.
+     *
+     * @throws IllegalStateException if {@code d} is SUBMITTED (the kernel may own its buffer) or FREE
+     */
     public void release(Descriptor d) {
-        if (d.state == Descriptor.SUBMITTED || d.state == Descriptor.FREE) {
-            throw new IllegalStateException("descriptor " + d.index + " released in state " + d.state);
-        }
-        d.clearReferences();
-        d.owner = null;
-        d.channel = null;
-        d.alsoChannel = null;
-        d.timeoutDeadline = 0;
+        d.free();
         PoolWaiter next = waiters.pollFirst();
         if (next != null) {
-            d.state = Descriptor.TAKEN;
-            d.cancelRequested = false;
+            d.take();
             next.onGranted(d);
             return;
         }
-        d.state = Descriptor.FREE;
-        free[freeTop++] = d.index;
+        free[freeTop++] = d.index();
         inUse--;
     }
 
-    /** The SUBMITTED descriptor that {@code token} names, or null if the token is stale or unknown. */
-    public Descriptor lookup(long token) {
-        int index = (int) token;
-        if (index < 0 || index >= allocated) {
-            return null;
-        }
-        Descriptor d = table[index];
-        if (d.generation != (int) (token >>> 32) || d.state != Descriptor.SUBMITTED) {
-            return null;
-        }
-        return d;
+    /** The listener of descriptors that nobody waits for: each is released on its completion. */
+    CompletionListener releaser() {
+        return releaser;
     }
 
     /** The descriptor at {@code index} (carrier-internal bookkeeping such as retries). */
@@ -97,18 +94,10 @@ public final class DescriptorPool {
         return table[index];
     }
 
-    /** Marks {@code d} submitted under a fresh generation and stamps its token. */
-    public static void stampSubmitted(Descriptor d) {
-        d.generation++;
-        d.cancelRequested = false;
-        d.state = Descriptor.SUBMITTED;
-        d.userData(d.token());
-    }
-
     /** Calls {@code action} for each SUBMITTED descriptor (control plane: cancellation at close). */
     public void forEachSubmitted(java.util.function.Consumer<Descriptor> action) {
         for (int i = 0; i < allocated; i++) {
-            if (table[i].state == Descriptor.SUBMITTED) {
+            if (table[i].state() == Descriptor.SUBMITTED) {
                 action.accept(table[i]);
             }
         }
@@ -144,6 +133,18 @@ public final class DescriptorPool {
         return waits;
     }
 
+    /** One line per descriptor not FREE, each starting with {@code prefix} (diagnostics: a racy read off the owner). */
+    public String describe(String prefix) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < allocated; i++) {
+            Descriptor d = table[i];
+            if (d.state() != Descriptor.FREE) {
+                sb.append(prefix).append(' ').append(d.describe()).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
     private boolean growIfAllowed() {
         if (allocated == bound) {
             return false;
@@ -160,7 +161,7 @@ public final class DescriptorPool {
     private void addDescriptors(int count) {
         for (int i = 0; i < count; i++) {
             int index = allocated++;
-            table[index] = new Descriptor(index);
+            table[index] = new Descriptor(this, index);
             free[freeTop++] = index;
         }
     }

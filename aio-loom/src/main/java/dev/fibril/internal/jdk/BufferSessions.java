@@ -29,6 +29,8 @@ import java.nio.ByteBuffer;
  * which is the caller (the JDK throws {@link WrongThreadException} otherwise, as java.nio does).
  */
 public final class BufferSessions {
+    /** A thread that never runs: memory it may touch is memory that every thread may touch. */
+    private static final Thread NO_THREAD = Thread.ofPlatform().unstarted(() -> { });
     private static final MethodHandle ACQUIRE;
     private static final MethodHandle RELEASE;
     /** {@code (ByteBuffer) boolean}: whether the buffer belongs to an arena (null for allocateDirect). */
@@ -115,16 +117,16 @@ public final class BufferSessions {
     }
 
     /**
-     * {@code buffer}, or, when it belongs to a confined arena that {@code backendThread} may not
-     * touch, a view of the same memory that any thread may (the kernel writes by address and does
-     * not care; the epoll and simulated backends copy on the carrier's thread). Call only for a
-     * buffer {@link #acquire} returned true for, while the session is held: the view does not keep
-     * the memory alive by itself. Allocates.
+     * {@code buffer}, or, when it belongs to a confined arena, a view of the same memory that any
+     * thread may touch (the kernel writes by address and does not care; the epoll and simulated
+     * backends copy on the carrier's driving thread, which a hand-off may change while the request
+     * is in flight). Call only for a buffer {@link #acquire} returned true for, while the session
+     * is held: the view does not keep the memory alive by itself. Allocates.
      */
-    public static ByteBuffer accessibleTo(ByteBuffer buffer, Thread backendThread) {
+    public static ByteBuffer accessibleToAnyThread(ByteBuffer buffer) {
         MemorySegment segment = MemorySegment.ofBuffer(buffer);
-        if (segment.isAccessibleBy(backendThread)) {
-            return buffer;
+        if (segment.isAccessibleBy(NO_THREAD)) {
+            return buffer; // shared, global or automatic: every thread may
         }
         long base = segment.address() - buffer.position();
         ByteBuffer view = MemorySegment.ofAddress(base).reinterpret(buffer.capacity()).asByteBuffer();

@@ -44,9 +44,16 @@ public final class FibrilMetrics implements MeterBinder {
                 g -> sum(g, c -> c.stats().inlineCompletions()));
         counter(registry, "fibril.submissions", "Requests submitted to the kernel", tags, g -> sum(g, c -> c.stats().submissions()));
         counter(registry, "fibril.retries", "EINTR/EAGAIN completions resubmitted", tags, g -> sum(g, c -> c.stats().retries()));
-        counter(registry, "fibril.completions.stale", "Completions with a stale generation, dropped", tags,
+        counter(registry, "fibril.completions.stale", "Completions for a descriptor not in flight, dropped", tags,
                 g -> sum(g, c -> c.stats().staleCompletions()));
         counter(registry, "fibril.kernel.calls", "Calls into the kernel", tags, g -> sum(g, c -> c.ring().kernelCalls()));
+        counter(registry, "fibril.carrier.handoffs", "Carriers handed to a spare thread because a fibril held their thread",
+                tags, g -> g.handoffs().handoffs());
+        counter(registry, "fibril.carrier.handoffs.refused", "Held carriers left waiting because every spare thread was in use",
+                tags, g -> g.handoffs().refused());
+        Gauge.builder("fibril.spare.threads", group, g -> g.handoffs().spareThreads())
+                .description("Threads beyond one per carrier: spares driving a carrier, threads held by a fibril, idle spares")
+                .tags(tags).register(registry);
         for (byte op : REPORTED_OPS) {
             for (boolean ok : new boolean[] {true, false}) {
                 counter(registry, "fibril.completions", "Completions delivered to callers",
@@ -101,7 +108,10 @@ public final class FibrilMetrics implements MeterBinder {
                 sum(group, c -> c.stats().loopFailures()),
                 (int) sum(group, c -> c.failure() == null ? 0 : 1),
                 sum(group, c -> c.stats().fullQueueStalls()),
-                sum(group, c -> c.ring().kernelCallErrors()));
+                sum(group, c -> c.ring().kernelCallErrors()),
+                group.handoffs().handoffs(),
+                group.handoffs().spareThreads(),
+                group.handoffs().refused());
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

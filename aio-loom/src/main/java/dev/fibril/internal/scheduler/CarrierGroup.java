@@ -51,15 +51,18 @@ public final class CarrierGroup {
     private final Object lifecycle = new Object();
     private final ExecutorService executor;
     private final ThreadFactory threadFactory;
+    private final Handoffs handoffs;
     private volatile State state = State.OPEN;
     /** Set (under the channels' lock) when close() takes its snapshot of open channels. */
     private boolean channelsSealed;
 
-    public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict) {
+    public CarrierGroup(Backend backend, int carrierCount, int poolSize, int poolBound, boolean strict,
+                        Duration handoffThreshold, int maxSpareThreads) {
         if (carrierCount < 1) {
             throw new IllegalArgumentException("carriers must be at least 1, was " + carrierCount);
         }
         this.backend = new PinnedBackend(backend);
+        this.handoffs = new Handoffs(handoffThreshold, maxSpareThreads);
         this.customScheduler = VirtualThreadBridge.available();
         if (!customScheduler) {
             String why = "Fibril cannot install its scheduler: " + VirtualThreadBridge.unavailableReason();
@@ -76,16 +79,13 @@ public final class CarrierGroup {
         this.carriers = new Carrier[carrierCount];
         this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
-            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound,
-                    "fibril-carrier-" + i);
+            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound);
             factories[i] = customScheduler
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
                     : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
         }
         this.carrierList = List.of(carriers);
-        for (Carrier c : carriers) {
-            c.start();
-        }
+        handoffs.start(this, carrierList);
         this.threadFactory = task -> {
             try {
                 return newFibril(task);
@@ -246,6 +246,11 @@ public final class CarrierGroup {
                 break;
             }
         }
+        try {
+            handoffs.shutdown(TimeUnit.SECONDS.toNanos(1)); // a thread still held by a fibril is logged
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (allStopped) {
             backend.close();
         } else {
@@ -327,6 +332,16 @@ public final class CarrierGroup {
     /** The carriers, in index order (an immutable list). */
     public List<Carrier> carriers() {
         return carrierList;
+    }
+
+    /** The hand-off of held carriers to spare threads: its monitor, spares and counts. */
+    public Handoffs handoffs() {
+        return handoffs;
+    }
+
+    /** The fibrils started and not ended (a live view, for diagnostics). */
+    Iterable<Thread> liveFibrils() {
+        return live;
     }
 
     public boolean customScheduler() {

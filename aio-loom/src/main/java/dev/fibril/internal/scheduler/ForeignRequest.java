@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * A submitted request is finished only by its own completion, never by a deadline: until then
  * the kernel may write the caller's buffer.
  */
-final class ForeignRequest extends IoRequest implements Runnable, CompletionListener, PoolWaiter {
+final class ForeignRequest extends IoRequest implements CarrierCommand, CompletionListener, PoolWaiter {
     private static final int IDLE = 0;
     private static final int QUEUED = 1;
     private static final int STARTED = 2;
@@ -113,7 +113,7 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
     public void run() {
         if ((int) PHASE.getVolatile(this) == STARTED) {
             if (cancelRequested && descriptor != null) {
-                carrier.cancel(descriptor);
+                carrier.io().cancel(descriptor);
             } else if (cancelRequested && carrier.pool().cancelWait(this)) {
                 finish(-Errno.ECANCELED);
             }
@@ -140,15 +140,16 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
     public void onGranted(Descriptor d) {
         descriptor = d;
         d.copyFrom(this);
-        d.owner(this);
+        d.notifies(this);
         d.channel(closing);
+        IoDriver io = carrier.io();
         if (timeoutNanos > 0) {
-            carrier.submitWithTimeout(d, timeoutNanos);
+            io.submitWithTimeout(d, timeoutNanos);
         } else {
-            carrier.submit(d);
+            io.submit(d);
         }
         if (cancelRequested || closing.isClosed()) {
-            carrier.cancel(d);
+            io.cancel(d);
         }
     }
 
@@ -160,13 +161,9 @@ final class ForeignRequest extends IoRequest implements Runnable, CompletionList
         finish(r);
     }
 
-    /** The thread that runs the carrier's loop, where the backend touches this request's buffer. */
-    Thread carrierThread() {
-        return carrier.thread();
-    }
-
     /** Carrier thread, terminating: the command never ran. */
-    void abandon() {
+    @Override
+    public void abandon() {
         if (PHASE.compareAndSet(this, QUEUED, ABANDONED)) {
             LockSupport.unpark(caller);
         }

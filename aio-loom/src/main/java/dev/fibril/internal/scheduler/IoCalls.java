@@ -27,6 +27,13 @@ import java.util.concurrent.locks.LockSupport;
  * A fibril of one of the group's carriers takes a descriptor from its own carrier's pool (parking
  * while the pool is at its bound) and allocates nothing. Any other thread gets a
  * {@link ForeignRequest} on the carrier that {@code fd} maps to.
+ *
+ * <p>Sections. For a descriptor, {@code begin} enters a section of its carrier (see
+ * {@link Ownership}) and {@code end} leaves it: the fibril owns the carrier in between and is
+ * pinned to its thread, except while it parks for a completion or a descriptor, which leaves the
+ * section and enters it again on resuming. So a call that completes at once costs one CAS, one
+ * that parks two. Code between {@code begin} and {@code end} must not block or yield but through
+ * this class ({@link #submitAndAwait}, {@link #yieldOutside}).
  */
 public final class IoCalls {
     private IoCalls() {
@@ -39,15 +46,23 @@ public final class IoCalls {
     public static IoRequest begin(CarrierGroup group, int fd) throws ClosedChannelException {
         group.ensureOpenForCalls();
         Carrier c = Carrier.current();
-        if (c == null || c.group() != group) {
+        if (c == null || c.group() != group || !Thread.currentThread().isVirtual()) {
             return new ForeignRequest(group.carrierFor(fd));
         }
+        c.enter();
+        try {
+            return acquire(c);
+        } catch (ClosedChannelException | RuntimeException e) {
+            c.exit();
+            throw e;
+        }
+    }
+
+    /** A TAKEN descriptor of {@code c}, inside a section of it; parks outside it while the pool is at its bound. */
+    public static Descriptor acquire(Carrier c) throws ClosedChannelException {
         c.checkAcceptingRequests();
         Descriptor d = c.pool().tryAcquire();
-        if (d != null) {
-            return d;
-        }
-        return awaitDescriptor(c);
+        return d != null ? d : awaitDescriptor(c);
     }
 
     /**
@@ -74,9 +89,8 @@ public final class IoCalls {
         boolean inArena = BufferSessions.acquire(buffer); // false, at no cost, for most buffers
         if (inArena) {
             try {
-                Thread backendThread = request instanceof Descriptor ? Carrier.current().thread()
-                        : ((ForeignRequest) request).carrierThread();
-                request.buffer(BufferSessions.accessibleTo(buffer, backendThread));
+                // the carrier's thread may change (a hand-off) while the request is in flight
+                request.buffer(BufferSessions.accessibleToAnyThread(buffer));
             } catch (RuntimeException e) {
                 BufferSessions.release(buffer); // nothing was submitted
                 throw e;
@@ -99,23 +113,34 @@ public final class IoCalls {
 
     private static int submitAndAwaitHeld(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
         if (request instanceof Descriptor d) {
-            Carrier c = Carrier.current();
-            if (d.state() == Descriptor.DONE) {
-                d.retake();
-            }
-            d.owner(Thread.currentThread());
+            Carrier c = Carrier.current(); // inside begin's section
+            IoDriver io = c.io();
+            d.retake(); // a follow-up request on the same descriptor (DONE), or its first (TAKEN)
+            d.awaitedBy(Thread.currentThread());
             d.channel(closing);
             if (timeoutNanos > 0) {
-                c.submitWithTimeout(d, timeoutNanos);
+                io.submitWithTimeout(d, timeoutNanos);
             } else {
-                c.submit(d);
+                io.submit(d);
             }
             if (closing.isClosed()) {
-                c.cancel(d);
+                io.cancel(d);
             }
             return c.awaitDone(d);
         }
         return ((ForeignRequest) request).execute(timeoutNanos, closing);
+    }
+
+    /**
+     * Between {@link #begin} and {@link #end}: lets the carrier run its other fibrils before this
+     * one goes on (leaving the section for the yield), or yields the thread off a fibril.
+     */
+    public static void yieldOutside(IoRequest request) throws ClosedChannelException {
+        if (request instanceof Descriptor) {
+            Carrier.current().yieldOutside();
+        } else {
+            Thread.yield();
+        }
     }
 
     /**
@@ -125,18 +150,26 @@ public final class IoCalls {
     public static void cancelAllOn(CarrierGroup group, CloseSignal channel) {
         for (Carrier c : group.carriers()) {
             if (!c.isTerminated()) {
-                c.submitCommand(() -> c.cancelAllOn(channel));
+                c.submitCommand(() -> c.io().cancelAllOn(channel));
             }
         }
     }
 
     /**
-     * Returns the handle taken by {@link #begin}. A descriptor still SUBMITTED (its call threw
-     * because the carrier failed) is left where it is: the kernel may still hold it.
+     * Returns the handle taken by {@link #begin} and leaves its section. A descriptor still
+     * SUBMITTED (its call threw because the carrier failed) is left where it is: the kernel may
+     * still hold it.
      */
     public static void end(IoRequest request) {
-        if (request instanceof Descriptor d && d.state() != Descriptor.SUBMITTED) {
-            Carrier.current().pool().release(d);
+        if (request instanceof Descriptor d) {
+            Carrier c = Carrier.current();
+            try {
+                if (d.state() != Descriptor.SUBMITTED) {
+                    c.pool().release(d);
+                }
+            } finally {
+                c.exit();
+            }
         }
     }
 
@@ -148,14 +181,13 @@ public final class IoCalls {
                 c.checkAcceptingRequests();
                 throw new RuntimeClosedException("Fibril runtime is closed: no descriptor will be granted");
             }
-            LockSupport.park(waiter);
+            c.parkOutside(waiter);
             if (Thread.currentThread().isInterrupted() && waiter.granted == null && c.pool().cancelWait(waiter)) {
                 throw new ClosedByInterruptException();
             }
         }
         return waiter.granted;
     }
-
     /** A fibril parked for a descriptor: the pool hands it over directly (no barging). */
     private static final class FibrilPoolWaiter implements PoolWaiter {
         private final Thread fibril;

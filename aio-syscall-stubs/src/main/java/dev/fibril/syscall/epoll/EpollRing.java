@@ -202,11 +202,11 @@ public final class EpollRing implements CompletionRing {
         int delivered = 0;
         while (delivered < max && table.hasDone()) {
             int slot = table.pollDone();
-            long userData = table.userData[slot];
+            IoRequest request = table.request[slot];
             int result = table.result[slot];
             table.release(slot); // before the sink: if it throws, this completion still counts as delivered
             delivered++;
-            sink.onCompletion(userData, result);
+            sink.onCompletion(request, result);
         }
         return delivered;
     }
@@ -387,7 +387,7 @@ public final class EpollRing implements CompletionRing {
     // ---------------------------------------------------------------- starting requests
 
     private void start(int slot) {
-        table.state[slot] = QUEUED;
+        table.start(slot);
         IoRequest r = table.request[slot];
         byte op = table.opcode[slot];
         switch (op) {
@@ -400,7 +400,7 @@ public final class EpollRing implements CompletionRing {
                 }
             }
             case Op.LINK_TIMEOUT -> complete(slot, -Errno.EINVAL); // here only without a linked request before it
-            case Op.ASYNC_CANCEL -> complete(slot, cancel(r.offset()));
+            case Op.ASYNC_CANCEL -> complete(slot, cancel(table.cancelTargetOf(slot)));
             case Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.FSYNC, Op.POLL_ADD ->
                     startIo(slot, op, r);
             default -> complete(slot, -Errno.EINVAL);
@@ -418,7 +418,7 @@ public final class EpollRing implements CompletionRing {
     }
 
     private void arm(int slot, long delayNanos) {
-        table.state[slot] = TIMED;
+        table.time(slot);
         timers.add(slot, System.nanoTime() + Math.min(delayNanos, TimerHeap.MAX_DELAY_NANOS));
     }
 
@@ -571,9 +571,8 @@ public final class EpollRing implements CompletionRing {
         }
     }
 
-    /** ASYNC_CANCEL: 0 when the started, pending request carrying {@code target} was cancelled, else -ENOENT. */
-    private int cancel(long target) {
-        int slot = table.findPending(target);
+    /** ASYNC_CANCEL of the request in {@code slot} (-1: none pending): 0 when it was cancelled, else -ENOENT. */
+    private int cancel(int slot) {
         if (slot < 0) {
             return -Errno.ENOENT;
         }

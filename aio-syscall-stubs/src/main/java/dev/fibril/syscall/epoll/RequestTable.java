@@ -1,6 +1,7 @@
 package dev.fibril.syscall.epoll;
 
 import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
 
 import java.util.Arrays;
 
@@ -15,8 +16,14 @@ import java.util.Arrays;
  *  QUEUED -> TIMED   a TIMEOUT started, or a LINK_TIMEOUT armed: waits in the timer heap
  *  HELD   -> QUEUED  its predecessor succeeded (started from the ring's start queue)
  *  any    -> DONE    completed: result set, slot in the done queue; HELD -> DONE is a broken chain
- *  DONE   -> FREE    reaped
+ *  DONE   -> FREE    reaped; the generation moves on
  * </pre>
+ *
+ * Identity: a slot's token is {@code generation << 32 | slot}, stored as the request's
+ * {@link IoRequest#ringToken()} at enqueue. An ASYNC_CANCEL keeps its target's token from its own
+ * enqueue, and finds the target's slot from it at start with one generation check
+ * ({@link #cancelTargetOf}), so a target that completed meanwhile is not cancelled, even if its slot
+ * or the request object was taken again.
  *
  * Links: {@code linkNext} is the request that starts when this one succeeds; a LINK_TIMEOUT is not
  * in that chain but hangs off its target ({@code linkTimeout} / {@code linkTarget}). A request
@@ -34,7 +41,9 @@ final class RequestTable {
     private static final int INITIAL_SLOTS = 256;
 
     IoRequest[] request = new IoRequest[0];
-    long[] userData = new long[0];
+    private int[] generation = new int[0];
+    /** ASYNC_CANCEL: the target's token when the cancel was enqueued. */
+    private long[] cancelToken = new long[0];
     byte[] opcode = new byte[0];
     byte[] state = new byte[0];
     int[] result = new int[0];
@@ -65,17 +74,34 @@ final class RequestTable {
         return state.length - freeTop;
     }
 
-    /** Takes a free slot for {@code r}, in state {@code initial}. */
+    /** Takes a free slot for {@code r}, in state {@code initial}, and stamps r's ring token with it. */
     int acquire(IoRequest r, byte initial) {
         if (freeTop == 0) {
             grow();
         }
         int slot = free[--freeTop];
         request[slot] = r;
-        userData[slot] = r.userData();
         opcode[slot] = r.opcode();
         state[slot] = initial;
+        r.ringToken(token(slot));
+        if (r.opcode() == Op.ASYNC_CANCEL && r.cancelTarget() != null) {
+            cancelToken[slot] = r.cancelTarget().ringToken(); // now: a later submission of it is not this cancel's
+        }
         return slot;
+    }
+
+    private long token(int slot) {
+        return (long) generation[slot] << 32 | slot;
+    }
+
+    /** HELD or QUEUED -> QUEUED: about to run (a chain successor whose predecessor succeeded). */
+    void start(int slot) {
+        state[slot] = QUEUED;
+    }
+
+    /** QUEUED -> TIMED: a TIMEOUT, or a LINK_TIMEOUT armed; the caller adds it to the timer heap. */
+    void time(int slot) {
+        state[slot] = TIMED;
     }
 
     /** Requests parked on an fd, waiting for the selector. */
@@ -109,14 +135,19 @@ final class RequestTable {
         return done[doneHead++ & (done.length - 1)];
     }
 
-    /** The slot of the started, not yet completed request carrying {@code data}, or -1. A scan: only ASYNC_CANCEL asks. */
-    int findPending(long data) {
-        for (int slot = 0; slot < state.length; slot++) {
-            if (userData[slot] == data && (state[slot] == PARKED || state[slot] == TIMED)) {
-                return slot;
-            }
+    /**
+     * For the ASYNC_CANCEL in {@code cancelSlot}: the slot of its target if that is started and
+     * pending (PARKED or TIMED) in the submission it had when the cancel was enqueued, else -1.
+     */
+    int cancelTargetOf(int cancelSlot) {
+        IoRequest target = request[cancelSlot].cancelTarget();
+        long token = cancelToken[cancelSlot];
+        int slot = (int) token;
+        if (target == null || slot < 0 || slot >= state.length || generation[slot] != (int) (token >>> 32)
+                || request[slot] != target) {
+            return -1;
         }
-        return -1;
+        return state[slot] == PARKED || state[slot] == TIMED ? slot : -1;
     }
 
     /** Frees the slot and drops its references to the caller's objects. */
@@ -126,6 +157,8 @@ final class RequestTable {
         }
         state[slot] = FREE;
         request[slot] = null;
+        generation[slot] = (generation[slot] + 1) & 0x7fff_ffff;
+        cancelToken[slot] = -1;
         waitingOn[slot] = null;
         linkNext[slot] = -1;
         linkTimeout[slot] = -1;
@@ -138,7 +171,8 @@ final class RequestTable {
         int old = state.length;
         int size = old == 0 ? INITIAL_SLOTS : old * 2;
         request = Arrays.copyOf(request, size);
-        userData = Arrays.copyOf(userData, size);
+        generation = Arrays.copyOf(generation, size);
+        cancelToken = Arrays.copyOf(cancelToken, size);
         opcode = Arrays.copyOf(opcode, size);
         state = Arrays.copyOf(state, size);
         result = Arrays.copyOf(result, size);

@@ -6,22 +6,25 @@ import java.util.Arrays;
  * A ring's completions, delivered and undelivered, as a binary min-heap on (due time, sequence) in
  * parallel primitive arrays: no object per completion, growth only when more are in flight than
  * ever before. The sequence number keeps completions that are due at the same time in the order
- * they were made. Owner thread only.
+ * they were made. Each entry carries its request's token, and every write of an entry tells
+ * {@link RequestSlots} where it now is, so a cancel finds it without a search. Owner thread only.
  */
 final class CompletionHeap {
+    private final RequestSlots slots;
     private long[] due;
     private long[] sequence;
-    private long[] userData;
+    private long[] token;
     private int[] result;
     private byte[] opcode;
     /** The descriptor the op ran on (null for NOP, TIMEOUT, ...), so closing it can cancel undelivered completions. */
     private Descriptor[] descriptor;
     private int size;
 
-    CompletionHeap(int capacity) {
+    CompletionHeap(RequestSlots slots, int capacity) {
+        this.slots = slots;
         due = new long[capacity];
         sequence = new long[capacity];
-        userData = new long[capacity];
+        token = new long[capacity];
         result = new int[capacity];
         opcode = new byte[capacity];
         descriptor = new Descriptor[capacity];
@@ -39,25 +42,26 @@ final class CompletionHeap {
         return due[0];
     }
 
-    long peekUserData() {
-        return userData[0];
+    long peekToken() {
+        return token[0];
     }
 
     int peekResult() {
         return result[0];
     }
 
-    void push(long dueAt, long seq, long data, int res, byte op, Descriptor on) {
+    void push(long dueAt, long seq, long requestToken, int res, byte op, Descriptor on) {
         if (size == due.length) {
             grow();
         }
         int i = size++;
         due[i] = dueAt;
         sequence[i] = seq;
-        userData[i] = data;
+        token[i] = requestToken;
         result[i] = res;
         opcode[i] = op;
         descriptor[i] = on;
+        slots.move(requestToken, RequestSlots.DUE, i);
         siftUp(i);
     }
 
@@ -70,14 +74,8 @@ final class CompletionHeap {
         descriptor[size] = null;
     }
 
-    /** The index of a completion for {@code data} that is not yet due at {@code now}, or -1. */
-    int indexOfUndelivered(long data, long now) {
-        for (int i = 0; i < size; i++) {
-            if (userData[i] == data && due[i] > now) {
-                return i;
-            }
-        }
-        return -1;
+    long dueAt(int i) {
+        return due[i];
     }
 
     /** The index of the first completion for {@code on} that is not yet due at {@code now}, searching from {@code from}; or -1. */
@@ -143,33 +141,35 @@ final class CompletionHeap {
     private void swap(int a, int b) {
         long d = due[a];
         long s = sequence[a];
-        long u = userData[a];
+        long t = token[a];
         int r = result[a];
         byte o = opcode[a];
         Descriptor on = descriptor[a];
         move(b, a);
         due[b] = d;
         sequence[b] = s;
-        userData[b] = u;
+        token[b] = t;
         result[b] = r;
         opcode[b] = o;
         descriptor[b] = on;
+        slots.move(t, RequestSlots.DUE, b);
     }
 
     private void move(int from, int to) {
         due[to] = due[from];
         sequence[to] = sequence[from];
-        userData[to] = userData[from];
+        token[to] = token[from];
         result[to] = result[from];
         opcode[to] = opcode[from];
         descriptor[to] = descriptor[from];
+        slots.move(token[to], RequestSlots.DUE, to);
     }
 
     private void grow() {
         int capacity = due.length * 2;
         due = Arrays.copyOf(due, capacity);
         sequence = Arrays.copyOf(sequence, capacity);
-        userData = Arrays.copyOf(userData, capacity);
+        token = Arrays.copyOf(token, capacity);
         result = Arrays.copyOf(result, capacity);
         opcode = Arrays.copyOf(opcode, capacity);
         descriptor = Arrays.copyOf(descriptor, capacity);

@@ -5,40 +5,35 @@ import java.util.Arrays;
 /**
  * Completions that a REORDER fault holds back until the end of the flush that made them, so they
  * go into the heap after those of the requests that followed them. At most one per submission, so
- * the arrays are sized to the submission queue and never grow. Owner thread only.
+ * the arrays are sized to the submission queue and never grow. Each tells {@link RequestSlots}
+ * where it is. Owner thread only.
  */
 final class HeldCompletions {
+    private final RequestSlots slots;
     final long[] due;
-    final long[] userData;
+    final long[] token;
     final int[] result;
     final byte[] opcode;
     final Descriptor[] descriptor;
     int count;
 
-    HeldCompletions(int capacity) {
+    HeldCompletions(RequestSlots slots, int capacity) {
+        this.slots = slots;
         due = new long[capacity];
-        userData = new long[capacity];
+        token = new long[capacity];
         result = new int[capacity];
         opcode = new byte[capacity];
         descriptor = new Descriptor[capacity];
     }
 
-    void add(long dueAt, long data, int res, byte op, Descriptor on) {
+    void add(long dueAt, long requestToken, int res, byte op, Descriptor on) {
         due[count] = dueAt;
-        userData[count] = data;
+        token[count] = requestToken;
         result[count] = res;
         opcode[count] = op;
         descriptor[count] = on;
+        slots.move(requestToken, RequestSlots.HELD, count);
         count++;
-    }
-
-    int indexOfUndelivered(long data, long now) {
-        for (int i = 0; i < count; i++) {
-            if (userData[i] == data && due[i] > now) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     void clear() {

@@ -29,10 +29,10 @@ import java.util.Arrays;
  * timeout completes with {@code -ECANCELED}. A negative timeout completes with {@code -EINVAL}
  * and its target runs without one.
  *
- * <p>ASYNC_CANCEL ({@link #cancel}) finds an armed or attached link timeout (it completes with
- * {@code -ECANCELED}; its target goes on without it) and a request still held behind its
- * predecessor (it completes with {@code -ECANCELED} when its predecessor ends, breaking the rest
- * of the chain). A target that waits is found by the ring among its waiting ops.
+ * <p>ASYNC_CANCEL ({@link #cancel}) of an armed or attached link timeout completes it with
+ * {@code -ECANCELED} (its target goes on without it); of a member held behind its predecessor, has
+ * it complete so when its predecessor ends, breaking the rest of the chain. The ring finds such a
+ * slot through {@link RequestSlots} (CHAINED); a target that waits is the ring's, among its ops.
  *
  * <p>Threads: the owner of the ring only. State per slot (a chain member or a link timeout), in
  * parallel arrays that grow and are reused, so steady state allocates nothing:
@@ -66,6 +66,7 @@ final class LinkChains {
     private static final int TAIL_PENDING = 3;
 
     private final SimulatedRing ring;
+    private final RequestSlots slots;
 
     private byte[] state = new byte[0];
     /** HELD: the request to start; null otherwise. */
@@ -79,7 +80,7 @@ final class LinkChains {
     /** Members: the requested length; timeouts: unused. */
     private int[] length = new int[0];
     private byte[] opcode = new byte[0];
-    private long[] userData = new long[0];
+    private long[] token = new long[0]; // the request's (see RequestSlots), or -1
     /** ARMED: the deadline on the ring's clock; ATTACHED: the delay, from the target's start. */
     private long[] time = new long[0];
     /** HELD: an ASYNC_CANCEL asked for it; it completes -ECANCELED instead of starting. */
@@ -96,7 +97,7 @@ final class LinkChains {
     private boolean ranOk;
     private long ranDue;
 
-    /** Members whose op completed, noted by the ring's drain and run by {@link #runCompleted}. */
+    /** Members whose op completed, noted by the ring's drain and run by {@link #runCompleted}: [head, tail), empty again at 0. */
     private int[] doneSlot = new int[16];
     private int[] doneResult = new int[16];
     private long[] doneDue = new long[16];
@@ -104,8 +105,9 @@ final class LinkChains {
     private int doneTail;
     private boolean runningCompleted;
 
-    LinkChains(SimulatedRing ring) {
+    LinkChains(SimulatedRing ring, RequestSlots slots) {
         this.ring = ring;
+        this.slots = slots;
         grow(16);
     }
 
@@ -127,11 +129,10 @@ final class LinkChains {
             tailTakesTimeout = r.opcode() != Op.LINK_TIMEOUT;
             switch (tailKind) {
                 case TAIL_OK -> setTail(startNew(r, now, tailDue));
-                case TAIL_FAILED -> ring.pushCompletion(Math.max(now, tailDue), r.userData(), -Errno.ECANCELED, r.opcode());
+                case TAIL_FAILED -> ring.pushCompletion(Math.max(now, tailDue), r.ringToken(), -Errno.ECANCELED, r.opcode());
                 default -> { // TAIL_PENDING: waits behind the tail
-                    int s = take(HELD);
+                    int s = take(HELD, r);
                     held[s] = r;
-                    userData[s] = r.userData();
                     opcode[s] = r.opcode();
                     next[tailSlot] = s;
                     tailSlot = s;
@@ -158,16 +159,15 @@ final class LinkChains {
 
     private void attachTimeout(IoRequest r, long now) {
         if (r.offset() < 0) {
-            ring.pushCompletion(now, r.userData(), -Errno.EINVAL, Op.LINK_TIMEOUT);
+            ring.pushCompletion(now, r.ringToken(), -Errno.EINVAL, Op.LINK_TIMEOUT);
             return;
         }
         if (tailKind != TAIL_PENDING) { // the target has run already
-            ring.pushCompletion(Math.max(now, tailDue), r.userData(), -Errno.ECANCELED, Op.LINK_TIMEOUT);
+            ring.pushCompletion(Math.max(now, tailDue), r.ringToken(), -Errno.ECANCELED, Op.LINK_TIMEOUT);
             return;
         }
         boolean started = state[tailSlot] == WAITING;
-        int t = take(started ? ARMED : ATTACHED);
-        userData[t] = r.userData();
+        int t = take(started ? ARMED : ATTACHED, r);
         opcode[t] = Op.LINK_TIMEOUT;
         time[t] = started ? SimulatedRing.saturatedAdd(now, r.offset()) : r.offset();
         partner[t] = tailSlot;
@@ -185,7 +185,7 @@ final class LinkChains {
             ranDue = ring.lastDue();
             return NONE;
         }
-        int s = take(WAITING);
+        int s = take(WAITING, r);
         becomeWaiting(s, r);
         return s;
     }
@@ -196,7 +196,6 @@ final class LinkChains {
         state[s] = WAITING;
         held[s] = null;
         waitingOp[s] = op;
-        userData[s] = r.userData();
         opcode[s] = r.opcode();
         length[s] = r.length();
     }
@@ -216,27 +215,14 @@ final class LinkChains {
 
     /** The ring drained the completion of a waiting member in {@code slot}; {@link #runCompleted} moves its chain on. */
     void noteCompleted(int slot, int result, long due) {
-        if (doneTail - doneHead == doneSlot.length) {
-            int n = doneSlot.length;
-            int[] s = new int[n * 2];
-            int[] r = new int[n * 2];
-            long[] d = new long[n * 2];
-            for (int i = 0; i < n; i++) {
-                int at = (doneHead + i) & (n - 1);
-                s[i] = doneSlot[at];
-                r[i] = doneResult[at];
-                d[i] = doneDue[at];
-            }
-            doneSlot = s;
-            doneResult = r;
-            doneDue = d;
-            doneHead = 0;
-            doneTail = n;
+        if (doneTail == doneSlot.length) {
+            doneSlot = Arrays.copyOf(doneSlot, doneTail * 2);
+            doneResult = Arrays.copyOf(doneResult, doneTail * 2);
+            doneDue = Arrays.copyOf(doneDue, doneTail * 2);
         }
-        int at = doneTail++ & (doneSlot.length - 1);
-        doneSlot[at] = slot;
-        doneResult[at] = result;
-        doneDue[at] = due;
+        doneSlot[doneTail] = slot;
+        doneResult[doneTail] = result;
+        doneDue[doneTail++] = due;
     }
 
     /**
@@ -251,11 +237,14 @@ final class LinkChains {
         runningCompleted = true;
         try {
             while (doneHead != doneTail) {
-                int at = doneHead++ & (doneSlot.length - 1);
+                int at = doneHead++;
                 memberRan(doneSlot[at], doneResult[at], doneDue[at], now);
             }
         } finally {
             runningCompleted = false;
+            if (doneHead == doneTail) {
+                doneHead = doneTail = 0;
+            }
         }
     }
 
@@ -277,9 +266,9 @@ final class LinkChains {
             int t = partner[s];
             IoRequest r = held[s];
             if (!ok || cancelled[s]) {
-                ring.pushCompletion(Math.max(now, floor), userData[s], -Errno.ECANCELED, opcode[s]);
+                ring.pushCompletion(Math.max(now, floor), token[s], -Errno.ECANCELED, opcode[s]);
                 if (t != NONE) {
-                    ring.pushCompletion(Math.max(now, floor), userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+                    ring.pushCompletion(Math.max(now, floor), token[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
                     release(t);
                 }
                 release(s);
@@ -299,7 +288,7 @@ final class LinkChains {
             }
             floor = ring.lastDue();
             if (t != NONE) {
-                ring.pushCompletion(floor, userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+                ring.pushCompletion(floor, token[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
                 release(t);
             }
             ok = succeededInFull(opcode[s], r.length(), res);
@@ -314,7 +303,7 @@ final class LinkChains {
             if (state[t] == ARMED) {
                 armed--;
             }
-            ring.pushCompletion(due, userData[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+            ring.pushCompletion(due, token[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
         }
         release(t);
     }
@@ -355,31 +344,29 @@ final class LinkChains {
                 if (target.waitable.cancel(target)) {
                     state[t] = FIRED;
                     armed--;
-                    ring.pushCompletion(now, userData[t], -Errno.ETIME, Op.LINK_TIMEOUT);
+                    ring.pushCompletion(now, token[t], -Errno.ETIME, Op.LINK_TIMEOUT);
                 }
             }
         }
     }
 
-    /** ASYNC_CANCEL of {@code target} among link timeouts and held members; true when found. */
-    boolean cancel(long target, long now) {
-        for (int s = 0; s < state.length; s++) {
-            if (userData[s] != target) {
-                continue;
+    /** ASYNC_CANCEL of the request of {@code requestToken}, a link timeout or a held member in slot {@code s}; true when cancelled. */
+    boolean cancel(int s, long requestToken, long now) {
+        if (token[s] != requestToken) {
+            return false;
+        }
+        if (state[s] == ARMED || state[s] == ATTACHED) {
+            if (state[s] == ARMED) {
+                armed--;
             }
-            if (state[s] == ARMED || state[s] == ATTACHED) {
-                if (state[s] == ARMED) {
-                    armed--;
-                }
-                partner[partner[s]] = NONE; // the target goes on without a timeout
-                ring.pushCompletion(now, userData[s], -Errno.ECANCELED, Op.LINK_TIMEOUT);
-                release(s);
-                return true;
-            }
-            if (state[s] == HELD && !cancelled[s]) {
-                cancelled[s] = true;
-                return true;
-            }
+            partner[partner[s]] = NONE; // the target goes on without a timeout
+            ring.pushCompletion(now, token[s], -Errno.ECANCELED, Op.LINK_TIMEOUT);
+            release(s);
+            return true;
+        }
+        if (state[s] == HELD && !cancelled[s]) {
+            cancelled[s] = true;
+            return true;
         }
         return false;
     }
@@ -408,12 +395,17 @@ final class LinkChains {
 
     // ---------------------------------------------------------------- slots
 
-    private int take(byte initial) {
+    /** A slot for request {@code r} in state {@code initial}; one held here (not WAITING on a socket) is CHAINED at it. */
+    private int take(byte initial, IoRequest r) {
         if (freeCount == 0) {
             grow(state.length * 2);
         }
         int s = free[--freeCount];
         state[s] = initial;
+        token[s] = r.ringToken();
+        if (initial != WAITING) {
+            slots.move(token[s], RequestSlots.CHAINED, s);
+        }
         return s;
     }
 
@@ -424,7 +416,7 @@ final class LinkChains {
         next[s] = NONE;
         partner[s] = NONE;
         cancelled[s] = false;
-        userData[s] = 0;
+        token[s] = -1;
         free[freeCount++] = s;
     }
 
@@ -437,7 +429,7 @@ final class LinkChains {
         partner = Arrays.copyOf(partner, size);
         length = Arrays.copyOf(length, size);
         opcode = Arrays.copyOf(opcode, size);
-        userData = Arrays.copyOf(userData, size);
+        token = Arrays.copyOf(token, size);
         time = Arrays.copyOf(time, size);
         cancelled = Arrays.copyOf(cancelled, size);
         Arrays.fill(next, old, size, NONE);

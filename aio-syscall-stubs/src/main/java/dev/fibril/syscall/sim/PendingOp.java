@@ -24,7 +24,8 @@ final class PendingOp {
     // Owner-thread fields, written before the op is queued under a Waitable's lock (which
     // publishes them to the thread that completes it).
     boolean inUse;
-    long userData;
+    /** Its request's token ({@link RequestSlots}). */
+    long token;
     byte opcode;
     Descriptor descriptor;
     ByteBuffer buffer;
@@ -49,8 +50,8 @@ final class PendingOp {
         this.slot = slot;
     }
 
-    void prepare(long userData, byte opcode, Descriptor descriptor, ByteBuffer buffer, int position, int length, long delayNanos) {
-        this.userData = userData;
+    void prepare(long token, byte opcode, Descriptor descriptor, ByteBuffer buffer, int position, int length, long delayNanos) {
+        this.token = token;
         this.opcode = opcode;
         this.descriptor = descriptor;
         this.buffer = buffer;

@@ -32,14 +32,10 @@ final class PendingOpTable {
         return ops[slot];
     }
 
-    /** Cancels the first waiting op whose user_data is {@code userData}; true when one was still waiting. */
-    boolean cancel(long userData) {
-        for (PendingOp op : ops) {
-            if (op.inUse && op.userData == userData && op.waitable != null && op.waitable.cancel(op)) {
-                return true;
-            }
-        }
-        return false;
+    /** Cancels the op in {@code slot} if it still waits for the request of {@code token}; true when it did. */
+    boolean cancel(int slot, long token) {
+        PendingOp op = ops[slot];
+        return op.inUse && op.token == token && op.waitable != null && op.waitable.cancel(op);
     }
 
     /** Cancels every op still waiting, so that no socket keeps an op of a closed ring. */

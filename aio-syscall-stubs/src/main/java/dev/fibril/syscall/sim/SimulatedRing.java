@@ -40,13 +40,16 @@ import java.util.function.LongSupplier;
  * <p>Closing an fd (any thread) tells every ring; the owner completes, at its next reap or await,
  * the completions it still holds back for that descriptor with {@code -ECANCELED}.
  *
- * <p>ASYNC_CANCEL cancels, on this ring only, the first op with the target user_data that waits on
- * a socket or whose completion is not yet due (a TIMEOUT, or a completion held back by latency):
- * the target completes with {@code -ECANCELED}, the cancel with 0. It completes with
- * {@code -ENOENT} otherwise, including when the target's completion is due but not yet reaped; it
- * never completes with {@code -EALREADY}, as ops do not stay in execution here. Cancelling a
- * completion held back by latency replaces its result only: the op's effect (bytes moved) stays,
- * and a cancelled ACCEPT's new fd is closed.
+ * <p>Identity: every request has a slot in {@link RequestSlots} from enqueue to reap, whose token
+ * its completion carries; the reap hands the request itself back to the sink.
+ *
+ * <p>ASYNC_CANCEL ({@link Cancellations}) cancels, on this ring only, its target if that waits on
+ * a socket or its completion is not yet due (a TIMEOUT, or a completion held back by latency),
+ * found through its slot: the target completes with {@code -ECANCELED}, the cancel with 0. It
+ * completes with {@code -ENOENT} otherwise, including when the target's completion is due but not
+ * yet reaped; it never completes with {@code -EALREADY}, as ops do not stay in execution here.
+ * Cancelling a completion held back by latency replaces its result only: the op's effect (bytes
+ * moved) stays, and a cancelled ACCEPT's new fd is closed.
  *
  * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
  * kernel's clock; {@link LinkChains} says how.
@@ -87,16 +90,16 @@ public final class SimulatedRing implements CompletionRing {
     private final CompletionHeap completions;
     private final PendingOpTable pending;
     private final MpscCompletionQueue posted = new MpscCompletionQueue();
-    private final MpscClosedDescriptorQueue closedDescriptors = new MpscClosedDescriptorQueue();
+    private final RequestSlots slots = new RequestSlots(64);
     private final HeldCompletions held;
-    private final LinkChains chains = new LinkChains(this);
+    private final LinkChains chains = new LinkChains(this, slots);
+    private final Cancellations cancels;
     /** The due time of the completion that the last {@link #submit} made; its op if that waits. */
     private long lastDue;
     private PendingOp lastWaiting;
     private boolean flushing;
 
     private long nextSequence;
-    private int inFlight;
     private long kernelCalls;
     private boolean closed;
 
@@ -117,9 +120,10 @@ public final class SimulatedRing implements CompletionRing {
         this.faultRandom = root.split();
         this.submissions = new IoRequest[submissionEntries];
         this.mask = submissionEntries - 1;
-        this.completions = new CompletionHeap(Math.max(64, submissionEntries));
+        this.completions = new CompletionHeap(slots, Math.max(64, submissionEntries));
         this.pending = new PendingOpTable(this, 64);
-        this.held = new HeldCompletions(submissionEntries);
+        this.held = new HeldCompletions(slots, submissionEntries);
+        this.cancels = new Cancellations(this, kernel, clock, slots, pending, completions, held, chains);
     }
 
     /** The carrier index this ring was opened for. */
@@ -136,7 +140,7 @@ public final class SimulatedRing implements CompletionRing {
         }
         submissions[(sqHead + sqCount) & mask] = request;
         sqCount++;
-        inFlight++;
+        slots.acquire(request);
         return true;
     }
 
@@ -170,7 +174,7 @@ public final class SimulatedRing implements CompletionRing {
             flushing = false;
             chains.endFlush();
             for (int i = 0; i < held.count; i++) {
-                completions.push(held.due[i], nextSequence++, held.userData[i], held.result[i], held.opcode[i], held.descriptor[i]);
+                completions.push(held.due[i], nextSequence++, held.token[i], held.result[i], held.opcode[i], held.descriptor[i]);
             }
             held.clear();
         }
@@ -180,7 +184,7 @@ public final class SimulatedRing implements CompletionRing {
     @Override
     public int reap(CompletionSink sink, int max) {
         drainPosted();
-        cancelForClosedDescriptors();
+        cancels.forClosedDescriptors();
         expireLinkTimeouts();
         if (completions.isEmpty() || max <= 0) {
             return 0;
@@ -188,13 +192,14 @@ public final class SimulatedRing implements CompletionRing {
         long now = clock.getAsLong();
         int reaped = 0;
         while (reaped < max && !completions.isEmpty() && completions.peekDue() <= now) {
-            long userData = completions.peekUserData();
+            IoRequest request = slots.complete(completions.peekToken()); // null: stale, counted there
             int result = completions.peekResult();
             // Removed before the sink runs: the sink may enqueue and flush, and a sink that throws has still had its completion.
             completions.pop();
-            inFlight--;
-            reaped++;
-            sink.onCompletion(userData, result);
+            if (request != null) {
+                reaped++;
+                sink.onCompletion(request, result);
+            }
         }
         return reaped;
     }
@@ -208,7 +213,7 @@ public final class SimulatedRing implements CompletionRing {
         long start = System.nanoTime();
         for (;;) {
             drainPosted();
-            cancelForClosedDescriptors();
+            cancels.forClosedDescriptors();
             expireLinkTimeouts();
             if ((int) WOKEN.getAndSet(this, 0) != 0) {
                 return;
@@ -250,7 +255,7 @@ public final class SimulatedRing implements CompletionRing {
 
     @Override
     public int inFlight() {
-        return inFlight;
+        return slots.live();
     }
 
     @Override
@@ -266,13 +271,14 @@ public final class SimulatedRing implements CompletionRing {
         pending.cancelAll();
         posted.close();
         chains.clear();
+        slots.clear();
         closed = true;
         kernel.ringClosed(this);
     }
 
     @Override
     public String toString() {
-        return "SimulatedRing[" + index + ", inFlight=" + inFlight + "]";
+        return "SimulatedRing[" + index + ", inFlight=" + slots.live() + "]";
     }
 
     long now() {
@@ -281,7 +287,7 @@ public final class SimulatedRing implements CompletionRing {
 
     /** Any thread: {@code descriptor} was closed; completions held back for it are to complete with -ECANCELED. */
     void descriptorClosed(Descriptor descriptor) {
-        closedDescriptors.offer(descriptor);
+        cancels.descriptorClosed(descriptor);
         unparkOwner();
     }
 
@@ -317,8 +323,8 @@ public final class SimulatedRing implements CompletionRing {
     }
 
     /** A completion made by {@link LinkChains} (a cancelled member, a link timeout), due at {@code due}. */
-    void pushCompletion(long due, long userData, int result, byte opcode) {
-        completions.push(due, nextSequence++, userData, result, opcode, null);
+    void pushCompletion(long due, long token, int result, byte opcode) {
+        completions.push(due, nextSequence++, token, result, opcode, null);
     }
 
     /** Fires the link timeouts that are due, then takes in the cancellations they posted. */
@@ -355,9 +361,9 @@ public final class SimulatedRing implements CompletionRing {
         // completions are pushed at the end of a flush. The fault stream was consumed all the same.
         if (reorder && flushing) {
             faults.countReorder();
-            held.add(due, request.userData(), result, op, descriptor);
+            held.add(due, request.ringToken(), result, op, descriptor);
         } else {
-            completions.push(due, nextSequence++, request.userData(), result, op, descriptor);
+            completions.push(due, nextSequence++, request.ringToken(), result, op, descriptor);
         }
         return result;
     }
@@ -369,7 +375,7 @@ public final class SimulatedRing implements CompletionRing {
             case Op.TIMEOUT:
                 return request.offset() < 0 ? -Errno.EINVAL : -Errno.ETIME;
             case Op.ASYNC_CANCEL:
-                return cancel(request.offset(), now);
+                return cancels.asyncCancel(request, now);
             default:
                 break;
         }
@@ -411,65 +417,20 @@ public final class SimulatedRing implements CompletionRing {
             buffer = Buffers.window(request.buffer(), request.position(), length);
         }
         PendingOp p = pending.acquire();
-        p.prepare(request.userData(), op, socket, buffer, request.position(), length, delay);
+        p.prepare(request.ringToken(), op, socket, buffer, request.position(), length, delay);
         boolean dontWait = op == Op.SEND && (request.opFlags() & IoRequest.SEND_DONTWAIT) != 0;
         int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p, dontWait);
         if (result != WAITING) {
             pending.release(p);
         } else {
             lastWaiting = p;
+            slots.move(p.token, RequestSlots.WAITING, p.slot);
         }
         return result;
     }
 
-    private int cancel(long target, long now) {
-        drainPosted();
-        if (pending.cancel(target)) {
-            // The target posted its -ECANCELED to this ring; move it into the heap ahead of the cancel's own completion.
-            drainPosted();
-            return 0;
-        }
-        int i = completions.indexOfUndelivered(target, now);
-        if (i >= 0) {
-            cancelUndelivered(i, now);
-            return 0;
-        }
-        int j = held.indexOfUndelivered(target, now);
-        if (j >= 0) {
-            if (held.opcode[j] == Op.ACCEPT && held.result[j] >= 0) {
-                kernel.close(held.result[j]);
-            }
-            held.due[j] = now;
-            held.result[j] = -Errno.ECANCELED;
-            return 0;
-        }
-        return chains.cancel(target, now) ? 0 : -Errno.ENOENT;
-    }
-
-    /** Completes the undelivered completion at heap index {@code i} with -ECANCELED now; a cancelled ACCEPT's new fd is closed. */
-    private void cancelUndelivered(int i, long now) {
-        int old = completions.resultAt(i);
-        if (completions.opcodeAt(i) == Op.ACCEPT && old >= 0) {
-            kernel.close(old);
-        }
-        completions.expedite(i, now, -Errno.ECANCELED);
-    }
-
-    /** Cancels the completions still held back by latency for descriptors closed since the last call. */
-    private void cancelForClosedDescriptors() {
-        if (closedDescriptors.isEmpty()) {
-            return;
-        }
-        long now = clock.getAsLong();
-        for (Descriptor closed : closedDescriptors.take()) {
-            for (int i = completions.indexOfUndelivered(closed, now, 0); i >= 0; i = completions.indexOfUndelivered(closed, now, i + 1)) {
-                cancelUndelivered(i, now);
-            }
-        }
-    }
-
     /** Moves completions posted by other threads (and by this one, for ops that waited) into the heap. */
-    private void drainPosted() {
+    void drainPosted() {
         if (posted.isEmpty()) {
             return;
         }
@@ -481,7 +442,7 @@ public final class SimulatedRing implements CompletionRing {
             // A cancelled op completes at once; a completed one after its latency, counted from its completion.
             long due = op.result == -Errno.ECANCELED ? op.completedAt : saturatedAdd(op.completedAt, op.delayNanos);
             due = Math.max(due, op.notBefore);
-            completions.push(due, nextSequence++, op.userData, op.result, op.opcode, op.descriptor);
+            completions.push(due, nextSequence++, op.token, op.result, op.opcode, op.descriptor);
             if (op.link != LinkChains.NONE) {
                 chains.noteCompleted(op.link, op.result, due);
                 links = true;

@@ -1,5 +1,7 @@
 package dev.fibril.syscall.uring;
 
+import dev.fibril.aio.spi.IoRequest;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -7,9 +9,11 @@ import java.util.Arrays;
 
 /**
  * Ring-side state of every user request between enqueue and reap, in parallel arrays indexed by
- * a slot. The SQE's user_data is {@code generation << 32 | slot} (never negative, so negative
- * values are free for the ring's own SQEs); the runtime's user_data stays here and is handed back
- * to the sink. Each slot also owns {@link #SCRATCH_BYTES} of native memory for what the kernel
+ * a slot. The SQE's user_data is the slot's token, {@code generation << 32 | slot} (never
+ * negative, so negative values are free for the ring's own SQEs), also stored as the request's
+ * {@link IoRequest#ringToken()}; the request itself stays here and is handed back to the sink. A
+ * CQE finds its slot in one lookup with one generation check ({@link #slotOf}), and so does an
+ * ASYNC_CANCEL its target ({@link #slotInKernel}). Each slot also owns {@link #SCRATCH_BYTES} of native memory for what the kernel
  * reads by pointer (a sockaddr, a timespec), which stays valid until the slot is freed.
  *
  * <pre>
@@ -32,7 +36,7 @@ final class InFlightTable {
     private static final int GENERATION_MASK = 0x7fff_ffff;
 
     private final Arena arena;
-    private long[] userData;
+    private IoRequest[] request;
     private int[] generation;
     private byte[] state;
     private byte[] opcode;
@@ -52,7 +56,7 @@ final class InFlightTable {
     InFlightTable(Arena arena, int initialSlots) {
         this.arena = arena;
         this.chunk = Math.max(16, initialSlots);
-        this.userData = new long[0];
+        this.request = new IoRequest[0];
         this.generation = new int[0];
         this.state = new byte[0];
         this.opcode = new byte[0];
@@ -75,15 +79,16 @@ final class InFlightTable {
         return state.length - freeTop;
     }
 
-    /** Takes a free slot for a request of {@code op} carrying {@code userData}; its state is still FREE. */
-    int acquire(byte op, long runtimeUserData) {
+    /** Takes a free slot for {@code r} and stamps r's ring token with it; the slot's state is still FREE. */
+    int acquire(IoRequest r) {
         if (freeTop == 0) {
             grow();
         }
         int slot = free[--freeTop];
-        opcode[slot] = op;
-        userData[slot] = runtimeUserData;
+        opcode[slot] = r.opcode();
+        request[slot] = r;
         bounce[slot] = -1;
+        r.ringToken(sqeUserData(slot));
         return slot;
     }
 
@@ -130,16 +135,16 @@ final class InFlightTable {
     }
 
     /**
-     * The slot of the request in the kernel whose runtime user_data is {@code runtimeUserData}, or
-     * -1. A linear scan: only ASYNC_CANCEL asks, and a table holds a few hundred slots.
+     * The slot in which {@code target} is in the kernel now, or -1: its ring token names the slot,
+     * whose generation must still match and which must still hold {@code target} (a token left
+     * from an earlier submission, or from another ring, finds nothing).
      */
-    int findInKernel(long runtimeUserData) {
-        for (int slot = 0; slot < state.length; slot++) {
-            if (userData[slot] == runtimeUserData && (state[slot] == KERNEL || state[slot] == FORCED)) {
-                return slot;
-            }
+    int slotInKernel(IoRequest target) {
+        if (target == null) {
+            return -1;
         }
-        return -1;
+        int slot = slotOf(target.ringToken());
+        return slot >= 0 && request[slot] == target ? slot : -1;
     }
 
     byte state(int slot) {
@@ -150,8 +155,8 @@ final class InFlightTable {
         return opcode[slot];
     }
 
-    long userData(int slot) {
-        return userData[slot];
+    IoRequest request(int slot) {
+        return request[slot];
     }
 
     int result(int slot) {
@@ -183,9 +188,10 @@ final class InFlightTable {
         return scratchSegment(slot).address() + scratchOffset(slot);
     }
 
-    /** Frees the slot: drops the buffer reference and moves the generation on, so a stale CQE finds nothing. */
+    /** Frees the slot: drops its references and moves the generation on, so a stale CQE or cancel finds nothing. */
     void release(int slot) {
         state[slot] = FREE;
+        request[slot] = null;
         buffer[slot] = null;
         bounce[slot] = -1;
         generation[slot] = (generation[slot] + 1) & GENERATION_MASK;
@@ -195,7 +201,7 @@ final class InFlightTable {
     private void grow() {
         int old = state.length;
         int size = old + chunk;
-        userData = Arrays.copyOf(userData, size);
+        request = Arrays.copyOf(request, size);
         generation = Arrays.copyOf(generation, size);
         state = Arrays.copyOf(state, size);
         opcode = Arrays.copyOf(opcode, size);

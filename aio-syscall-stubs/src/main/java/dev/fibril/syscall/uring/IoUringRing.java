@@ -25,11 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * tail, CQ head, the in-flight table, the bounce buffers) is plain fields; only the wake-up flag,
  * the closed flag and the count of foreign callers are shared.
  *
- * <p>Submission: {@link #enqueue} writes an SQE (see {@link RequestCodec} for the field mapping)
- * whose user_data is a ring-internal slot, never the runtime's token; {@link #flush} publishes the
- * SQ tail and submits with one io_uring_enter. Completion: {@link #reap} reads the CQ tail once,
- * translates each CQE back to the runtime's user_data, and publishes the new head once. Requests
- * the ring fails by itself (bad buffer region) complete through the same reap, first.
+ * <p>Submission: {@link #enqueue} writes an SQE ({@link RequestCodec} maps the fields) whose
+ * user_data is the token of a slot ({@link InFlightTable}); {@link #flush} publishes the SQ tail
+ * and submits with one io_uring_enter. Completion: {@link #reap} reads the CQ tail once, hands
+ * each CQE's request (its slot's; a stale generation finds none) to the sink, and publishes the
+ * new head once. Requests the ring fails by itself (bad buffer region) complete there too, first.
  *
  * <p>Wake-up: the ring keeps one READ of an eventfd in the kernel, with the reserved user_data
  * {@link #WAKEUP_USER_DATA}; its CQE is consumed here and never reaches a sink. {@link #wakeup()}
@@ -55,7 +55,7 @@ public final class IoUringRing implements CompletionRing {
     /** SQEs {@link #enqueue} leaves free for the eventfd re-arm. */
     private static final int RESERVED_SQES = 1;
     private static final long SYNC_CANCEL_TIMEOUT_NANOS = 1_000_000_000L;
-    private static final CompletionSink DISCARD = (userData, result) -> { };
+    private static final CompletionSink DISCARD = (request, result) -> { };
 
     /** Rings closed with requests still in the kernel; never emptied (see {@link #close()}). */
     private static final java.util.Queue<IoUringRing> LEAKED = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -163,7 +163,7 @@ public final class IoUringRing implements CompletionRing {
         if (sq.free() <= RESERVED_SQES) {
             return false;
         }
-        int slot = table.acquire(request.opcode(), request.userData());
+        int slot = table.acquire(request);
         codec.encode(slot, request);
         return true;
     }
@@ -192,11 +192,11 @@ public final class IoUringRing implements CompletionRing {
         int delivered = 0;
         while (delivered < max && table.hasLocal()) {
             int slot = table.pollLocal();
-            long userData = table.userData(slot);
+            IoRequest request = table.request(slot);
             int result = table.result(slot);
             table.release(slot);
             delivered++;
-            sink.onCompletion(userData, result);
+            sink.onCompletion(request, result);
         }
         return delivered < max ? delivered + reapKernel(sink, max - delivered) : delivered;
     }
@@ -228,7 +228,7 @@ public final class IoUringRing implements CompletionRing {
                 // Published before the sink runs: a sink may submit, and a submission that finds
                 // the SQ full reaps again, which must start after this CQE, not at it.
                 cq.soHead(head);
-                long userData = table.userData(slot);
+                IoRequest request = table.request(slot);
                 int result;
                 try {
                     result = codec.decode(slot, res);
@@ -245,7 +245,7 @@ public final class IoUringRing implements CompletionRing {
                     table.release(slot);
                 }
                 delivered++;
-                sink.onCompletion(userData, result);
+                sink.onCompletion(request, result);
             }
         } finally {
             // Also when the sink throws: the CQEs before it were delivered and must not come again.

@@ -33,7 +33,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *  POLL_ADD      fd, opFlags = poll events (POLLIN = 1, POLLOUT = 4), one shot
  *  TIMEOUT       offset = nanoseconds, relative; completes with -ETIME when it expires
  *  LINK_TIMEOUT  offset = nanoseconds; cancels the linked request before it (which needs FLAG_LINK)
- *  ASYNC_CANCEL  offset = the target's user_data; -ENOENT when nothing with it is in flight
+ *  ASYNC_CANCEL  cancelTarget = the request to cancel, found by its ring token in the in-flight
+ *                table; -ENOENT when it is not in the kernel (completed, or never enqueued here)
  *  SPLICE        fd = fd_in, offset = offset in fd_in (-1 for a pipe), opFlags = fd_out, length;
  *                always at fd_out's current position (fd_out is a pipe or a socket)
  *  SHUTDOWN      fd, opFlags = how (SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2)
@@ -116,7 +117,7 @@ final class RequestCodec {
                 sq.claim(op, -1, userData).addr(table.scratchAddress(slot)).len(1);
             }
             case Op.ASYNC_CANCEL -> {
-                int target = table.findInKernel(r.offset());
+                int target = table.slotInKernel(r.cancelTarget());
                 if (target < 0) {
                     return -Errno.ENOENT;
                 }

@@ -32,10 +32,10 @@ class EpollAllocationTest extends EpollTestBase {
 
     private final IoRequest request = new IoRequest();
     private final IoRequest second = new IoRequest();
-    private long lastUserData;
+    private IoRequest lastRequest;
     private int lastResult;
-    private final CompletionSink sink = (userData, result) -> {
-        lastUserData = userData;
+    private final CompletionSink sink = (completed, result) -> {
+        lastRequest = completed;
         lastResult = result;
     };
 
@@ -91,12 +91,9 @@ class EpollAllocationTest extends EpollTestBase {
         long parked = ring.parkedRequests();
         double perOp = bytesPerCycle("64 B parked RECV, then SEND, select, retry cycle", () -> {
             request.prepare(Op.RECV, pair[1], in, 0, 64, 0);
-            request.userData(++lastUserData);
-            long recvUserData = lastUserData;
             ring.enqueue(request);
             ring.flush(); // parks: nothing to read
             second.prepare(Op.SEND, pair[0], out, 0, 64, 0);
-            second.userData(++lastUserData);
             ring.enqueue(second);
             ring.flush();
             int seen = 0;
@@ -107,7 +104,7 @@ class EpollAllocationTest extends EpollTestBase {
                 }
                 seen += n;
             }
-            if (lastUserData != recvUserData) {
+            if (lastRequest != request) {
                 throw new AssertionError("RECV should complete last, after the select");
             }
         });
@@ -121,7 +118,7 @@ class EpollAllocationTest extends EpollTestBase {
         int server = backend.socket();
         assertEquals(0, backend.listen(server, new InetSocketAddress("127.0.0.1", 0), 4));
         int client = backend.socket();
-        RingDriver driver = new RingDriver(ring, 1L << 40);
+        RingDriver driver = new RingDriver(ring);
         IoRequest accept = driver.request(Op.ACCEPT, server, null, 0, 0, 0);
         IoRequest connect = driver.connect(client, backend.localAddress(server));
         driver.enqueue(accept, connect);
@@ -168,15 +165,14 @@ class EpollAllocationTest extends EpollTestBase {
     /** enqueue -> flush -> (await) -> reap, as a carrier does for one request. */
     private void cycle(byte op, int fd, ByteBuffer buffer, int length) {
         request.prepare(op, fd, buffer, 0, length, 0);
-        request.userData(++lastUserData);
-        long expected = lastUserData;
+        lastRequest = null;
         ring.enqueue(request);
         ring.flush();
         while (ring.reap(sink, 16) == 0) {
             ring.await(1_000_000_000L);
         }
-        if (lastUserData != expected) {
-            throw new AssertionError("completion for " + lastUserData + ", expected " + expected);
+        if (lastRequest != request) {
+            throw new AssertionError("completion for " + lastRequest + ", expected " + request);
         }
     }
 }

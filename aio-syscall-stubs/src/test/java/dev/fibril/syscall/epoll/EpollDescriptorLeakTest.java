@@ -37,7 +37,7 @@ class EpollDescriptorLeakTest {
             EpollRing ring = backend.openRing(0);
             EpollRing second = backend.openRing(1);
             RingDriver driver = new RingDriver(ring);
-            RingDriver secondDriver = new RingDriver(second, 1_000_000);
+            RingDriver secondDriver = new RingDriver(second);
             int fd = backend.open(file.toString(), Backend.O_RDWR, 0);
             assertEquals(4, driver.run(driver.request(Op.WRITE, fd, ByteBuffer.allocate(4), 0, 4, 0)));
 

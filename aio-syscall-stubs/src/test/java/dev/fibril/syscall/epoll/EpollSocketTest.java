@@ -189,7 +189,7 @@ class EpollSocketTest extends EpollTestBase {
         driver.enqueue(recv);
         ring.flush();
         int[] result = {Integer.MIN_VALUE};
-        assertEquals(1, ring.reap((userData, res) -> result[0] = res, 8), "completed during the flush");
+        assertEquals(1, ring.reap((request, res) -> result[0] = res, 8), "completed during the flush");
         assertEquals(4, result[0]);
         System.out.printf("[epoll] fast-path RECV: %d kernel call(s), %d system call(s), %d select(s), %d parked%n",
                 ring.kernelCalls() - calls, ring.systemCalls() - systemCalls, ring.selects() - selects,
@@ -222,10 +222,10 @@ class EpollSocketTest extends EpollTestBase {
         IoRequest recv = driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0);
         driver.enqueue(recv);
         assertFalse(driver.isComplete(recv), "nothing was sent");
-        IoRequest cancel = driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, recv.userData());
+        IoRequest cancel = driver.cancelOf(recv);
         assertEquals(0, driver.run(cancel));
         assertEquals(-Errno.ECANCELED, driver.complete(recv));
-        assertEquals(-Errno.ENOENT, driver.run(driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, recv.userData())), "only once");
+        assertEquals(-Errno.ENOENT, driver.run(driver.cancelOf(recv)), "only once");
         // the descriptor still works: a later RECV gets later data
         assertEquals(3, send(driver, pair[1], "abc"));
         assertEquals(3, driver.run(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0)));
@@ -252,7 +252,7 @@ class EpollSocketTest extends EpollTestBase {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread carrier = Thread.ofPlatform().name("carrier-1").start(() -> {
             try {
-                RingDriver otherDriver = new RingDriver(other, 1_000_000);
+                RingDriver otherDriver = new RingDriver(other);
                 IoRequest recv = otherDriver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0);
                 otherDriver.enqueue(recv);
                 other.flush();
@@ -344,7 +344,7 @@ class EpollSocketTest extends EpollTestBase {
         AtomicBoolean sent = new AtomicBoolean();
         Thread sender = Thread.ofPlatform().name("sender").start(() -> {
             try {
-                RingDriver d = new RingDriver(senderRing, 1_000_000);
+                RingDriver d = new RingDriver(senderRing);
                 ByteBuffer out = ByteBuffer.allocateDirect(256 << 10);
                 int offset = 0;
                 while (offset < total) {

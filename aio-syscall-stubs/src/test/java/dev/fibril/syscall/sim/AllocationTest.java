@@ -36,7 +36,7 @@ class AllocationTest {
         int lastResult;
 
         @Override
-        public void onCompletion(long userData, int result) {
+        public void onCompletion(IoRequest request, int result) {
             completions++;
             lastResult = result;
         }
@@ -69,10 +69,9 @@ class AllocationTest {
         return (double) bytes / ops;
     }
 
-    private static IoRequest request(byte op, int fd, ByteBuffer buffer, int length, long offset, long userData) {
+    private static IoRequest request(byte op, int fd, ByteBuffer buffer, int length, long offset) {
         IoRequest request = new IoRequest();
         request.prepare(op, fd, buffer, 0, length, offset);
-        request.userData(userData);
         return request;
     }
 
@@ -82,7 +81,7 @@ class AllocationTest {
         int fd = kernel.open("/alloc", Backend.O_RDWR | Backend.O_CREAT, 0);
         assertEquals(0, kernel.truncate(fd, 1 << 20));
         ByteBuffer buffer = direct ? ByteBuffer.allocateDirect(4096) : ByteBuffer.allocate(4096);
-        double perOp = bytesPerOp(request(Op.READ, fd, buffer, 4096, 8192, 1));
+        double perOp = bytesPerOp(request(Op.READ, fd, buffer, 4096, 8192));
         assertEquals(4096, sink.lastResult);
         assertTrue(perOp < 1.0, "allocated " + perOp + " bytes per READ");
     }
@@ -92,11 +91,11 @@ class AllocationTest {
         int fd = kernel.open("/mixed", Backend.O_RDWR | Backend.O_CREAT, 0);
         ByteBuffer buffer = ByteBuffer.allocateDirect(4096);
         double perOp = bytesPerOp(
-                request(Op.WRITE, fd, buffer, 4096, 0, 1),
-                request(Op.READ, fd, buffer, 4096, 0, 2),
-                request(Op.NOP, -1, null, 0, 0, 3),
-                request(Op.TIMEOUT, -1, null, 0, 0, 4),
-                request(Op.FSYNC, fd, null, 0, 0, 5));
+                request(Op.WRITE, fd, buffer, 4096, 0),
+                request(Op.READ, fd, buffer, 4096, 0),
+                request(Op.NOP, -1, null, 0, 0),
+                request(Op.TIMEOUT, -1, null, 0, 0),
+                request(Op.FSYNC, fd, null, 0, 0));
         assertTrue(perOp < 1.0, "allocated " + perOp + " bytes per op");
     }
 
@@ -109,8 +108,8 @@ class AllocationTest {
         ByteBuffer dst = ByteBuffer.allocateDirect(512);
         // The RECV is flushed first and waits; the SEND then completes it through the posted-completion queue.
         double perOp = bytesPerOp(
-                request(Op.RECV, pair[1], dst, 512, 0, 1),
-                request(Op.SEND, pair[0], src, 512, 0, 2));
+                request(Op.RECV, pair[1], dst, 512, 0),
+                request(Op.SEND, pair[0], src, 512, 0));
         assertTrue(perOp < 1.0, "allocated " + perOp + " bytes per socket op");
     }
 }

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Submits a random mix of requests (file I/O, NOP, TIMEOUT, ASYNC_CANCEL, socket SEND/RECV/SHUTDOWN,
- * bad requests) to one ring from its owner thread, and counts the completions of every user_data,
+ * bad requests) to one ring from its owner thread, and counts the completions of every request,
  * so a test can check that each request completed exactly once. The mix is drawn from its own
  * seeded random, independent of the kernel's seed.
  */
@@ -30,7 +30,9 @@ final class ChaosDriver implements CompletionSink {
     private int file;
     private int[] sockets = new int[0];
 
-    private long nextUserData = 1;
+    private int nextId = 1;
+    /** The request of each id (ids are the test's; the ring hands the request object back). */
+    private Tagged[] byId = new Tagged[1024];
     private byte[] counts = new byte[1024];
     private int[] results = new int[1024];
     private long[] sequence = new long[0];
@@ -69,10 +71,20 @@ final class ChaosDriver implements CompletionSink {
         sockets = fds.clone();
     }
 
+    /** A request that carries the test's id for it. */
+    private static final class Tagged extends IoRequest {
+        final int id;
+
+        Tagged(int id) {
+            this.id = id;
+        }
+    }
+
     @Override
-    public void onCompletion(long userData, int result) {
-        assertTrue(userData > 0 && userData < nextUserData, () -> "completion for a user_data never submitted: " + userData);
-        int i = (int) userData;
+    public void onCompletion(IoRequest request, int result) {
+        assertTrue(request instanceof Tagged t && t.id > 0 && t.id < nextId && byId[t.id] == t,
+                () -> "completion for a request never submitted: " + request);
+        int i = ((Tagged) request).id;
         counts[i]++;
         results[i] = result;
         resultCounts[result > 0 ? 256 : Math.min(-result, 255)]++;
@@ -80,7 +92,7 @@ final class ChaosDriver implements CompletionSink {
             if (sequenceLength + 2 > sequence.length) {
                 sequence = Arrays.copyOf(sequence, sequence.length * 2);
             }
-            sequence[sequenceLength++] = userData;
+            sequence[sequenceLength++] = i;
             sequence[sequenceLength++] = result;
         }
     }
@@ -125,14 +137,14 @@ final class ChaosDriver implements CompletionSink {
 
     /** Submits one request and reaps (recording everything) until it completed; returns its result. */
     int call(IoRequest request) {
-        long userData = enqueue(request);
+        int id = enqueue(request);
         ring.flush();
-        while (results[(int) userData] == NO_RESULT) {
+        while (results[id] == NO_RESULT) {
             if (ring.reap(this, Integer.MAX_VALUE) == 0) {
                 idle.run();
             }
         }
-        return results[(int) userData];
+        return results[id];
     }
 
     /** A new connected pair through this ring: {client fd, accepted fd}. */
@@ -151,9 +163,9 @@ final class ChaosDriver implements CompletionSink {
 
     void assertEveryRequestCompletedExactlyOnce() {
         assertEquals(0, ring.inFlight(), "requests still in flight");
-        for (int i = 1; i < nextUserData; i++) {
-            int userData = i;
-            assertEquals(1, counts[i], () -> "user_data " + userData + " completed " + counts[userData] + " times");
+        for (int i = 1; i < nextId; i++) {
+            int id = i;
+            assertEquals(1, counts[i], () -> "request " + id + " completed " + counts[id] + " times");
         }
     }
 
@@ -163,33 +175,34 @@ final class ChaosDriver implements CompletionSink {
     }
 
     long submitted() {
-        return nextUserData - 1;
+        return nextId - 1;
     }
 
-    /** The completions as (user_data, result) pairs, in delivery order. */
+    /** The completions as (request id, result) pairs, in delivery order. */
     long[] sequence() {
         return Arrays.copyOf(sequence, sequenceLength);
     }
 
-    private long enqueue(IoRequest request) {
+    private int enqueue(IoRequest request) {
         if (!ring.enqueue(request)) {
             ring.flush();
             assertTrue(ring.enqueue(request));
         }
-        return request.userData();
+        return ((Tagged) request).id;
     }
 
     private IoRequest request(byte op, int fd, ByteBuffer data, int position, int length, long offset) {
-        IoRequest request = new IoRequest();
+        int id = nextId++;
+        Tagged request = new Tagged(id);
         request.prepare(op, fd, data, position, length, offset);
-        long userData = nextUserData++;
-        if (userData >= counts.length) {
+        if (id >= counts.length) {
             counts = Arrays.copyOf(counts, counts.length * 2);
+            byId = Arrays.copyOf(byId, byId.length * 2);
             int old = results.length;
             results = Arrays.copyOf(results, results.length * 2);
             Arrays.fill(results, old, results.length, NO_RESULT);
         }
-        request.userData(userData);
+        byId[id] = request;
         return request;
     }
 
@@ -210,8 +223,10 @@ final class ChaosDriver implements CompletionSink {
         } else if (roll < 63) {
             return request(Op.TIMEOUT, -1, null, 0, 0, random.nextLong(100_000));
         } else if (roll < 73) {
-            long target = Math.max(1, nextUserData - 1 - random.nextInt(64));
-            return request(Op.ASYNC_CANCEL, -1, null, 0, 0, target);
+            int target = Math.max(1, nextId - 1 - random.nextInt(64));
+            IoRequest cancel = request(Op.NOP, -1, null, 0, 0, 0);
+            cancel.prepareCancel(byId[target]); // the very first request cancels itself: nothing
+            return cancel;
         } else if (roll < 85) {
             return request(Op.SEND, socket, buffer, position, length, 0);
         } else if (roll < 97) {

@@ -19,6 +19,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Rings driven by their own threads while other threads send, close and wake them. */
@@ -28,7 +29,6 @@ class CrossThreadTest {
     private static final class Caller implements CompletionSink {
         private final SimulatedRing ring;
         private final IoRequest request = new IoRequest();
-        private long nextUserData = 1;
         private boolean done;
         private int result;
 
@@ -37,8 +37,8 @@ class CrossThreadTest {
         }
 
         @Override
-        public void onCompletion(long userData, int res) {
-            assertEquals(nextUserData - 1, userData, "completion for another request");
+        public void onCompletion(IoRequest completed, int res) {
+            assertSame(request, completed, "completion for another request");
             done = true;
             result = res;
         }
@@ -47,7 +47,6 @@ class CrossThreadTest {
             for (;;) {
                 request.prepare(op, fd, buffer, position, length, 0);
                 request.opFlags(opFlags);
-                request.userData(nextUserData++);
                 done = false;
                 assertTrue(ring.enqueue(request));
                 ring.flush();

@@ -55,9 +55,9 @@ class FaultInjectionTest {
         start(kind);
         int fd = kernel.open("/f", Backend.O_RDWR | Backend.O_CREAT, 0);
         ByteBuffer one = ByteBuffer.wrap(new byte[] {1});
-        long[] userData = new long[OPS];
+        long[] ids = new long[OPS];
         for (int i = 0; i < OPS; i++) {
-            userData[i] = driver.enqueue(request(Op.WRITE, fd, one, 0, 1, i));
+            ids[i] = driver.enqueue(request(Op.WRITE, fd, one, 0, 1, i));
             if ((i & 7) == 7) {
                 driver.ring.flush();
             }
@@ -68,7 +68,7 @@ class FaultInjectionTest {
         byte[] content = kernel.fileContent("/f");
         long failed = 0;
         for (int i = 0; i < OPS; i++) {
-            int result = driver.resultNow(userData[i]);
+            int result = driver.resultNow(ids[i]);
             byte written = i < content.length ? content[i] : 0;
             if (result == kind.result()) {
                 failed++;
@@ -212,8 +212,8 @@ class FaultInjectionTest {
         for (int batch = 0; batch < OPS / 4; batch++) {
             long first = 0;
             for (int i = 0; i < 4; i++) {
-                long userData = driver.enqueue(request(Op.NOP, -1, null, 0, 0, 0));
-                first = i == 0 ? userData : first;
+                long id = driver.enqueue(request(Op.NOP, -1, null, 0, 0, 0));
+                first = i == 0 ? id : first;
             }
             int before = driver.sequence().size();
             driver.ring.flush();

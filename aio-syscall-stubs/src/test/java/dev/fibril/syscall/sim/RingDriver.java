@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,16 +18,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Drives one ring from the test thread: submits requests with fresh user_data, records every
- * completion (and fails on a duplicate), and waits for results with Awaitility polling in the
- * owner thread, since ring methods are owner-thread only.
+ * Drives one ring from the test thread: submits requests, each under a fresh id of the test's
+ * (the ring knows the request only as the object, which it hands back), records every completion
+ * (and fails on a duplicate), and waits for results with Awaitility polling in the owner thread,
+ * since ring methods are owner-thread only.
  */
 final class RingDriver implements CompletionSink {
     final SimulatedKernel kernel;
     final SimulatedRing ring;
     private final Map<Long, Integer> results = new HashMap<>();
     private final List<long[]> sequence = new ArrayList<>();
-    private long nextUserData = 1;
+    /** The id of each request's latest submission, and the request of each id. */
+    private final Map<IoRequest, Long> ids = new IdentityHashMap<>();
+    private final Map<Long, IoRequest> requests = new HashMap<>();
+    private long nextId = 1;
 
     RingDriver(SimulatedKernel kernel, int index) {
         this.kernel = kernel;
@@ -40,47 +45,50 @@ final class RingDriver implements CompletionSink {
     }
 
     @Override
-    public void onCompletion(long userData, int result) {
-        Integer earlier = results.putIfAbsent(userData, result);
-        assertTrue(earlier == null, () -> "user_data " + userData + " completed twice: " + earlier + " then " + result);
-        sequence.add(new long[] {userData, result});
+    public void onCompletion(IoRequest request, int result) {
+        Long id = ids.get(request);
+        assertTrue(id != null, () -> "completion for a request never enqueued: " + request);
+        Integer earlier = results.putIfAbsent(id, result);
+        assertTrue(earlier == null, () -> "request " + id + " completed twice: " + earlier + " then " + result);
+        sequence.add(new long[] {id, result});
     }
 
-    /** Enqueues {@code request} with a fresh user_data, without flushing. */
+    /** Enqueues {@code request} under a fresh id, without flushing; returns the id. */
     long enqueue(IoRequest request) {
-        long userData = nextUserData++;
-        request.userData(userData);
+        long id = nextId++;
+        ids.put(request, id);
+        requests.put(id, request);
         assertTrue(ring.enqueue(request), "submission queue full");
-        return userData;
+        return id;
     }
 
     long submit(IoRequest request) {
-        long userData = enqueue(request);
+        long id = enqueue(request);
         ring.flush();
-        return userData;
+        return id;
     }
 
     int reap() {
         return ring.reap(this, Integer.MAX_VALUE);
     }
 
-    boolean completed(long userData) {
+    boolean completed(long id) {
         reap();
-        return results.containsKey(userData);
+        return results.containsKey(id);
     }
 
-    /** The result of {@code userData}, waiting up to 10 s for it. */
-    int result(long userData) {
+    /** The result of request {@code id}, waiting up to 10 s for it. */
+    int result(long id) {
         await().pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
-                .atMost(Duration.ofSeconds(10)).until(() -> completed(userData));
-        return results.get(userData);
+                .atMost(Duration.ofSeconds(10)).until(() -> completed(id));
+        return results.get(id);
     }
 
     /** The result, which must be available without waiting. */
-    int resultNow(long userData) {
+    int resultNow(long id) {
         reap();
-        assertTrue(results.containsKey(userData), () -> "no completion yet for " + userData);
-        return results.get(userData);
+        assertTrue(results.containsKey(id), () -> "no completion yet for " + id);
+        return results.get(id);
     }
 
     int call(IoRequest request) {
@@ -119,15 +127,18 @@ final class RingDriver implements CompletionSink {
         return call(request);
     }
 
+    /** Submits an ASYNC_CANCEL of request {@code target} (an id never submitted: of a request never enqueued). */
     long cancel(long target) {
-        return submit(request(Op.ASYNC_CANCEL, -1, null, 0, 0, target));
+        IoRequest cancel = new IoRequest();
+        cancel.prepareCancel(requests.getOrDefault(target, new IoRequest()));
+        return submit(cancel);
     }
 
-    boolean hasResult(long userData) {
-        return results.containsKey(userData);
+    boolean hasResult(long id) {
+        return results.containsKey(id);
     }
 
-    /** Every completion so far as (user_data, result), in delivery order. */
+    /** Every completion so far as (id, result), in delivery order. */
     List<long[]> sequence() {
         return sequence;
     }

@@ -24,10 +24,10 @@ class IoUringAllocationTest extends IoUringTestBase {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final IoRequest request = new IoRequest();
-    private long lastUserData;
+    private IoRequest lastRequest;
     private int lastResult;
-    private final CompletionSink sink = (userData, result) -> {
-        lastUserData = userData;
+    private final CompletionSink sink = (completed, result) -> {
+        lastRequest = completed;
         lastResult = result;
     };
 
@@ -98,15 +98,14 @@ class IoUringAllocationTest extends IoUringTestBase {
     /** enqueue -> flush -> (await) -> reap, as a carrier does for one request. */
     private void cycle(byte op, int fd, ByteBuffer buffer, int length, long offset) {
         request.prepare(op, fd, buffer, 0, length, offset);
-        request.userData(++lastUserData);
-        long expected = lastUserData;
+        lastRequest = null;
         ring.enqueue(request);
         ring.flush();
         while (ring.reap(sink, 16) == 0) {
             ring.await(1_000_000_000L);
         }
-        if (lastUserData != expected) {
-            throw new AssertionError("completion for " + lastUserData + ", expected " + expected);
+        if (lastRequest != request) {
+            throw new AssertionError("completion for " + lastRequest + ", expected " + request);
         }
     }
 }

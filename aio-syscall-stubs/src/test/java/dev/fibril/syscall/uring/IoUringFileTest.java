@@ -190,7 +190,7 @@ class IoUringFileTest extends IoUringTestBase {
             // Cancelled once its io-wq worker sleeps in the pipe read, the splice is interrupted
             // there and the kernel reports -ERESTARTSYS (512), which must not come out as it is.
             awaitIoWorkerWaitingOnAPipe();
-            driver.run(driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, splice.userData()));
+            driver.run(driver.cancelOf(splice));
             int res = driver.complete(splice);
             assertTrue(res == -Errno.EINTR || res == -Errno.ECANCELED, "cancelled splice gave " + res);
         } finally {

@@ -116,7 +116,7 @@ class IoUringSocketTest extends IoUringTestBase {
         IoRequest recv = driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0);
         driver.enqueue(recv);
         assertFalse(driver.isComplete(recv), "nothing was sent");
-        IoRequest cancel = driver.request(Op.ASYNC_CANCEL, -1, null, 0, 0, recv.userData());
+        IoRequest cancel = driver.cancelOf(recv);
         assertEquals(0, driver.run(cancel));
         assertEquals(-Errno.ECANCELED, driver.complete(recv));
     }

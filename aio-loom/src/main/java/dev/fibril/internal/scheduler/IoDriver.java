@@ -1,0 +1,391 @@
+package dev.fibril.internal.scheduler;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.CompletionSink;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.DescriptorPool;
+import dev.fibril.internal.io.PoolWaiter;
+import dev.fibril.internal.io.SplicePipePool;
+
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One carrier's I/O: its ring, its descriptor pool and its splice pipes. It writes submissions
+ * (single, linked to a LINK_TIMEOUT, or chained), cancels, flushes, reaps, and dispatches each
+ * completion to its owner, retrying EINTR/EAGAIN itself; after repeated ring failures it gives
+ * the ring up ({@link #fail}).
+ *
+ * <p>It knows nothing of scheduling but {@link Host}. Every method but the accessors is called by
+ * the one thread that owns the carrier at that moment (see {@link Ownership}): the carrier's loop,
+ * or a fibril inside a section, which is pinned to its thread for the whole section, so a backend
+ * that blocks inside a call blocks that thread, as a system call does, and never lets another
+ * caller into the ring half-way through.
+ */
+public final class IoDriver implements CompletionSink {
+    /** What the driver needs from its carrier. */
+    interface Host {
+        /** True once the runtime is closing: transient errors are not retried any more. */
+        boolean isStopping();
+    }
+
+    static final int REAP_BATCH = 256;
+    /** Rounds of flush-and-reap on a full SQ before waiting in the ring between rounds. */
+    private static final int FULL_QUEUE_SPINS = 16;
+    private static final long FULL_QUEUE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Consecutive failed ring calls (or loop iterations) after which the ring is given up. */
+    static final int MAX_FAILURES = 3;
+    /** sendFile chains in flight at once with a pipe each; more send through memory (see SplicePipePool). */
+    private static final int SPLICE_PIPES = 16;
+    private static final System.Logger LOG = System.getLogger("dev.fibril");
+
+    private final int index;
+    private final Host host;
+    private final CompletionRing ring;
+    private final DescriptorPool pool;
+    private final SplicePipePool splicePipes;
+    private final CarrierStats stats;
+    private final DeferredCompletions deferred = new DeferredCompletions();
+    /** Why the ring was given up; null while it works. */
+    private volatile Throwable failure;
+    private int unflushed;
+    private int[] retries = new int[64];
+    private int retryCount;
+    /** A ring failure met on a fibril's stack, rethrown by the loop (first one only). */
+    private RuntimeException deferredLoopFailure;
+
+    IoDriver(int index, Host host, CompletionRing ring, DescriptorPool pool, SplicePipePool splicePipes, CarrierStats stats) {
+        this.index = index;
+        this.host = host;
+        this.ring = ring;
+        this.pool = pool;
+        this.splicePipes = splicePipes;
+        this.stats = stats;
+    }
+
+    // ---------------------------------------------------------------- submitting
+
+    /** TAKEN -> SUBMITTED, and writes its submission; flushes first if the SQ is full. */
+    public void submit(Descriptor d) {
+        d.timeoutDeadline(0);
+        d.submit();
+        if (failure != null) {
+            return; // no ring to write to: the caller's wait throws for it
+        }
+        enqueue(d);
+        stats.submissions++;
+    }
+
+    /**
+     * Writes {@code request}'s submission. When the SQ is full, the ring's own count of what it
+     * holds decides (not {@link #unflushed}, which a flush the kernel refused has already reset):
+     * submit it; if the kernel took nothing (io_uring_enter failed, e.g. EBUSY while completions
+     * wait in its overflow list), reap to make room, and past a few rounds wait briefly in the ring
+     * for a completion instead of spinning.
+     */
+    private void enqueue(IoRequest request) {
+        int errors = 0;
+        for (int round = 0; failure == null && !ring.enqueue(request); round++) {
+            unflushed = 0;
+            stats.flushes++;
+            try {
+                if (ring.flush() > 0) {
+                    continue;
+                }
+                stats.fullQueueStalls++;
+                // completions reaped here are delivered later: see DeferredCompletions
+                if (ring.reap(deferred, REAP_BATCH) == 0 && round >= FULL_QUEUE_SPINS) {
+                    ring.await(FULL_QUEUE_WAIT_NANOS);
+                }
+                errors = 0;
+            } catch (RuntimeException e) {
+                stats.loopFailures++;
+                if (++errors >= MAX_FAILURES) {
+                    fail(e); // the ring cannot take this request: every caller learns why
+                    return;
+                }
+            }
+        }
+        if (failure == null) {
+            unflushed++;
+        }
+    }
+
+    /**
+     * Submits {@code d} linked to a LINK_TIMEOUT of {@code timeoutNanos}: if d has not completed
+     * by then, the kernel cancels it (d completes with -ECANCELED). The timeout's own completion is
+     * consumed here. The pair must reach the kernel in one submission, so whatever is queued goes
+     * first and the empty submission queue then has room for both.
+     */
+    public void submitWithTimeout(Descriptor d, long timeoutNanos) {
+        flush();
+        d.flags(d.flags() | IoRequest.FLAG_LINK);
+        submit(d);
+        d.timeoutDeadline(System.nanoTime() + timeoutNanos);
+        submitTimeout(timeoutNanos);
+    }
+
+    /** The LINK_TIMEOUT half of a pair, right after the request it guards. */
+    private void submitTimeout(long timeoutNanos) {
+        Descriptor timer = pool.tryAcquire();
+        if (timer != null) {
+            timer.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
+            timer.releaseOnCompletion();
+            submit(timer);
+        } else {
+            // Pool at its bound: a rare allocation, never a wait. Not a Descriptor, so its
+            // completion is recognised as nobody's (see onCompletion).
+            IoRequest spare = new IoRequest();
+            spare.prepare(Op.LINK_TIMEOUT, -1, null, 0, 0, timeoutNanos);
+            enqueue(spare);
+        }
+    }
+
+    /**
+     * Submits {@code first} (which carries FLAG_LINK) and {@code second} as one linked chain: the
+     * kernel starts {@code second} only after {@code first} succeeded in full, else completes it
+     * with -ECANCELED. Both complete through the ring as usual.
+     */
+    public void submitLinked(Descriptor first, Descriptor second) {
+        flush(); // a chain must not straddle two submissions: start from an empty queue
+        submit(first);
+        submit(second);
+    }
+
+    /** Submits ASYNC_CANCEL for {@code d} once per submission; d still completes through the ring. */
+    public void cancel(Descriptor d) {
+        if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested() || failure != null) {
+            return;
+        }
+        d.markCancelRequested();
+        // Rare path; the ring may hold it until its completion. By reference: the ring finds d's
+        // slot from it, and a d that completed before the cancel reaches the kernel is not touched.
+        IoRequest cancel = new IoRequest();
+        cancel.prepareCancel(d);
+        enqueue(cancel);
+        stats.cancelsSubmitted++;
+    }
+
+    /**
+     * Cancels every request in flight for {@code channel} (an asynchronous close of it). Requests
+     * are matched by the channel they were submitted for, not by fd number: this runs later than
+     * the close that asked for it, when the fd may already be closed and its number reused.
+     */
+    public void cancelAllOn(Object channel) {
+        pool.forEachSubmitted(d -> {
+            if (d.belongsTo(channel)) {
+                cancel(d);
+            }
+        });
+    }
+
+    void cancelAll() {
+        pool.forEachSubmitted(this::cancel);
+    }
+
+    // ---------------------------------------------------------------- flushing and reaping
+
+    /** Hands the batch to the kernel now and takes what has completed. On a fibril's stack. */
+    public void flushAndReap() {
+        try {
+            flush();
+            reapAvailable();
+        } catch (RuntimeException e) {
+            // A fibril with its own request in flight: the ring's failure belongs to the loop
+            // (which counts it, and gives the ring up if it persists), not to this call.
+            if (deferredLoopFailure == null) {
+                deferredLoopFailure = e;
+            }
+        }
+    }
+
+    /** Rethrows, once, a ring failure that a fibril met (see {@link #flushAndReap}). The loop calls it. */
+    void rethrowDeferredFailure() {
+        RuntimeException deferred = deferredLoopFailure;
+        if (deferred != null) {
+            deferredLoopFailure = null;
+            throw deferred;
+        }
+    }
+
+    void flush() {
+        if (unflushed > 0) {
+            unflushed = 0;
+            stats.flushes++;
+            ring.flush();
+        }
+    }
+
+    void reapAvailable() {
+        deferred.deliverTo(this);
+        int n;
+        do {
+            n = ring.reap(this, REAP_BATCH);
+            resubmitRetries();
+        } while (n == REAP_BATCH);
+    }
+
+    /** Submissions not flushed yet, or completions not delivered yet: the loop must not sleep. */
+    boolean hasPendingWork() {
+        return unflushed > 0 || !deferred.isEmpty();
+    }
+
+    /** Sleeps in the ring until a completion, a wake-up or {@code timeoutNanos} (negative: none). */
+    void await(long timeoutNanos) {
+        ring.await(timeoutNanos);
+    }
+
+    /**
+     * A completion, handed back as the request that was enqueued: the ring has already told it
+     * from a stale one (its own slot generation), so no lookup and no second generation check here.
+     * The runtime's own ASYNC_CANCELs and spare LINK_TIMEOUTs are plain requests, not descriptors,
+     * and nobody waits for them. A descriptor not in flight here (not SUBMITTED, or another
+     * carrier's) would be a ring's bug: counted, never delivered.
+     */
+    @Override
+    public void onCompletion(IoRequest request, int result) {
+        if (!(request instanceof Descriptor d)) {
+            return;
+        }
+        if (d.state() != Descriptor.SUBMITTED || d.pool() != pool) {
+            stats.staleCompletions++;
+            return;
+        }
+        // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
+        boolean transientError = result == -Errno.EINTR
+                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
+        if (transientError && !d.isCancelRequested() && !host.isStopping()) {
+            // Never seen by the caller: the same request goes again, after this reap (d stays
+            // SUBMITTED meanwhile, so it is neither released nor lost to a cancel).
+            stats.retries++;
+            if (retryCount == retries.length) {
+                retries = Arrays.copyOf(retries, retryCount * 2);
+            }
+            retries[retryCount++] = d.index();
+            return;
+        }
+        deliver(d, transientError ? -Errno.ECANCELED : result); // cancelled or stopping: do not go again
+    }
+
+    /** Counts, then SUBMITTED -> DONE with {@code result}, which tells its waiter or listener. */
+    private void deliver(Descriptor d, int result) {
+        if (result >= 0) {
+            stats.completionsOk[d.opcode()]++;
+        } else {
+            stats.completionsFailed[d.opcode()]++;
+        }
+        d.complete(result);
+    }
+
+    /**
+     * Submits the requests that came back with EINTR/EAGAIN. One that carried a LINK_TIMEOUT goes
+     * again as a pair with the time left (alone it would keep FLAG_LINK without its timeout, and
+     * the next unrelated SQE would join its chain); a chain head without one goes alone, unlinked
+     * (its successor was already failed by the kernel when the link broke). A cancel asked for
+     * while it waited here ends it with -ECANCELED instead.
+     */
+    private void resubmitRetries() {
+        while (retryCount > 0) {
+            // popped one at a time: a reap inside enqueue (full SQ) may push more meanwhile
+            Descriptor d = pool.byIndex(retries[--retryCount]);
+            if (d.isCancelRequested() || host.isStopping() || failure != null) {
+                deliver(d, -Errno.ECANCELED);
+                continue;
+            }
+            long deadline = d.timeoutDeadline();
+            if (deadline != 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    deliver(d, -Errno.ECANCELED);
+                    continue;
+                }
+                flush();
+                d.resubmit();
+                enqueue(d);
+                stats.submissions++;
+                submitTimeout(left);
+                d.timeoutDeadline(deadline);
+            } else {
+                d.flags(d.flags() & ~IoRequest.FLAG_LINK);
+                d.resubmit();
+                enqueue(d);
+                stats.submissions++;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- failure
+
+    /**
+     * Gives up on the ring after {@code cause}: callers waiting for a descriptor or a completion
+     * are woken and throw {@link CarrierFailedException} naming it; their submitted descriptors
+     * stay out of the pool, since the kernel may still hold them. Visible in stats and the log.
+     */
+    void fail(Throwable cause) {
+        failure = cause;
+        LOG.log(System.Logger.Level.ERROR, "Fibril carrier " + index + " failed and no longer performs I/O; "
+                + "calls of its fibrils now throw", cause);
+        pool.forEachSubmitted(Descriptor::carrierFailed);
+        refuseWaiters();
+    }
+
+    /** Fails every caller queued for a descriptor (terminating, or the ring was given up). */
+    void refuseWaiters() {
+        PoolWaiter w;
+        while ((w = pool.pollWaiter()) != null) {
+            w.onRefused();
+        }
+    }
+
+    /** The cause that stopped the ring, or null while it works. Any thread. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** The exception that calls on a failed carrier throw. */
+    public CarrierFailedException failedException() {
+        Throwable cause = failure;
+        return new CarrierFailedException("Fibril carrier " + index + " failed and no longer performs I/O: " + cause, cause);
+    }
+
+    /** Closes the splice pipes, and the ring unless the kernel may still hold requests (a failed carrier). */
+    void release() {
+        try {
+            splicePipes.closeAll();
+            if (ring.inFlight() == 0) {
+                ring.close();
+            }
+            // else: a failed carrier; the kernel may still own buffers of requests in flight, so
+            // the ring is left open (leaked) rather than unmapped under the kernel's feet.
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Fibril carrier " + index + ": releasing its ring failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public DescriptorPool pool() {
+        return pool;
+    }
+
+    public CompletionRing ring() {
+        return ring;
+    }
+
+    /** The pipes of sendFile's SPLICE chains, one per chain in flight. */
+    public SplicePipePool splicePipes() {
+        return splicePipes;
+    }
+
+    static SplicePipePool newSplicePipes(dev.fibril.aio.spi.Backend backend) {
+        return new SplicePipePool(backend, SPLICE_PIPES);
+    }
+
+    /** One line per descriptor not FREE (control plane, racy read: for diagnostics only). */
+    String describeDescriptors() {
+        return pool.describe("carrier " + index);
+    }
+}
