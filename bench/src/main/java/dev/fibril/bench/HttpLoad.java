@@ -26,7 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The HTTP comparison: the aio-jetty demo server in four configurations, each in its own JVM with
+ * The HTTP comparison: the demo server (fibril-demo) in four configurations, each in its own JVM with
  * the same handlers, loaded by wrk (or the Java client) over loopback HTTP/1.1 keep-alive in
  * interleaved rounds, measuring throughput, latency and the server process's CPU time per request.
  * Ratios are taken against the better of the two plain-Jetty servers in the same run.
