@@ -14,6 +14,4 @@ module dev.fibril.loom {
     requires jdk.jfr;         // the carrier hand-off event
 
     exports dev.fibril;
-    // The Jetty end point reaches the socket channel's non-blocking send; nobody else may.
-    exports dev.fibril.internal.channel to dev.fibril.jetty;
 }

@@ -25,8 +25,12 @@ import java.util.concurrent.Executor;
  * is false and {@link #unavailableReason()} says why; nothing here throws at class load.
  */
 public final class VirtualThreadBridge {
-    /** The JVM flag that opens the scheduler hook. */
-    public static final String REQUIRED_FLAG = "--add-opens java.base/java.lang=ALL-UNNAMED";
+    /**
+     * The JVM flag that opens the scheduler hook to Fibril where it was loaded from: its module on
+     * the module path, {@code ALL-UNNAMED} on the class path.
+     */
+    public static final String REQUIRED_FLAG = "--add-opens java.base/java.lang="
+            + (VirtualThreadBridge.class.getModule().isNamed() ? VirtualThreadBridge.class.getModule().getName() : "ALL-UNNAMED");
 
     private static final Constructor<?> BUILDER_CONSTRUCTOR;
     private static final VarHandle SCHEDULER;

@@ -57,4 +57,20 @@ class ModulePathTest {
         assertFalse(stderr.contains("WARNING: Fibril cannot install its scheduler"), "the scheduler hook worked: " + stderr);
         assertFalse(stderr.contains("restricted method"), "native access was granted to the right modules: " + stderr);
     }
+
+    /** Without the opens the runtime refuses to start in strict mode, and names the flag for its module, not ALL-UNNAMED. */
+    @Test
+    void shouldNameTheModulePathFlagWhenTheSchedulerHookIsClosed(@TempDir Path dir) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=dev.fibril.loom,dev.fibril.syscall",
+                "--module-path", modulePath(), "-m", "dev.fibril.it.modular/dev.fibril.it.modular.ModularApp"));
+        Path out = dir.resolve("out.txt");
+        Path err = dir.resolve("err.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the modular application did not finish");
+        String stderr = Files.readString(err);
+        assertTrue(p.exitValue() != 0, "strict mode refused to start: " + Files.readString(out));
+        assertTrue(stderr.contains("--add-opens java.base/java.lang=dev.fibril.loom"), stderr);
+        assertFalse(stderr.contains("ALL-UNNAMED"), stderr);
+    }
 }
