@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The README's examples do what the README says. */
 class ExamplesTest {
@@ -52,6 +53,13 @@ class ExamplesTest {
             } finally {
                 server.stop();
             }
+        }
+    }
+
+    @Test
+    void shouldHandTheHeldCarrierToASpareThread() throws Exception {
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).build()) {
+            assertTrue(HandoffExample.spinUntilNeighbourRan(rt) >= 1, "the neighbour ran on another thread");
         }
     }
 }
