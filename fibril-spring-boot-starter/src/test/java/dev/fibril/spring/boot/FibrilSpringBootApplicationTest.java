@@ -7,12 +7,17 @@ import dev.fibril.jetty.FibrilThreadPool;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.eclipse.jetty.server.Connector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.jetty.JettyServerCustomizer;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,7 +31,7 @@ class FibrilSpringBootApplicationTest {
 
     @BeforeAll
     static void start() {
-        app = SampleApps.start();
+        app = SampleApps.start(new Class<?>[] {RecordingCustomizer.class}, "server.jetty.connection-idle-timeout=7s");
     }
 
     @AfterAll
@@ -56,6 +61,12 @@ class FibrilSpringBootApplicationTest {
     }
 
     @Test
+    void shouldLetBootsAndTheApplicationsCustomizersConfigureTheFibrilConnector() {
+        assertInstanceOf(FibrilConnector.class, RecordingCustomizer.seen.getFirst(), "an application's JettyServerCustomizer runs after the swap");
+        assertEquals(7_000, SampleApps.jetty(app).getConnectors()[0].getIdleTimeout(), "server.jetty.connection-idle-timeout");
+    }
+
+    @Test
     void shouldBindFibrilMetersToTheApplicationsRegistry() throws Exception {
         MeterRegistry registry = app.getBean(MeterRegistry.class);
         FibrilRuntime runtime = app.getBean(FibrilRuntime.class);
@@ -71,5 +82,16 @@ class FibrilSpringBootApplicationTest {
     void shouldRunTheHandlerOnAFibrilWithJettysOwnThreadPool() throws Exception {
         assertFalse(SampleApps.jetty(app).getThreadPool() instanceof FibrilThreadPool, "fibril.jetty.thread-pool is off");
         assertEquals("fibril", SampleApps.get(app, "/thread").body(), "the connector ran the controller on the connection's fibril");
+    }
+
+    /** An application's own server customizer, as Boot's reference shows them; it records what it saw. */
+    @Configuration(proxyBeanMethods = false)
+    static class RecordingCustomizer {
+        static final List<Connector> seen = new CopyOnWriteArrayList<>();
+
+        @Bean
+        JettyServerCustomizer recordConnectors() {
+            return server -> seen.addAll(List.of(server.getConnectors()));
+        }
     }
 }

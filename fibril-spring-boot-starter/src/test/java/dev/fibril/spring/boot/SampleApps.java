@@ -21,7 +21,13 @@ final class SampleApps {
     }
 
     static ConfigurableApplicationContext start(String... properties) {
+        return start(new Class<?>[0], properties);
+    }
+
+    /** With {@code configurations} of the test's own beside the application's. */
+    static ConfigurableApplicationContext start(Class<?>[] configurations, String... properties) {
         return new SpringApplicationBuilder(HelloApplication.class)
+                .sources(configurations)
                 .properties("server.port=0", "server.address=127.0.0.1", "spring.main.banner-mode=off")
                 .properties(properties)
                 .run();
