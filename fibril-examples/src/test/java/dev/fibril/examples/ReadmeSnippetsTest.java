@@ -21,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReadmeSnippetsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** Where marked examples live: this module's programs and the starter's sample application. */
+    private static final List<String> EXAMPLE_ROOTS = List.of("fibril-examples/src/main/java",
+            "fibril-spring-boot-starter/src/test/java");
     private static final Pattern SNIPPET = Pattern.compile("<!-- snippet: (\\S+) -->\\n```java\\n(.*?)```\\n", Pattern.DOTALL);
 
     static String markedRegion(Path file) throws IOException {
@@ -42,16 +45,19 @@ class ReadmeSnippetsTest {
             assertEquals(markedRegion(file), m.group(2), "README block for " + m.group(1) + " differs from the file; paste the file's marked region");
             pasted.add(m.group(1));
         }
-        List<String> marked;
-        try (Stream<Path> files = Files.walk(ROOT.resolve("fibril-examples/src/main/java"))) {
-            marked = files.filter(p -> p.toString().endsWith(".java")).filter(p -> {
-                try {
-                    return Files.readString(p).contains("// README:begin");
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).map(p -> ROOT.relativize(p).toString()).sorted().toList();
+        List<String> marked = new ArrayList<>();
+        for (String root : EXAMPLE_ROOTS) {
+            try (Stream<Path> files = Files.walk(ROOT.resolve(root))) {
+                files.filter(p -> p.toString().endsWith(".java")).filter(p -> {
+                    try {
+                        return Files.readString(p).contains("// README:begin");
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).map(p -> ROOT.relativize(p).toString()).forEach(marked::add);
+            }
         }
+        marked.sort(null);
         assertEquals(marked, pasted.stream().sorted().toList(), "every marked example is in the README, once");
     }
 
