@@ -12,6 +12,7 @@ import dev.fibril.internal.channel.IoBatchImpl;
 import dev.fibril.internal.channel.ServerSocketChannelImpl;
 import dev.fibril.internal.channel.SocketChannelImpl;
 import dev.fibril.internal.metrics.FibrilMetrics;
+import dev.fibril.internal.metrics.RuntimeStatisticsEvent;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.CarrierGroup;
 import dev.fibril.internal.scheduler.RuntimeClosedException;
@@ -46,6 +47,7 @@ public final class FibrilRuntime implements AutoCloseable {
     private final CarrierGroup group;
     private final Duration closeTimeout;
     private final FibrilMetrics metrics;
+    private final java.util.function.Supplier<RuntimeStats> statsSource;
 
     private FibrilRuntime(Builder b) {
         Backend backend = b.backendInstance != null ? b.backendInstance : Backends.open(b.backendName);
@@ -60,6 +62,8 @@ public final class FibrilRuntime implements AutoCloseable {
         }
         this.closeTimeout = b.closeTimeout;
         this.metrics = new FibrilMetrics(group);
+        this.statsSource = metrics::snapshot; // one object: unregister removes what register added
+        RuntimeStatisticsEvent.register(statsSource);
     }
 
     /**
@@ -181,7 +185,11 @@ public final class FibrilRuntime implements AutoCloseable {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative close timeout: " + timeout);
         }
-        group.close(timeout);
+        try {
+            group.close(timeout);
+        } finally {
+            RuntimeStatisticsEvent.unregister(statsSource);
+        }
     }
 
     private void ensureOpen() throws RuntimeClosedException {

@@ -181,6 +181,11 @@ public final class Carrier implements Executor, IoDriver.Host {
             }
         }
         boolean interrupted = false;
+        SlowRequestEvent slow = null;
+        if (SlowRequestEvent.ENABLED.isEnabled() && SlowRequestEvent.counts(d.opcode())) { // off: no allocation
+            slow = new SlowRequestEvent();
+            slow.begin();
+        }
         try {
             while (d.state() != Descriptor.DONE) {
                 if (io.failure() != null) {
@@ -199,6 +204,16 @@ public final class Carrier implements Executor, IoDriver.Host {
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        if (slow != null) {
+            slow.end();
+            if (slow.shouldCommit()) {
+                slow.carrier = index;
+                slow.operation = dev.fibril.aio.spi.Op.name(d.opcode());
+                slow.fd = d.fd();
+                slow.result = d.result();
+                slow.commit();
             }
         }
         return d.result();

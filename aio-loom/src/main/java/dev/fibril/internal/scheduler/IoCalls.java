@@ -175,7 +175,21 @@ public final class IoCalls {
 
     private static Descriptor awaitDescriptor(Carrier c) throws ClosedChannelException {
         FibrilPoolWaiter waiter = new FibrilPoolWaiter(Thread.currentThread());
+        DescriptorWaitEvent event = new DescriptorWaitEvent(); // the back-pressure path: allocates anyway
+        event.begin();
+        event.carrier = c.index();
+        event.bound = c.pool().bound();
+        event.waiters = c.pool().waiting();
         c.pool().await(waiter);
+        try {
+            return awaitGranted(c, waiter);
+        } finally {
+            event.granted = waiter.granted != null;
+            event.commit();
+        }
+    }
+
+    private static Descriptor awaitGranted(Carrier c, FibrilPoolWaiter waiter) throws ClosedChannelException {
         while (waiter.granted == null) {
             if (waiter.refused) {
                 c.checkAcceptingRequests();

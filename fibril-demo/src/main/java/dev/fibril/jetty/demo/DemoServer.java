@@ -52,11 +52,14 @@ public final class DemoServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final JvmProcessMetrics jvmMetrics;
     private final Options options;
+    /** The --jfr recording, or null. */
+    private final FlightRecording recording;
 
     private DemoServer(Options o) throws Exception {
         o = o.resolved();
         this.options = o;
         boolean needsRuntime = o.connector == ConnectorKind.FIBRIL || o.pool == PoolKind.FIBRIL;
+        this.recording = o.jfr == null ? null : FlightRecording.start(o.jfr); // first: the runtime's start is in it
         FibrilRuntime.Builder rb = Fibril.runtime().carriers(o.carriers);
         if (o.backend != null) {
             rb.backend(o.backend);
@@ -121,6 +124,9 @@ public final class DemoServer implements AutoCloseable {
         } catch (Exception | Error e) {
             if (runtime != null) {
                 runtime.close();
+            }
+            if (recording != null) {
+                recording.close();
             }
             throw e;
         }
@@ -192,7 +198,18 @@ public final class DemoServer implements AutoCloseable {
             if (runtime != null) {
                 runtime.close();
             }
+            if (recording != null) {
+                recording.close(); // after the runtime: its last events are in it
+            }
         }
+    }
+
+    /** Writes what the --jfr recording holds so far to {@code file} (the recording goes on). */
+    void dumpRecording(Path file) throws java.io.IOException {
+        if (recording == null) {
+            throw new IllegalStateException("the server was started without --jfr");
+        }
+        recording.dump(file);
     }
 
     /** Settings of a demo server; defaults: port 8080 on 127.0.0.1, Fibril connector and pool. */
@@ -209,6 +226,13 @@ public final class DemoServer implements AutoCloseable {
         private int maxThreads = 10_000;
         private boolean requestTiming = true;
         private ByteBufferPool bufferPool;
+        private Path jfr;
+
+        /** Record JFR (the JDK's default settings and Fibril's events) into {@code file} until the server stops. */
+        public Options jfr(Path file) {
+            this.jfr = file;
+            return this;
+        }
 
         /** The address to listen on; null or {@code 0.0.0.0} for every interface. */
         public Options host(String host) {
@@ -346,7 +370,8 @@ public final class DemoServer implements AutoCloseable {
               --carriers N          Fibril carrier threads (default: one per CPU)
               --idle-timeout-ms N   connection idle timeout (default 30000)
               --max-threads N       most concurrent Jetty tasks (default 10000)
-              --no-request-timing   leave out the http.server.requests timer""".stripIndent();
+              --no-request-timing   leave out the http.server.requests timer
+              --jfr FILE            record JFR (default settings and Fibril's events) into FILE until stopped""".stripIndent();
 
     /** Reads {@code ./fibril serve}'s options; a bad one is a {@link CommandLine.UsageException}. */
     static Options parse(String[] args) {
@@ -366,6 +391,7 @@ public final class DemoServer implements AutoCloseable {
                     case "--idle-timeout-ms" -> o.idleTimeout(Duration.ofMillis(cl.intValue(a, 0, Integer.MAX_VALUE)));
                     case "--max-threads" -> o.maxThreads(cl.intValue(a, 1, Integer.MAX_VALUE));
                     case "--no-request-timing" -> o.requestTiming(false);
+                    case "--jfr" -> o.jfr(Path.of(cl.value(a)));
                     default -> throw CommandLine.unknown(a);
                 }
             }
