@@ -5,6 +5,9 @@ import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.link.LinkChains;
+import dev.fibril.syscall.link.LinkHost;
+import dev.fibril.syscall.link.TimerHeap;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +20,7 @@ import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
 import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
 import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
 import static dev.fibril.syscall.epoll.RequestTable.DONE;
-import static dev.fibril.syscall.epoll.RequestTable.HELD;
+import static dev.fibril.syscall.epoll.RequestTable.PARKED;
 import static dev.fibril.syscall.epoll.RequestTable.QUEUED;
 import static dev.fibril.syscall.epoll.RequestTable.TIMED;
 
@@ -41,10 +44,11 @@ import static dev.fibril.syscall.epoll.RequestTable.TIMED;
  * timer (a busy poll, below, makes a {@code selectNow}); each ready key retries its fd's parked requests in FIFO order until one would block; due
  * timers then complete. Every result goes to the done queue that {@link #reap} drains. A request
  * completes exactly once: only the owner completes, and only a request it takes off a FIFO, the
- * timer heap or a chain. Links follow io_uring: {@link IoRequest#FLAG_LINK} starts the next request
- * when this one succeeds (a failure or a short READ/WRITE completes the rest with -ECANCELED); a
- * LINK_TIMEOUT right after a linked request is armed when that request parks, and whichever of the
- * two finishes first cancels the other.
+ * timer heap or a chain. Links follow io_uring, run by {@link LinkChains} (shared with the
+ * simulated kernel's ring): {@link IoRequest#FLAG_LINK} starts the next request when this one
+ * succeeds (a failure or a short READ/WRITE completes the rest with -ECANCELED); a LINK_TIMEOUT
+ * right after a linked request is armed when that request parks, and whichever of the two finishes
+ * first cancels the other.
  *
  * <p>A busy owner still polls: the carrier waits in {@link #await} only when nothing is runnable,
  * so a fibril that is always runnable (NOPs, cached file reads, which complete inside the flush)
@@ -88,15 +92,12 @@ public final class EpollRing implements CompletionRing {
     private final Selector selector;
     private final RequestTable table = new RequestTable();
     private final TimerHeap timers = new TimerHeap();
+    private final LinkChains chains = new LinkChains(new Links());
     private final NioCalls calls;
     private final int[] submissions;
     private int submitted;
-    /** The last enqueued request with FLAG_LINK, which the next enqueued one follows; -1 if none. */
-    private int chainTail = -1;
-    /** Chain successors to start (their predecessor succeeded); a ring buffer of slots. */
-    private int[] startQueue = new int[64];
-    private int startHead;
-    private int startTail;
+    /** The slot the last {@link Links#startLinked} started. */
+    private int lastStarted = -1;
     private final ReadinessWaits readiness;
     private boolean madeSystemCall;
     private boolean closed;
@@ -136,22 +137,7 @@ public final class EpollRing implements CompletionRing {
         if (submitted == submissions.length) {
             return false;
         }
-        int predecessor = chainTail;
-        int slot = table.acquire(request, predecessor >= 0 ? HELD : QUEUED);
-        boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
-        if (predecessor >= 0 && request.opcode() == Op.LINK_TIMEOUT
-                && table.opcode[predecessor] != Op.LINK_TIMEOUT && table.linkTimeout[predecessor] < 0) {
-            // The timeout hangs off its target; what follows it in the chain follows the target.
-            table.linkTimeout[predecessor] = slot;
-            table.linkTarget[slot] = predecessor;
-            chainTail = linked ? predecessor : -1;
-        } else {
-            if (predecessor >= 0) {
-                table.linkNext[predecessor] = slot;
-            }
-            chainTail = linked ? slot : -1;
-        }
-        submissions[submitted++] = slot;
+        submissions[submitted++] = table.acquire(request, QUEUED);
         return true;
     }
 
@@ -166,15 +152,21 @@ public final class EpollRing implements CompletionRing {
         if (n == 0) {
             return 0;
         }
-        chainTail = -1; // as io_uring, a chain ends with its submission batch
         madeSystemCall = false;
         for (int i = 0; i < n; i++) {
             int slot = submissions[i];
-            if (table.state[slot] == QUEUED) {
+            IoRequest r = table.request[slot];
+            if (chains.chainOpen() || (r.flags() & IoRequest.FLAG_LINK) != 0) {
+                long now = System.nanoTime();
+                if (!chains.follows(r, now)) {
+                    chains.head(r, now);
+                }
+            } else {
                 start(slot);
-                runStartQueue();
             }
+            runLinks();
         }
+        chains.endFlush(); // as io_uring, a chain ends with its submission batch
         submitted = 0;
         if (madeSystemCall) {
             kernelCalls++;
@@ -227,8 +219,12 @@ public final class EpollRing implements CompletionRing {
         }
         drainClosed();
         long wait = table.hasDone() ? 0 : timeoutNanos;
-        if (wait != 0 && timers.size() > 0) {
-            long untilTimer = Math.max(0, timers.firstDeadline() - System.nanoTime());
+        if (wait != 0 && (timers.size() > 0 || chains.hasArmed())) {
+            long now = System.nanoTime();
+            long first = timers.size() == 0 ? chains.earliestDeadline()
+                    : !chains.hasArmed() ? timers.firstDeadline()
+                    : timers.firstDeadline() - chains.earliestDeadline() < 0 ? timers.firstDeadline() : chains.earliestDeadline();
+            long untilTimer = Math.max(0, first - now);
             wait = wait < 0 ? untilTimer : Math.min(wait, untilTimer);
         }
         kernelCalls++;
@@ -248,7 +244,6 @@ public final class EpollRing implements CompletionRing {
         drainClosed();
         lastPollNanos = System.nanoTime();
         expireTimers(lastPollNanos);
-        runStartQueue();
     }
 
     /**
@@ -272,7 +267,6 @@ public final class EpollRing implements CompletionRing {
         }
         lastPollNanos = now;
         expireTimers(now);
-        runStartQueue();
     }
 
     @Override
@@ -376,6 +370,7 @@ public final class EpollRing implements CompletionRing {
                 table.release(slot); // abandoned: drops the references to the caller's requests
             }
         }
+        chains.clear();
         readiness.clear();
         try {
             selector.close(); // deregisters every key; NIO then finishes closing channels closed meanwhile
@@ -399,21 +394,11 @@ public final class EpollRing implements CompletionRing {
                     arm(slot, r.offset());
                 }
             }
-            case Op.LINK_TIMEOUT -> complete(slot, -Errno.EINVAL); // here only without a linked request before it
+            case Op.LINK_TIMEOUT -> complete(slot, -Errno.EINVAL); // the chains take those after a linked request
             case Op.ASYNC_CANCEL -> complete(slot, cancel(table.cancelTargetOf(slot)));
             case Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.FSYNC, Op.POLL_ADD ->
                     startIo(slot, op, r);
             default -> complete(slot, -Errno.EINVAL);
-        }
-        int timeout = table.linkTimeout[slot];
-        if (timeout >= 0 && table.state[slot] != DONE) {
-            long delay = table.request[timeout].offset();
-            if (delay < 0) {
-                table.linkTimeout[slot] = -1;
-                table.finish(timeout, -Errno.EINVAL);
-            } else {
-                arm(timeout, delay);
-            }
         }
     }
 
@@ -486,107 +471,92 @@ public final class EpollRing implements CompletionRing {
 
     private void drainClosed() {
         readiness.drainClosed();
-        runStartQueue();
+        runLinks();
     }
 
     // ---------------------------------------------------------------- completion, links, timers, cancel
 
-    /** Completes {@code slot} (taken off whatever it waited in) and moves its chain on. Owner only. */
+    /** Completes {@code slot} (taken off whatever it waited in); a chain member's chain moves on at {@link #runLinks}. Owner only. */
     void complete(int slot, int res) {
         table.finish(slot, res);
-        int timeout = table.linkTimeout[slot];
-        if (timeout >= 0) {
-            table.linkTimeout[slot] = -1;
-            if (table.state[timeout] != DONE) { // DONE: it fired, which is why this request is ending
-                timers.remove(timeout);
-                table.finish(timeout, -Errno.ECANCELED);
-            }
-        }
-        int next = table.linkNext[slot];
-        if (next >= 0) {
-            table.linkNext[slot] = -1;
-            if (breaksChain(slot, res)) {
-                cancelChain(next);
-            } else {
-                pushStart(next);
-            }
+        int link = table.link[slot];
+        if (link >= 0) {
+            table.link[slot] = -1;
+            chains.noteCompleted(link, res, 0);
         }
     }
 
-    /** io_uring fails the rest of a chain after an error, and after a short READ or WRITE. */
-    private boolean breaksChain(int slot, int res) {
-        byte op = table.opcode[slot];
-        return res < 0 || ((op == Op.READ || op == Op.WRITE) && res < table.request[slot].length());
-    }
-
-    private void cancelChain(int slot) {
-        while (slot >= 0) {
-            int next = table.linkNext[slot];
-            int timeout = table.linkTimeout[slot];
-            table.linkNext[slot] = -1;
-            table.linkTimeout[slot] = -1;
-            table.finish(slot, -Errno.ECANCELED);
-            if (timeout >= 0) {
-                table.finish(timeout, -Errno.ECANCELED);
-            }
-            slot = next;
-        }
-    }
-
-    private void pushStart(int slot) {
-        if (startTail - startHead == startQueue.length) {
-            int[] bigger = new int[startQueue.length * 2];
-            for (int i = 0; i < startQueue.length; i++) {
-                bigger[i] = startQueue[(startHead + i) & (startQueue.length - 1)];
-            }
-            startTail = startQueue.length;
-            startHead = 0;
-            startQueue = bigger;
-        }
-        startQueue[startTail++ & (startQueue.length - 1)] = slot;
-    }
-
-    private void runStartQueue() {
-        while (startHead != startTail) {
-            start(startQueue[startHead++ & (startQueue.length - 1)]);
+    /** Starts or cancels the successors of the chain members completed since the last call. */
+    private void runLinks() {
+        if (chains.hasCompleted()) {
+            chains.runCompleted(System.nanoTime());
         }
     }
 
     private void expireTimers(long now) {
         int slot;
         while ((slot = timers.pollDue(now)) >= 0) {
-            if (table.opcode[slot] == Op.LINK_TIMEOUT) {
-                int target = table.linkTarget[slot];
-                table.finish(slot, -Errno.ETIME);
-                // The target is still pending: had it completed, it would have disarmed this timer.
-                if (table.state[target] == TIMED) {
-                    timers.remove(target);
-                } else {
-                    readiness.unpark(target);
-                }
-                complete(target, -Errno.ECANCELED);
-            } else {
-                complete(slot, -Errno.ETIME);
-            }
+            complete(slot, -Errno.ETIME);
+        }
+        runLinks(); // before the link timeouts: a target completed just now disarms its own
+        if (chains.hasArmed()) {
+            chains.expire(now);
+            runLinks();
         }
     }
 
     /** ASYNC_CANCEL of the request in {@code slot} (-1: none pending): 0 when it was cancelled, else -ENOENT. */
     private int cancel(int slot) {
-        if (slot < 0) {
-            return -Errno.ENOENT;
-        }
+        return slot >= 0 && cancelPending(slot) ? 0 : -Errno.ENOENT;
+    }
+
+    /** Completes a request PARKED on an fd or TIMED with -ECANCELED; false when it is neither. */
+    private boolean cancelPending(int slot) {
         if (table.state[slot] == TIMED) {
             timers.remove(slot);
-            if (table.opcode[slot] == Op.LINK_TIMEOUT) {
-                table.linkTimeout[table.linkTarget[slot]] = -1; // its target goes on without a timeout
-                table.finish(slot, -Errno.ECANCELED);
-                return 0;
-            }
-        } else {
+        } else if (table.state[slot] == PARKED) {
             readiness.unpark(slot);
+        } else {
+            return false;
         }
         complete(slot, -Errno.ECANCELED);
-        return 0;
+        return true;
+    }
+
+    /** The ring as {@link LinkChains} sees it: a chain member starts as any request; epoll has no latency, so due times are 0. */
+    private final class Links implements LinkHost {
+        @Override
+        public int startLinked(IoRequest request, long now, long notBefore) {
+            int slot = table.slotOf(request.ringToken());
+            lastStarted = slot;
+            start(slot);
+            return table.state[slot] == DONE ? table.result[slot] : WAITING;
+        }
+
+        @Override
+        public long lastDue() {
+            return 0;
+        }
+
+        @Override
+        public int linkWaiting(int link) {
+            table.link[lastStarted] = link;
+            return lastStarted;
+        }
+
+        @Override
+        public boolean cancelWaiting(int handle) {
+            return cancelPending(handle);
+        }
+
+        @Override
+        public void pushCompletion(long due, long token, int result, byte opcode) {
+            table.finish(table.slotOf(token), result);
+        }
+
+        @Override
+        public void held(long token) {
+            table.hold(table.slotOf(token));
+        }
     }
 }

@@ -11,10 +11,10 @@ import java.util.Arrays;
  *
  * <pre>
  *  FREE   -> QUEUED  enqueued, starts at the next flush
- *  FREE   -> HELD    enqueued behind a FLAG_LINK request (or a LINK_TIMEOUT waiting for its target)
+ *  QUEUED -> HELD    held by the link chains: behind a FLAG_LINK request, or a LINK_TIMEOUT
  *  QUEUED -> PARKED  started, would block: waits in its fd's list for selector readiness
- *  QUEUED -> TIMED   a TIMEOUT started, or a LINK_TIMEOUT armed: waits in the timer heap
- *  HELD   -> QUEUED  its predecessor succeeded (started from the ring's start queue)
+ *  QUEUED -> TIMED   a TIMEOUT started: waits in the timer heap
+ *  HELD   -> QUEUED  its predecessor succeeded: the chains start it
  *  any    -> DONE    completed: result set, slot in the done queue; HELD -> DONE is a broken chain
  *  DONE   -> FREE    reaped; the generation moves on
  * </pre>
@@ -25,9 +25,9 @@ import java.util.Arrays;
  * ({@link #cancelTargetOf}), so a target that completed meanwhile is not cancelled, even if its slot
  * or the request object was taken again.
  *
- * Links: {@code linkNext} is the request that starts when this one succeeds; a LINK_TIMEOUT is not
- * in that chain but hangs off its target ({@code linkTimeout} / {@code linkTarget}). A request
- * parked on an fd is in that fd's FIFO through {@code waitNext}.
+ * Links: the chains ({@link dev.fibril.syscall.link.LinkChains}) hold linked requests and link
+ * timeouts themselves; {@code link} is the chain slot of a started chain member, whose completion
+ * the chains must hear of. A request parked on an fd is in that fd's FIFO through {@code waitNext}.
  *
  * <p>Owner thread only. Grows (allocating) when every slot is taken; steady state allocates nothing.
  */
@@ -47,9 +47,8 @@ final class RequestTable {
     byte[] opcode = new byte[0];
     byte[] state = new byte[0];
     int[] result = new int[0];
-    int[] linkNext = new int[0];
-    int[] linkTimeout = new int[0];
-    int[] linkTarget = new int[0];
+    /** The chain slot of a started chain member, or -1. */
+    int[] link = new int[0];
     int[] waitNext = new int[0];
     /** The fd state a PARKED request waits in; null otherwise. */
     FdWaiters[] waitingOn = new FdWaiters[0];
@@ -92,6 +91,17 @@ final class RequestTable {
 
     private long token(int slot) {
         return (long) generation[slot] << 32 | slot;
+    }
+
+    /** The slot of the request in flight whose ring token is {@code token}, or -1. */
+    int slotOf(long token) {
+        int slot = (int) token;
+        return slot >= 0 && slot < state.length && state[slot] != FREE && generation[slot] == (int) (token >>> 32) ? slot : -1;
+    }
+
+    /** QUEUED -> HELD: the chains hold it. */
+    void hold(int slot) {
+        state[slot] = HELD;
     }
 
     /** HELD or QUEUED -> QUEUED: about to run (a chain successor whose predecessor succeeded). */
@@ -160,9 +170,7 @@ final class RequestTable {
         generation[slot] = (generation[slot] + 1) & 0x7fff_ffff;
         cancelToken[slot] = -1;
         waitingOn[slot] = null;
-        linkNext[slot] = -1;
-        linkTimeout[slot] = -1;
-        linkTarget[slot] = -1;
+        link[slot] = -1;
         waitNext[slot] = -1;
         free[freeTop++] = slot;
     }
@@ -176,9 +184,7 @@ final class RequestTable {
         opcode = Arrays.copyOf(opcode, size);
         state = Arrays.copyOf(state, size);
         result = Arrays.copyOf(result, size);
-        linkNext = grown(linkNext, size);
-        linkTimeout = grown(linkTimeout, size);
-        linkTarget = grown(linkTarget, size);
+        link = grown(link, size);
         waitNext = grown(waitNext, size);
         waitingOn = Arrays.copyOf(waitingOn, size);
         int[] newFree = new int[size];

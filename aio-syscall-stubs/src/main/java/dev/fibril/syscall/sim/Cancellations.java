@@ -13,9 +13,9 @@ import java.util.function.LongSupplier;
  * <p>ASYNC_CANCEL goes by reference: {@link RequestSlots} says where the target is, and the cancel
  * acts there, with no search. A target waiting on a socket is taken off it (its socket's lock
  * decides against a completion racing in); a completion not yet due, in the heap or held by a
- * REORDER fault, is replaced by {@code -ECANCELED} due now (a cancelled ACCEPT's new fd is closed);
- * a link timeout or a chain member held behind its predecessor is {@link LinkChains}'. Anything
- * else (due already, queued behind the cancel, completed) gives {@code -ENOENT}.
+ * REORDER fault, is replaced by {@code -ECANCELED} due now (a cancelled ACCEPT's new fd is closed).
+ * Anything else (due already, queued behind the cancel, completed, and, as in io_uring, a link
+ * timeout or a chain member held behind its predecessor) gives {@code -ENOENT}.
  *
  * <p>Owner thread only, but for {@link #descriptorClosed}.
  */
@@ -27,11 +27,10 @@ final class Cancellations {
     private final PendingOpTable pending;
     private final CompletionHeap completions;
     private final HeldCompletions held;
-    private final LinkChains chains;
     private final MpscClosedDescriptorQueue closedDescriptors = new MpscClosedDescriptorQueue();
 
     Cancellations(SimulatedRing ring, SimulatedKernel kernel, LongSupplier clock, RequestSlots slots, PendingOpTable pending,
-                  CompletionHeap completions, HeldCompletions held, LinkChains chains) {
+                  CompletionHeap completions, HeldCompletions held) {
         this.ring = ring;
         this.kernel = kernel;
         this.clock = clock;
@@ -39,7 +38,6 @@ final class Cancellations {
         this.pending = pending;
         this.completions = completions;
         this.held = held;
-        this.chains = chains;
     }
 
     /** ASYNC_CANCEL {@code cancel}, run now: 0 when its target was cancelled, else -ENOENT. */
@@ -73,9 +71,6 @@ final class Cancellations {
                 }
                 held.due[at] = now;
                 held.result[at] = -Errno.ECANCELED;
-            }
-            case RequestSlots.CHAINED -> {
-                return chains.cancel(at, slots.token(slot), now) ? 0 : -Errno.ENOENT;
             }
             default -> {
                 return -Errno.ENOENT;

@@ -34,8 +34,8 @@ final class PendingOp {
     long delayNanos;
     Waitable waitable;
     int side;
-    /** The {@link LinkChains} slot of the chain member this op is, or {@link LinkChains#NONE}. */
-    int link = LinkChains.NONE;
+    /** The {@link dev.fibril.syscall.link.LinkChains} slot of the chain member this op is, or {@link dev.fibril.syscall.link.LinkChains#NONE}. */
+    int link = dev.fibril.syscall.link.LinkChains.NONE;
     /** Its completion is not due before this: its chain predecessor's due time. */
     long notBefore = Long.MIN_VALUE;
 
@@ -77,7 +77,7 @@ final class PendingOp {
 
     void clear() {
         inUse = false;
-        link = LinkChains.NONE;
+        link = dev.fibril.syscall.link.LinkChains.NONE;
         notBefore = Long.MIN_VALUE;
         descriptor = null;
         buffer = null;

@@ -17,7 +17,7 @@ import java.util.Arrays;
  * <pre>
  *  FREE    -> QUEUED   enqueued, in the submission queue
  *  QUEUED  -> WAITING  ran and waits on a socket: at = its PendingOp's slot
- *  QUEUED  -> CHAINED  held behind a linked request still running, or a LINK_TIMEOUT: at = its LinkChains slot
+ *  QUEUED  -> CHAINED  held behind a linked request still running, or a LINK_TIMEOUT (LinkChains'): no ASYNC_CANCEL finds it
  *  QUEUED  -> HELD     ran; a REORDER fault holds its completion until the flush ends: at = its HeldCompletions index
  *  CHAINED -> WAITING  started behind its predecessor, and waits
  *  QUEUED, WAITING, CHAINED, HELD -> DUE   its completion is in the heap: at = its heap index, kept

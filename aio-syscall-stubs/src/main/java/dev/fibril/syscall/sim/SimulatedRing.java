@@ -5,6 +5,8 @@ import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.link.LinkChains;
+import dev.fibril.syscall.link.LinkHost;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,7 +54,7 @@ import java.util.function.LongSupplier;
  * moved) stays, and a cancelled ACCEPT's new fd is closed.
  *
  * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
- * kernel's clock; {@link LinkChains} says how.
+ * kernel's clock; {@link LinkChains}, shared with the epoll ring, says how.
  *
  * <p>Unsupported: the opcodes POLL_ADD, OPENAT, CLOSE and SPLICE complete with {@code -EINVAL}, as
  * io_uring does for an op it does not know.
@@ -62,7 +64,7 @@ import java.util.function.LongSupplier;
  */
 public final class SimulatedRing implements CompletionRing {
     /** An op result meaning "queued on a socket; completes later". Never a valid result. */
-    static final int WAITING = Integer.MIN_VALUE;
+    static final int WAITING = LinkHost.WAITING;
 
     private static final VarHandle WOKEN;
 
@@ -92,7 +94,7 @@ public final class SimulatedRing implements CompletionRing {
     private final MpscCompletionQueue posted = new MpscCompletionQueue();
     private final RequestSlots slots = new RequestSlots(64);
     private final HeldCompletions held;
-    private final LinkChains chains = new LinkChains(this, slots);
+    private final LinkChains chains = new LinkChains(new Links());
     private final Cancellations cancels;
     /** The due time of the completion that the last {@link #submit} made; its op if that waits. */
     private long lastDue;
@@ -123,7 +125,7 @@ public final class SimulatedRing implements CompletionRing {
         this.completions = new CompletionHeap(slots, Math.max(64, submissionEntries));
         this.pending = new PendingOpTable(this, 64);
         this.held = new HeldCompletions(slots, submissionEntries);
-        this.cancels = new Cancellations(this, kernel, clock, slots, pending, completions, held, chains);
+        this.cancels = new Cancellations(this, kernel, clock, slots, pending, completions, held);
     }
 
     /** The carrier index this ring was opened for. */
@@ -305,26 +307,39 @@ public final class SimulatedRing implements CompletionRing {
         }
     }
 
-    /**
-     * Starts a chain member now (for {@link LinkChains}): its result, or {@link #WAITING} when it
-     * waits on a socket ({@link #lastWaiting()} is then its op). Its completion is not due before
-     * {@code notBefore}; {@link #lastDue()} says when it is.
-     */
-    int startLinked(IoRequest request, long now, long notBefore) {
-        return submit(request, now, notBefore);
-    }
+    /** The ring as {@link LinkChains} sees it: a chain member runs as any request, on this ring's clock and latency. */
+    private final class Links implements LinkHost {
+        @Override
+        public int startLinked(IoRequest request, long now, long notBefore) {
+            return submit(request, now, notBefore);
+        }
 
-    long lastDue() {
-        return lastDue;
-    }
+        @Override
+        public long lastDue() {
+            return lastDue;
+        }
 
-    PendingOp lastWaiting() {
-        return lastWaiting;
-    }
+        @Override
+        public int linkWaiting(int link) {
+            lastWaiting.link = link;
+            return lastWaiting.slot;
+        }
 
-    /** A completion made by {@link LinkChains} (a cancelled member, a link timeout), due at {@code due}. */
-    void pushCompletion(long due, long token, int result, byte opcode) {
-        completions.push(due, nextSequence++, token, result, opcode, null);
+        @Override
+        public boolean cancelWaiting(int handle) {
+            PendingOp op = pending.get(handle);
+            return op.waitable.cancel(op);
+        }
+
+        @Override
+        public void pushCompletion(long due, long token, int result, byte opcode) {
+            completions.push(due, nextSequence++, token, result, opcode, null);
+        }
+
+        @Override
+        public void held(long token) {
+            slots.move(token, RequestSlots.CHAINED, 0);
+        }
     }
 
     /** Fires the link timeouts that are due, then takes in the cancellations they posted. */

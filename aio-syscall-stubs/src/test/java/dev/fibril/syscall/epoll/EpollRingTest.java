@@ -176,41 +176,6 @@ class EpollRingTest extends EpollTestBase {
     }
 
     @Test
-    void shouldFailLinkTimeoutWithoutLinkedRequestWithEinval() {
-        assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, 1_000_000)));
-    }
-
-    @Test
-    void shouldStartLinkedRequestOnlyAfterItsPredecessorSucceeds() {
-        IoRequest first = driver.linked(driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20)));
-        IoRequest second = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        driver.enqueue(first, second);
-        assertFalse(driver.isComplete(second), "waits for the timeout before it");
-        // A TIMEOUT "fails" with -ETIME, which breaks the chain as in io_uring.
-        assertEquals(-Errno.ETIME, driver.complete(first));
-        assertEquals(-Errno.ECANCELED, driver.complete(second));
-
-        IoRequest nop = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
-        IoRequest then = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
-        IoRequest last = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        driver.enqueue(nop, then, last);
-        assertEquals(0, driver.complete(last));
-        assertEquals(0, driver.complete(nop));
-        assertEquals(0, driver.complete(then));
-    }
-
-    @Test
-    void shouldCancelRestOfChainWhenLinkedRequestFails() {
-        IoRequest bad = driver.linked(driver.request(Op.WRITE, 4242, ByteBuffer.allocate(4), 0, 4, 0));
-        IoRequest next = driver.linked(driver.request(Op.NOP, -1, null, 0, 0, 0));
-        IoRequest last = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        driver.enqueue(bad, next, last);
-        assertEquals(-Errno.EBADF, driver.complete(bad));
-        assertEquals(-Errno.ECANCELED, driver.complete(next));
-        assertEquals(-Errno.ECANCELED, driver.complete(last));
-    }
-
-    @Test
     void shouldStartEnqueuedRequestsWhenAwaitingWithoutFlush() {
         IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(5));
         driver.enqueue(timeout);

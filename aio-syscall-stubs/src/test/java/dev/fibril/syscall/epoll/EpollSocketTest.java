@@ -283,41 +283,6 @@ class EpollSocketTest extends EpollTestBase {
     }
 
     @Test
-    void shouldCancelRecvAtItsLinkTimeout() throws Exception {
-        int[] pair = connectedPair("127.0.0.1");
-        IoRequest recv = driver.linked(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0));
-        IoRequest timeout = driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20));
-        long start = System.nanoTime();
-        driver.enqueue(recv, timeout);
-        assertEquals(-Errno.ECANCELED, driver.complete(recv));
-        assertEquals(-Errno.ETIME, driver.complete(timeout));
-        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(20));
-    }
-
-    @Test
-    void shouldCancelLinkTimeoutWhenRecvCompletesFirst() throws Exception {
-        int[] pair = connectedPair("127.0.0.1");
-        // parked first, then data arrives
-        IoRequest recv = driver.linked(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0));
-        IoRequest timeout = driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30));
-        driver.enqueue(recv, timeout);
-        assertFalse(driver.isComplete(recv));
-        assertEquals(2, send(driver, pair[1], "hi"));
-        assertEquals(2, driver.complete(recv));
-        assertEquals(-Errno.ECANCELED, driver.complete(timeout));
-
-        // data already there: the RECV completes in the flush and the timeout never arms
-        assertEquals(2, send(driver, pair[1], "yo"));
-        IoRequest fast = driver.linked(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0));
-        IoRequest fastTimeout = driver.linked(driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, TimeUnit.SECONDS.toNanos(30)));
-        IoRequest after = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        driver.enqueue(fast, fastTimeout, after);
-        assertEquals(2, driver.complete(fast));
-        assertEquals(-Errno.ECANCELED, driver.complete(fastTimeout));
-        assertEquals(0, driver.complete(after), "the chain goes on after the timeout");
-    }
-
-    @Test
     void shouldReportPollReadinessOnceDataArrives() throws Exception {
         int[] pair = connectedPair("127.0.0.1");
         IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), NioCalls.POLLIN);

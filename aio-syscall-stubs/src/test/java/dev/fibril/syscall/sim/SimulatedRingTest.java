@@ -371,40 +371,6 @@ class SimulatedRingTest {
     }
 
     @Test
-    void shouldCancelTheRestOfAChainWhoseHeadFails() {
-        long bad = driver.enqueue(linked(request(Op.WRITE, 4242, ByteBuffer.allocate(4), 0, 4, 0)));
-        long next = driver.enqueue(linked(nop()));
-        long last = driver.enqueue(nop());
-        long after = driver.enqueue(nop());
-        driver.ring.flush();
-        assertEquals(-Errno.EBADF, driver.resultNow(bad));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(next));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(last));
-        assertEquals(0, driver.resultNow(after), "a chain ends at the first request without FLAG_LINK");
-    }
-
-    @Test
-    void shouldCancelTheRestOfAChainAfterAShortReadAndAfterAWaitThatFails() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.enqueue(linked(recv(pair[1], 8)));
-        long then = driver.enqueue(nop());
-        driver.ring.flush();
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
-        assertEquals(4, driver.resultNow(recv), "4 of 8 bytes");
-        assertEquals(-Errno.ECANCELED, driver.resultNow(then), "a short read breaks the chain");
-
-        long waiting = driver.enqueue(linked(recv(pair[1], 8)));
-        long behind = driver.enqueue(linked(nop()));
-        long last = driver.enqueue(nop());
-        driver.ring.flush();
-        driver.cancel(waiting);
-        assertEquals(-Errno.ECANCELED, driver.resultNow(waiting));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(behind));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(last));
-        assertEquals(0, driver.ring.inFlight());
-    }
-
-    @Test
     void shouldDeliverALinkedTimeoutsEtimeBeforeCancellingWhatFollowsIt() {
         long t = driver.enqueue(linked(timeout(5_000)));
         long then = driver.enqueue(nop());
@@ -415,83 +381,6 @@ class SimulatedRingTest {
         driver.reap();
         assertArrayEquals(new long[] {t, -Errno.ETIME}, driver.sequence().get(0));
         assertArrayEquals(new long[] {then, -Errno.ECANCELED}, driver.sequence().get(1));
-    }
-
-    @Test
-    void shouldCancelAWaitingRecvWhenItsLinkTimeoutFiresAndKeepTheDataForTheNextRecv() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.enqueue(linked(recv(pair[1], 4)));
-        long timer = driver.enqueue(linkTimeout(5_000));
-        driver.ring.flush();
-        clock.advance(4_999);
-        driver.reap();
-        assertFalse(driver.hasResult(recv) || driver.hasResult(timer), "not before the deadline");
-        clock.advance(1);
-        assertEquals(-Errno.ECANCELED, driver.resultNow(recv));
-        assertEquals(-Errno.ETIME, driver.resultNow(timer));
-        assertEquals(0, driver.ring.inFlight());
-
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {7, 7, 7, 7}));
-        ByteBuffer dst = ByteBuffer.allocate(4);
-        assertEquals(4, driver.resultNow(driver.recv(pair[1], dst)), "the timed-out RECV took nothing");
-        assertArrayEquals(new byte[] {7, 7, 7, 7}, dst.array());
-    }
-
-    @Test
-    void shouldCancelTheLinkTimeoutWhenItsTargetCompletesInTime() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.enqueue(linked(recv(pair[1], 4)));
-        long timer = driver.enqueue(linkTimeout(5_000));
-        driver.ring.flush();
-        clock.advance(4_000);
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
-        assertEquals(4, driver.resultNow(recv));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(timer));
-        clock.advance(10_000);
-        driver.reap();
-        assertEquals(0, driver.ring.inFlight());
-
-        long atOnce = driver.enqueue(linked(nop()));
-        long unneeded = driver.enqueue(linkTimeout(5_000));
-        driver.ring.flush();
-        assertEquals(0, driver.resultNow(atOnce));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(unneeded), "its target completed when it started");
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(linkTimeout(5_000))), "a LINK_TIMEOUT needs a linked request");
-    }
-
-    @Test
-    void shouldArmTheLinkTimeoutOfAHeldRequestWhenItStarts() {
-        int[] pair = driver.connectedPair();
-        long first = driver.enqueue(linked(recv(pair[1], 1)));
-        long second = driver.enqueue(linked(recv(pair[1], 1)));
-        long timer = driver.enqueue(linkTimeout(5_000));
-        driver.ring.flush();
-        clock.advance(10_000);
-        driver.reap();
-        assertFalse(driver.hasResult(timer), "not armed while its target is held");
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {1}));
-        assertEquals(1, driver.resultNow(first));
-        driver.reap();
-        assertFalse(driver.hasResult(second), "started, waits for data");
-        clock.advance(5_000);
-        assertEquals(-Errno.ECANCELED, driver.resultNow(second));
-        assertEquals(-Errno.ETIME, driver.resultNow(timer));
-        assertEquals(0, driver.ring.inFlight());
-    }
-
-    @Test
-    void shouldCancelALinkTimeoutByItsUserDataAndLetItsTargetGoOn() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.enqueue(linked(recv(pair[1], 1)));
-        long timer = driver.enqueue(linkTimeout(5_000));
-        driver.ring.flush();
-        assertEquals(0, driver.resultNow(driver.cancel(timer)));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(timer));
-        clock.advance(10_000);
-        driver.reap();
-        assertFalse(driver.hasResult(recv), "no timeout any more");
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {1}));
-        assertEquals(1, driver.resultNow(recv));
     }
 
     @Test

@@ -98,15 +98,6 @@ class IoUringRingTest extends IoUringTestBase {
     }
 
     @Test
-    void shouldCancelRestOfChainWhenLinkedRequestFailsLocally() {
-        IoRequest bad = driver.linked(driver.request(Op.WRITE, 1, ByteBuffer.allocate(4), 2, 4, 0));
-        IoRequest next = driver.request(Op.NOP, -1, null, 0, 0, 0);
-        driver.enqueue(bad, next);
-        assertEquals(-Errno.EFAULT, driver.complete(bad));
-        assertEquals(-Errno.ECANCELED, driver.complete(next));
-    }
-
-    @Test
     void shouldCompleteTimeoutWithEtimeAfterItsDuration() {
         long start = System.nanoTime();
         int result = driver.run(driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20)));

@@ -133,16 +133,6 @@ class IoUringSocketTest extends IoUringTestBase {
     }
 
     @Test
-    void shouldCancelRecvAtItsLinkTimeout() throws Exception {
-        int[] pair = connectedPair("127.0.0.1");
-        IoRequest recv = driver.linked(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0));
-        IoRequest timeout = driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(20));
-        driver.enqueue(recv, timeout);
-        assertEquals(-Errno.ECANCELED, driver.complete(recv));
-        assertEquals(-Errno.ETIME, driver.complete(timeout));
-    }
-
-    @Test
     void shouldReportPollReadinessOnceDataArrives() throws Exception {
         int[] pair = connectedPair("127.0.0.1");
         IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), LinuxConstants.POLLIN);

@@ -1,16 +1,16 @@
-package dev.fibril.syscall.epoll;
+package dev.fibril.syscall.link;
 
 import java.util.Arrays;
 
 /**
- * The ring's timers (TIMEOUT and armed LINK_TIMEOUT requests): a binary min-heap of
+ * Timers of an emulated ring (TIMEOUT requests, armed LINK_TIMEOUTs): a binary min-heap of
  * {@code (deadline, slot)} in primitive arrays, with each slot's heap index kept so a cancel
  * removes in O(log n). Deadlines are {@link System#nanoTime()} values and compare by difference,
  * so they survive its wrap-around. Owner thread only; grows, otherwise allocates nothing.
  */
-final class TimerHeap {
+public final class TimerHeap {
     /** Longest timer: deadlines must stay within 2^63 of each other to compare by difference. */
-    static final long MAX_DELAY_NANOS = 1L << 60;
+    public static final long MAX_DELAY_NANOS = 1L << 60;
 
     private long[] deadline = new long[16];
     private int[] slotAt = new int[16];
@@ -18,16 +18,16 @@ final class TimerHeap {
     /** Heap index of each request slot, -1 when it holds no timer. */
     private int[] indexOf = new int[0];
 
-    int size() {
+    public int size() {
         return size;
     }
 
     /** The earliest deadline; call only when {@link #size} is not 0. */
-    long firstDeadline() {
+    public long firstDeadline() {
         return deadline[0];
     }
 
-    void add(int slot, long due) {
+    public void add(int slot, long due) {
         if (slot >= indexOf.length) {
             int old = indexOf.length;
             indexOf = Arrays.copyOf(indexOf, Math.max(slot + 1, old * 2));
@@ -42,7 +42,7 @@ final class TimerHeap {
     }
 
     /** Removes {@code slot}'s timer; false if it has none. */
-    boolean remove(int slot) {
+    public boolean remove(int slot) {
         int i = slot < indexOf.length ? indexOf[slot] : -1;
         if (i < 0) {
             return false;
@@ -58,7 +58,7 @@ final class TimerHeap {
     }
 
     /** Removes and returns the slot of a timer due at {@code now}, or -1 when none is. */
-    int pollDue(long now) {
+    public int pollDue(long now) {
         if (size == 0 || deadline[0] - now > 0) {
             return -1;
         }

@@ -1,4 +1,4 @@
-package dev.fibril.syscall.sim;
+package dev.fibril.syscall.link;
 
 import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
@@ -7,50 +7,45 @@ import dev.fibril.aio.spi.Op;
 import java.util.Arrays;
 
 /**
- * The linked requests of one {@link SimulatedRing}: {@link IoRequest#FLAG_LINK} chains and
- * LINK_TIMEOUTs, run as io_uring runs them.
+ * The linked requests of one emulated ring (epoll, simulated): {@link IoRequest#FLAG_LINK} chains
+ * and LINK_TIMEOUTs, run as io_uring runs them, written once for every ring that is not io_uring
+ * (the backend contract suite checks both against the kernel's own).
  *
  * <p>Chains: a request with FLAG_LINK makes the next request of the same flush wait for it; the
- * next one starts only when it has succeeded in full ({@code res >= 0}, and the whole length for
- * READ, WRITE, SEND, RECV); otherwise the rest of the chain completes with {@code -ECANCELED}. A
- * chain ends with its flush. A TIMEOUT "fails" with {@code -ETIME}, so it breaks its chain. A
- * successor starts when its predecessor's op has run (at once for an op that completes when it
- * starts, when a socket completes it for one that waited); its completion is never due before its
- * predecessor's, so a chain's completions are delivered in chain order whatever the latency.
+ * next one starts only when it has succeeded ({@code res >= 0}, and the whole length for a READ or
+ * WRITE: a short RECV or SEND, without MSG_WAITALL, is a success); otherwise the rest of the chain
+ * completes with {@code -ECANCELED}. A chain ends with its flush. A TIMEOUT "fails" with
+ * {@code -ETIME}, so it breaks its chain. A successor starts when its predecessor's op has run (at
+ * once for an op that completes when it starts, when it completes for one that waited); its
+ * completion is never due before its predecessor's, so a chain's completions are delivered in chain
+ * order whatever the ring's latency.
  *
  * <p>LINK_TIMEOUT: right after a linked request (its target), it is armed when the target starts
- * and waits on a socket, with its {@code offset()} nanoseconds on the kernel's clock. If the target
- * is still waiting at the deadline, the target is cancelled ({@code -ECANCELED}, which breaks its
- * chain) and the timeout completes with {@code -ETIME}. If the target's op ran first (at once, or
- * completed by its socket before the deadline), the timeout completes with {@code -ECANCELED}.
- * Only a target that waits can time out here: an op that ran when it started has moved its data,
- * and a completion held back by latency is then the kernel's delivery delay, not the op's. A
- * TIMEOUT as target runs at once here (its {@code -ETIME} is only delivered later), so its link
- * timeout completes with {@code -ECANCELED}. A negative timeout completes with {@code -EINVAL}
- * and its target runs without one.
- *
- * <p>ASYNC_CANCEL ({@link #cancel}) of an armed or attached link timeout completes it with
- * {@code -ECANCELED} (its target goes on without it); of a member held behind its predecessor, has
- * it complete so when its predecessor ends, breaking the rest of the chain. The ring finds such a
- * slot through {@link RequestSlots} (CHAINED); a target that waits is the ring's, among its ops.
+ * and waits, with its {@code offset()} nanoseconds on the ring's clock. If the target is still
+ * waiting at the deadline, the target is cancelled ({@code -ECANCELED}, which breaks its chain) and
+ * the timeout completes with {@code -ETIME}. If the target ran first, the timeout completes with
+ * {@code -ECANCELED}. A negative timeout completes with {@code -EINVAL} and its target runs without
+ * one. As in io_uring, an ASYNC_CANCEL finds neither a link timeout nor a member held behind its
+ * predecessor ({@code -ENOENT}, see {@link LinkHost#held}): both end with their target, or their
+ * chain, which is what a caller cancels.
  *
  * <p>Threads: the owner of the ring only. State per slot (a chain member or a link timeout), in
  * parallel arrays that grow and are reused, so steady state allocates nothing:
  * <pre>
  *  FREE     -> HELD      enqueued behind a request still running
- *  FREE     -> WAITING   started as a chain's head, waits on a socket (its PendingOp names the slot)
+ *  FREE     -> WAITING   started as a chain's head, waits (the ring ties it to the slot)
  *  HELD     -> WAITING   its predecessor succeeded; started and waits
  *  HELD     -> FREE      started and ran at once, or completed -ECANCELED (predecessor failed)
- *  WAITING  -> FREE      its op completed (drained by the ring)
- *  FREE     -> ARMED     a LINK_TIMEOUT behind a WAITING request
+ *  WAITING  -> FREE      its op completed ({@link #noteCompleted}, then {@link #runCompleted})
+ *  FREE     -> ARMED     a LINK_TIMEOUT behind a WAITING request: in the timer heap
  *  FREE     -> ATTACHED  a LINK_TIMEOUT behind a HELD request; armed if the target waits once started
  *  ARMED    -> FIRED     the deadline passed with the target waiting: target cancelled, -ETIME delivered
- *  ARMED, ATTACHED -> FREE  the target ran first, or a cancel: -ECANCELED delivered
- *  FIRED    -> FREE      the target's cancellation was drained
+ *  ARMED, ATTACHED -> FREE  the target ran first: -ECANCELED delivered
+ *  FIRED    -> FREE      the target's cancellation came back
  * </pre>
  */
-final class LinkChains {
-    static final int NONE = -1;
+public final class LinkChains {
+    public static final int NONE = -1;
 
     private static final byte FREE = 0;
     private static final byte HELD = 1;
@@ -65,14 +60,14 @@ final class LinkChains {
     private static final int TAIL_FAILED = 2;
     private static final int TAIL_PENDING = 3;
 
-    private final SimulatedRing ring;
-    private final RequestSlots slots;
+    private final LinkHost ring;
+    private final TimerHeap timers = new TimerHeap();
 
     private byte[] state = new byte[0];
     /** HELD: the request to start; null otherwise. */
     private IoRequest[] held = new IoRequest[0];
-    /** WAITING: its op on a socket. */
-    private PendingOp[] waitingOp = new PendingOp[0];
+    /** WAITING: the ring's handle of its op. */
+    private int[] waitingHandle = new int[0];
     /** Members: the next member, or NONE. */
     private int[] next = new int[0];
     /** Members: the slot of its link timeout, or NONE. Timeouts: their target. */
@@ -81,13 +76,10 @@ final class LinkChains {
     private int[] length = new int[0];
     private byte[] opcode = new byte[0];
     private long[] token = new long[0]; // the request's (see RequestSlots), or -1
-    /** ARMED: the deadline on the ring's clock; ATTACHED: the delay, from the target's start. */
+    /** ATTACHED: the delay, from the target's start (ARMED: the deadline is in {@link #timers}). */
     private long[] time = new long[0];
-    /** HELD: an ASYNC_CANCEL asked for it; it completes -ECANCELED instead of starting. */
-    private boolean[] cancelled = new boolean[0];
     private int[] free = new int[0];
     private int freeCount;
-    private int armed;
 
     private int tailKind = TAIL_NONE;
     private int tailSlot = NONE;
@@ -105,9 +97,8 @@ final class LinkChains {
     private int doneTail;
     private boolean runningCompleted;
 
-    LinkChains(SimulatedRing ring, RequestSlots slots) {
+    public LinkChains(LinkHost ring) {
         this.ring = ring;
-        this.slots = slots;
         grow(16);
     }
 
@@ -117,7 +108,7 @@ final class LinkChains {
      * Takes care of {@code r} if it follows a FLAG_LINK request of this flush (starts it, holds it
      * or cancels it; attaches a LINK_TIMEOUT to its target); false when it follows none.
      */
-    boolean follows(IoRequest r, long now) {
+    public boolean follows(IoRequest r, long now) {
         if (tailKind == TAIL_NONE) {
             return false;
         }
@@ -146,13 +137,23 @@ final class LinkChains {
     }
 
     /** Starts {@code r}, which carries FLAG_LINK and follows nothing: the head of a new chain. */
-    void head(IoRequest r, long now) {
+    public void head(IoRequest r, long now) {
         tailTakesTimeout = r.opcode() != Op.LINK_TIMEOUT;
         setTail(startNew(r, now, Long.MIN_VALUE));
     }
 
+    /** Whether the request enqueued last in this flush carried FLAG_LINK: the next one follows it. */
+    public boolean chainOpen() {
+        return tailKind != TAIL_NONE;
+    }
+
+    /** Whether completions were noted that {@link #runCompleted} has not run yet. */
+    public boolean hasCompleted() {
+        return doneHead != doneTail;
+    }
+
     /** A chain ends with its flush, as in io_uring. */
-    void endFlush() {
+    public void endFlush() {
         tailKind = TAIL_NONE;
         tailSlot = NONE;
     }
@@ -169,18 +170,18 @@ final class LinkChains {
         boolean started = state[tailSlot] == WAITING;
         int t = take(started ? ARMED : ATTACHED, r);
         opcode[t] = Op.LINK_TIMEOUT;
-        time[t] = started ? SimulatedRing.saturatedAdd(now, r.offset()) : r.offset();
+        time[t] = r.offset();
         partner[t] = tailSlot;
         partner[tailSlot] = t;
         if (started) {
-            armed++;
+            arm(t, now);
         }
     }
 
     /** Starts {@code r} now; the slot it waits in, or NONE when it ran at once ({@link #ranOk}, {@link #ranDue}). */
     private int startNew(IoRequest r, long now, long notBefore) {
         int res = ring.startLinked(r, now, notBefore);
-        if (res != SimulatedRing.WAITING) {
+        if (res != LinkHost.WAITING) {
             ranOk = succeededInFull(r.opcode(), r.length(), res);
             ranDue = ring.lastDue();
             return NONE;
@@ -191,11 +192,9 @@ final class LinkChains {
     }
 
     private void becomeWaiting(int s, IoRequest r) {
-        PendingOp op = ring.lastWaiting();
-        op.link = s;
         state[s] = WAITING;
         held[s] = null;
-        waitingOp[s] = op;
+        waitingHandle[s] = ring.linkWaiting(s);
         opcode[s] = r.opcode();
         length[s] = r.length();
     }
@@ -214,7 +213,7 @@ final class LinkChains {
     // ---------------------------------------------------------------- completions of waiting members
 
     /** The ring drained the completion of a waiting member in {@code slot}; {@link #runCompleted} moves its chain on. */
-    void noteCompleted(int slot, int result, long due) {
+    public void noteCompleted(int slot, int result, long due) {
         if (doneTail == doneSlot.length) {
             doneSlot = Arrays.copyOf(doneSlot, doneTail * 2);
             doneResult = Arrays.copyOf(doneResult, doneTail * 2);
@@ -230,7 +229,7 @@ final class LinkChains {
      * starts or cancels their successors. Not reentrant: a successor that runs an ASYNC_CANCEL
      * makes the ring drain again, and what that notes is run by this same loop.
      */
-    void runCompleted(long now) {
+    public void runCompleted(long now) {
         if (runningCompleted) {
             return;
         }
@@ -265,7 +264,7 @@ final class LinkChains {
             int after = next[s];
             int t = partner[s];
             IoRequest r = held[s];
-            if (!ok || cancelled[s]) {
+            if (!ok) {
                 ring.pushCompletion(Math.max(now, floor), token[s], -Errno.ECANCELED, opcode[s]);
                 if (t != NONE) {
                     ring.pushCompletion(Math.max(now, floor), token[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
@@ -277,12 +276,11 @@ final class LinkChains {
                 continue;
             }
             int res = ring.startLinked(r, now, floor);
-            if (res == SimulatedRing.WAITING) {
+            if (res == LinkHost.WAITING) {
                 becomeWaiting(s, r);
                 if (t != NONE) {
                     state[t] = ARMED;
-                    time[t] = SimulatedRing.saturatedAdd(now, time[t]);
-                    armed++;
+                    arm(t, now);
                 }
                 return; // the rest stays held behind it
             }
@@ -300,102 +298,69 @@ final class LinkChains {
     /** The target of timeout {@code t} ended: an armed or attached timeout completes -ECANCELED; a fired one is done. */
     private void endTimeout(int t, long due) {
         if (state[t] != FIRED) {
-            if (state[t] == ARMED) {
-                armed--;
-            }
             ring.pushCompletion(due, token[t], -Errno.ECANCELED, Op.LINK_TIMEOUT);
         }
         release(t);
     }
 
-    // ---------------------------------------------------------------- timers and cancels
+    // ---------------------------------------------------------------- timers
 
-    /** Whether a link timeout is armed: only then can {@link #expire} do anything. */
-    boolean hasArmed() {
-        return armed > 0;
+    private void arm(int t, long now) {
+        timers.add(t, now + Math.min(time[t], TimerHeap.MAX_DELAY_NANOS));
     }
 
-    /** The earliest armed deadline, or {@code Long.MAX_VALUE}. A scan: called by a ring about to park. */
-    long earliestDeadline() {
-        long earliest = Long.MAX_VALUE;
-        if (armed > 0) {
-            for (int t = 0; t < state.length; t++) {
-                if (state[t] == ARMED && time[t] < earliest) {
-                    earliest = time[t];
-                }
-            }
-        }
-        return earliest;
+    /** Whether a link timeout is armed: only then can {@link #expire} do anything. */
+    public boolean hasArmed() {
+        return timers.size() > 0;
+    }
+
+    /** The earliest armed deadline; call only when {@link #hasArmed}. */
+    public long earliestDeadline() {
+        return timers.firstDeadline();
     }
 
     /**
      * Fires the link timeouts whose deadline has passed while their target still waits: the target
-     * is cancelled (its -ECANCELED is posted to the ring, which drains it next) and the timeout
-     * completes with -ETIME. A target that completed meanwhile (posted, not yet drained) keeps its
-     * result, and its drain disarms the timeout.
+     * is cancelled through the ring, whose completion then comes back through {@link #noteCompleted},
+     * and the timeout completes with -ETIME. A target that completed meanwhile (not yet noted) keeps
+     * its result, and its note disarms the timeout.
      */
-    void expire(long now) {
-        if (armed == 0) {
-            return;
-        }
-        for (int t = 0; t < state.length; t++) {
-            if (state[t] == ARMED && time[t] <= now) {
-                PendingOp target = waitingOp[partner[t]];
-                if (target.waitable.cancel(target)) {
-                    state[t] = FIRED;
-                    armed--;
-                    ring.pushCompletion(now, token[t], -Errno.ETIME, Op.LINK_TIMEOUT);
-                }
+    public void expire(long now) {
+        int t;
+        while ((t = timers.pollDue(now)) >= 0) {
+            if (ring.cancelWaiting(waitingHandle[partner[t]])) {
+                state[t] = FIRED;
+                ring.pushCompletion(now, token[t], -Errno.ETIME, Op.LINK_TIMEOUT);
+            } else {
+                state[t] = ATTACHED; // its target's completion, on its way, ends it
             }
         }
-    }
-
-    /** ASYNC_CANCEL of the request of {@code requestToken}, a link timeout or a held member in slot {@code s}; true when cancelled. */
-    boolean cancel(int s, long requestToken, long now) {
-        if (token[s] != requestToken) {
-            return false;
-        }
-        if (state[s] == ARMED || state[s] == ATTACHED) {
-            if (state[s] == ARMED) {
-                armed--;
-            }
-            partner[partner[s]] = NONE; // the target goes on without a timeout
-            ring.pushCompletion(now, token[s], -Errno.ECANCELED, Op.LINK_TIMEOUT);
-            release(s);
-            return true;
-        }
-        if (state[s] == HELD && !cancelled[s]) {
-            cancelled[s] = true;
-            return true;
-        }
-        return false;
     }
 
     /** Forgets everything: the ring is closing and abandons what is in flight. */
-    void clear() {
+    public void clear() {
         for (int s = 0; s < state.length; s++) {
             if (state[s] != FREE) {
                 release(s);
             }
         }
-        armed = 0;
         doneHead = doneTail = 0;
         endFlush();
     }
 
-    static boolean succeededInFull(byte op, int length, int result) {
+    public static boolean succeededInFull(byte op, int length, int result) {
         if (result < 0) {
             return false;
         }
         return switch (op) {
-            case Op.READ, Op.WRITE, Op.SEND, Op.RECV -> result >= length;
+            case Op.READ, Op.WRITE -> result >= length;
             default -> true;
         };
     }
 
     // ---------------------------------------------------------------- slots
 
-    /** A slot for request {@code r} in state {@code initial}; one held here (not WAITING on a socket) is CHAINED at it. */
+    /** A slot for request {@code r} in state {@code initial}; one not WAITING is held, out of an ASYNC_CANCEL's reach. */
     private int take(byte initial, IoRequest r) {
         if (freeCount == 0) {
             grow(state.length * 2);
@@ -404,18 +369,20 @@ final class LinkChains {
         state[s] = initial;
         token[s] = r.ringToken();
         if (initial != WAITING) {
-            slots.move(token[s], RequestSlots.CHAINED, s);
+            ring.held(token[s]);
         }
         return s;
     }
 
     private void release(int s) {
+        if (state[s] == ARMED) {
+            timers.remove(s);
+        }
         state[s] = FREE;
         held[s] = null;
-        waitingOp[s] = null;
+        waitingHandle[s] = -1;
         next[s] = NONE;
         partner[s] = NONE;
-        cancelled[s] = false;
         token[s] = -1;
         free[freeCount++] = s;
     }
@@ -424,14 +391,13 @@ final class LinkChains {
         int old = state.length;
         state = Arrays.copyOf(state, size);
         held = Arrays.copyOf(held, size);
-        waitingOp = Arrays.copyOf(waitingOp, size);
+        waitingHandle = Arrays.copyOf(waitingHandle, size);
         next = Arrays.copyOf(next, size);
         partner = Arrays.copyOf(partner, size);
         length = Arrays.copyOf(length, size);
         opcode = Arrays.copyOf(opcode, size);
         token = Arrays.copyOf(token, size);
         time = Arrays.copyOf(time, size);
-        cancelled = Arrays.copyOf(cancelled, size);
         Arrays.fill(next, old, size, NONE);
         Arrays.fill(partner, old, size, NONE);
         free = Arrays.copyOf(free, size);

@@ -1,0 +1,125 @@
+package dev.fibril.syscall.contract;
+
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.RingDriver;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What every backend contract test stands on: one backend and one ring per test, driven on the test
+ * thread through the SPI only, and the check that a test leaves nothing behind (no request in flight,
+ * no descriptor open). A backend's subclass says how to open it and, with {@code assumeTrue}, skips
+ * what it cannot run; the contract's tests never name a backend.
+ */
+public abstract class BackendFixture {
+    protected Backend backend;
+    protected CompletionRing ring;
+    protected RingDriver driver;
+    @TempDir
+    protected Path dir;
+    private final List<Integer> fds = new ArrayList<>();
+    private int descriptorsBefore;
+
+    /** A new backend of the kind under test; may skip the test with {@code assumeTrue}. */
+    protected abstract Backend openBackend();
+
+    @BeforeEach
+    final void openRing() {
+        backend = openBackend();
+        descriptorsBefore = backend.openDescriptors();
+        ring = backend.openRing(0);
+        driver = new RingDriver(ring);
+    }
+
+    @AfterEach
+    final void closeRing() {
+        if (ring == null) {
+            return;
+        }
+        try {
+            assertEquals(0, ring.inFlight(), "requests left in flight");
+            for (int fd : fds) {
+                backend.close(fd);
+            }
+            ring.close();
+            assertEquals(descriptorsBefore, backend.openDescriptors(), "descriptors left open");
+        } finally {
+            backend.close();
+        }
+    }
+
+    /** An fd the fixture closes after the test. */
+    protected int track(int fd) {
+        assertTrue(fd >= 0, "expected a descriptor, got " + fd);
+        fds.add(fd);
+        return fd;
+    }
+
+    /** A connected TCP pair over loopback, {client, accepted}, made with CONNECT and ACCEPT on the ring. */
+    protected int[] connectedPair() {
+        int listener = backend.socket();
+        assertTrue(listener >= 0, "socket: " + listener);
+        try {
+            assertEquals(0, backend.listen(listener, new InetSocketAddress("127.0.0.1", 0), 16));
+            int client = track(backend.socket());
+            IoRequest accept = driver.request(Op.ACCEPT, listener, null, 0, 0, 0);
+            IoRequest connect = driver.connect(client, backend.localAddress(listener));
+            driver.enqueue(accept, connect);
+            assertEquals(0, driver.complete(connect));
+            return new int[] {client, track(driver.complete(accept))};
+        } finally {
+            backend.close(listener);
+        }
+    }
+
+    /** A file of {@code content} in the test's folder, open read-write. */
+    protected int file(String name, byte[] content) {
+        int fd = track(backend.open(dir.resolve(name).toString(), Backend.O_RDWR | Backend.O_CREAT | Backend.O_TRUNC, 0644));
+        if (content.length > 0) {
+            assertEquals(content.length, driver.run(driver.request(Op.WRITE, fd, ByteBuffer.wrap(content), 0, content.length, 0)));
+        }
+        return fd;
+    }
+
+    protected IoRequest nop() {
+        return driver.request(Op.NOP, -1, null, 0, 0, 0);
+    }
+
+    protected IoRequest recv(int fd, int length) {
+        return driver.request(Op.RECV, fd, ByteBuffer.allocate(length), 0, length, 0);
+    }
+
+    protected IoRequest timeout(long nanos) {
+        return driver.request(Op.TIMEOUT, -1, null, 0, 0, nanos);
+    }
+
+    protected IoRequest linkTimeout(long nanos) {
+        return driver.request(Op.LINK_TIMEOUT, -1, null, 0, 0, nanos);
+    }
+
+    protected int send(int fd, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        return driver.run(driver.request(Op.SEND, fd, ByteBuffer.wrap(bytes), 0, bytes.length, 0));
+    }
+
+    protected static String text(IoRequest r, int length) {
+        byte[] bytes = new byte[length];
+        r.buffer().get(r.position(), bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+}
