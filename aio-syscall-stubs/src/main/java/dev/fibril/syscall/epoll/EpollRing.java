@@ -1,28 +1,16 @@
 package dev.fibril.syscall.epoll;
 
-import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.link.LinkChains;
-import dev.fibril.syscall.link.LinkHost;
-import dev.fibril.syscall.link.TimerHeap;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channel;
-import java.nio.channels.FileChannel;
 import java.nio.channels.Selector;
 
-import static dev.fibril.syscall.epoll.NioCalls.POLLHUP;
-import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
-import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
-import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
-import static dev.fibril.syscall.epoll.RequestTable.DONE;
-import static dev.fibril.syscall.epoll.RequestTable.PARKED;
 import static dev.fibril.syscall.epoll.RequestTable.QUEUED;
-import static dev.fibril.syscall.epoll.RequestTable.TIMED;
 
 /**
  * A {@link CompletionRing} on one {@link Selector} (epoll on Linux), for one carrier: io_uring's
@@ -36,7 +24,7 @@ import static dev.fibril.syscall.epoll.RequestTable.TIMED;
  * <p>Submission: {@link #enqueue} takes a slot and appends it to a bounded submission array;
  * {@link #flush} starts the submissions in order. NOP, TIMEOUT, ASYNC_CANCEL need no system call.
  * File READ/WRITE/FSYNC are blocking positional calls made right there ({@link #blockingFileCalls}).
- * Socket requests are tried non-blocking first (the fast path, {@link #fastPathCompletions}); only
+ * {@link EpollRequests} starts and completes them. Socket requests are tried non-blocking first (the fast path, {@link #fastPathCompletions}); only
  * one that would block is parked in its fd's FIFO ({@link ReadinessWaits}) and the channel's key gets
  * the interest it needs. A flush that made any system call counts as one kernel call.
  *
@@ -91,15 +79,10 @@ public final class EpollRing implements CompletionRing {
     private final long ringBit;
     private final Selector selector;
     private final RequestTable table = new RequestTable();
-    private final TimerHeap timers = new TimerHeap();
-    private final LinkChains chains = new LinkChains(new Links());
-    private final NioCalls calls;
+    private final EpollRequests requests;
     private final int[] submissions;
     private int submitted;
-    /** The slot the last {@link Links#startLinked} started. */
-    private int lastStarted = -1;
     private final ReadinessWaits readiness;
-    private boolean madeSystemCall;
     private boolean closed;
     // Plain counters, written by the owner only; gauges on other threads may read them a little
     // stale, which is fine for metrics (64-bit HotSpot does not tear long fields).
@@ -119,9 +102,9 @@ public final class EpollRing implements CompletionRing {
         this.carrierIndex = carrierIndex;
         this.ringBit = 1L << Math.min(id, 63);
         this.submissions = new int[submissionEntries];
-        this.calls = new NioCalls(fds);
         this.selector = Selector.open();
-        this.readiness = new ReadinessWaits(this, table, calls, selector, ringBit);
+        this.requests = new EpollRequests(fds, table, selector, ringBit);
+        this.readiness = requests.readiness();
     }
 
     /**
@@ -152,21 +135,7 @@ public final class EpollRing implements CompletionRing {
         if (n == 0) {
             return 0;
         }
-        madeSystemCall = false;
-        for (int i = 0; i < n; i++) {
-            int slot = submissions[i];
-            IoRequest r = table.request[slot];
-            if (chains.chainOpen() || (r.flags() & IoRequest.FLAG_LINK) != 0) {
-                long now = System.nanoTime();
-                if (!chains.follows(r, now)) {
-                    chains.head(r, now);
-                }
-            } else {
-                start(slot);
-            }
-            runLinks();
-        }
-        chains.endFlush(); // as io_uring, a chain ends with its submission batch
+        boolean madeSystemCall = requests.startAll(submissions, n);
         submitted = 0;
         if (madeSystemCall) {
             kernelCalls++;
@@ -219,12 +188,8 @@ public final class EpollRing implements CompletionRing {
         }
         drainClosed();
         long wait = table.hasDone() ? 0 : timeoutNanos;
-        if (wait != 0 && (timers.size() > 0 || chains.hasArmed())) {
-            long now = System.nanoTime();
-            long first = timers.size() == 0 ? chains.earliestDeadline()
-                    : !chains.hasArmed() ? timers.firstDeadline()
-                    : timers.firstDeadline() - chains.earliestDeadline() < 0 ? timers.firstDeadline() : chains.earliestDeadline();
-            long untilTimer = Math.max(0, first - now);
+        if (wait != 0 && requests.hasTimers()) {
+            long untilTimer = Math.max(0, requests.firstDeadline() - System.nanoTime());
             wait = wait < 0 ? untilTimer : Math.min(wait, untilTimer);
         }
         kernelCalls++;
@@ -243,7 +208,7 @@ public final class EpollRing implements CompletionRing {
         }
         drainClosed();
         lastPollNanos = System.nanoTime();
-        expireTimers(lastPollNanos);
+        requests.expireTimers(lastPollNanos);
     }
 
     /**
@@ -266,7 +231,7 @@ public final class EpollRing implements CompletionRing {
             drainClosed();
         }
         lastPollNanos = now;
-        expireTimers(now);
+        requests.expireTimers(now);
     }
 
     @Override
@@ -290,7 +255,7 @@ public final class EpollRing implements CompletionRing {
      * not. Neither sees the epoll_ctl calls NIO makes inside a select for changed interest sets.
      */
     public long systemCalls() {
-        return systemCalls + readiness.readinessRetries();
+        return systemCalls + requests.systemCalls() + readiness.readinessRetries();
     }
 
     /** Selects made by {@link #await} and by busy polls (each also counts as a kernel call). */
@@ -305,7 +270,7 @@ public final class EpollRing implements CompletionRing {
 
     /** Socket requests completed by their first non-blocking try, without the selector. */
     public long fastPathCompletions() {
-        return fastPathCompletions;
+        return requests.fastPathCompletions();
     }
 
     /** Requests that had to wait for readiness (parked in an fd's FIFO). */
@@ -320,12 +285,12 @@ public final class EpollRing implements CompletionRing {
 
     /** File READ, WRITE and FSYNC calls, made blocking on the owner thread during {@link #flush}. */
     public long blockingFileCalls() {
-        return calls.blockingFileCalls();
+        return requests.calls().blockingFileCalls();
     }
 
     /** Requests whose buffer region could not be borrowed in place and needed a duplicate (an allocation). */
     public long bufferDuplicates() {
-        return calls.bufferDuplicates();
+        return requests.calls().bufferDuplicates();
     }
 
     /** Whether this backend implements {@code op} ({@link Op} values); others complete with -EINVAL. */
@@ -364,103 +329,17 @@ public final class EpollRing implements CompletionRing {
             }
             table.release(slot);
         }
+        requests.abandon();
         for (int slot = 0; slot < table.capacity(); slot++) {
             if (table.state[slot] != RequestTable.FREE) {
-                timers.remove(slot);
                 table.release(slot); // abandoned: drops the references to the caller's requests
             }
         }
-        chains.clear();
-        readiness.clear();
         try {
             selector.close(); // deregisters every key; NIO then finishes closing channels closed meanwhile
         } catch (IOException e) {
             // nothing left to release
         }
-    }
-
-    // ---------------------------------------------------------------- starting requests
-
-    private void start(int slot) {
-        table.start(slot);
-        IoRequest r = table.request[slot];
-        byte op = table.opcode[slot];
-        switch (op) {
-            case Op.NOP -> complete(slot, 0);
-            case Op.TIMEOUT -> {
-                if (r.offset() < 0) {
-                    complete(slot, -Errno.EINVAL);
-                } else {
-                    arm(slot, r.offset());
-                }
-            }
-            case Op.LINK_TIMEOUT -> complete(slot, -Errno.EINVAL); // the chains take those after a linked request
-            case Op.ASYNC_CANCEL -> complete(slot, cancel(table.cancelTargetOf(slot)));
-            case Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.FSYNC, Op.POLL_ADD ->
-                    startIo(slot, op, r);
-            default -> complete(slot, -Errno.EINVAL);
-        }
-    }
-
-    private void arm(int slot, long delayNanos) {
-        table.time(slot);
-        timers.add(slot, System.nanoTime() + Math.min(delayNanos, TimerHeap.MAX_DELAY_NANOS));
-    }
-
-    private void startIo(int slot, byte op, IoRequest r) {
-        FdEntry entry = fds.get(r.fd());
-        if (entry == null) {
-            complete(slot, -Errno.EBADF);
-            return;
-        }
-        if (op == Op.READ || op == Op.WRITE || op == Op.RECV || op == Op.SEND) {
-            int bad = NioCalls.checkRegion(op, r);
-            if (bad < 0) {
-                complete(slot, bad);
-                return;
-            }
-        }
-        Channel channel = entry.channel();
-        if (channel instanceof FileChannel file) {
-            madeSystemCall = true;
-            systemCalls++;
-            complete(slot, calls.file(op, file, entry, r));
-            return;
-        }
-        if (op == Op.SHUTDOWN || op == Op.FSYNC) {
-            madeSystemCall = true;
-            systemCalls++;
-            complete(slot, NioCalls.socketControl(op, channel, r.opFlags()));
-            return;
-        }
-        if (op == Op.POLL_ADD) {
-            int events = r.opFlags() & (POLLIN | POLLOUT);
-            if (events == 0) {
-                complete(slot, -Errno.EINVAL);
-            } else if (entry.isUnconnectedSocket()) {
-                complete(slot, (events & POLLOUT) | POLLHUP); // what poll(2) says of a fresh socket
-            } else {
-                readiness.park(slot, entry, false);
-            }
-            return;
-        }
-        boolean tried = false;
-        if (!readiness.mustQueue(entry, ReadinessWaits.sideOf(op))) { // else: behind parked ones, in order
-            madeSystemCall = true;
-            systemCalls++;
-            int res = calls.attempt(op, entry, r, false);
-            if (res != WOULD_BLOCK) {
-                fastPathCompletions++;
-                complete(slot, res);
-                return;
-            }
-            tried = true;
-        }
-        if (op == Op.SEND && (r.opFlags() & IoRequest.SEND_DONTWAIT) != 0) {
-            complete(slot, -Errno.EAGAIN); // a full socket, or sends parked before it that must go first
-            return;
-        }
-        readiness.park(slot, entry, tried);
     }
 
     /** Nanoseconds to the selector's milliseconds, rounded up (a timer must not fire early), without overflow. */
@@ -471,92 +350,7 @@ public final class EpollRing implements CompletionRing {
 
     private void drainClosed() {
         readiness.drainClosed();
-        runLinks();
+        requests.runLinks();
     }
 
-    // ---------------------------------------------------------------- completion, links, timers, cancel
-
-    /** Completes {@code slot} (taken off whatever it waited in); a chain member's chain moves on at {@link #runLinks}. Owner only. */
-    void complete(int slot, int res) {
-        table.finish(slot, res);
-        int link = table.link[slot];
-        if (link >= 0) {
-            table.link[slot] = -1;
-            chains.noteCompleted(link, res, 0);
-        }
-    }
-
-    /** Starts or cancels the successors of the chain members completed since the last call. */
-    private void runLinks() {
-        if (chains.hasCompleted()) {
-            chains.runCompleted(System.nanoTime());
-        }
-    }
-
-    private void expireTimers(long now) {
-        int slot;
-        while ((slot = timers.pollDue(now)) >= 0) {
-            complete(slot, -Errno.ETIME);
-        }
-        runLinks(); // before the link timeouts: a target completed just now disarms its own
-        if (chains.hasArmed()) {
-            chains.expire(now);
-            runLinks();
-        }
-    }
-
-    /** ASYNC_CANCEL of the request in {@code slot} (-1: none pending): 0 when it was cancelled, else -ENOENT. */
-    private int cancel(int slot) {
-        return slot >= 0 && cancelPending(slot) ? 0 : -Errno.ENOENT;
-    }
-
-    /** Completes a request PARKED on an fd or TIMED with -ECANCELED; false when it is neither. */
-    private boolean cancelPending(int slot) {
-        if (table.state[slot] == TIMED) {
-            timers.remove(slot);
-        } else if (table.state[slot] == PARKED) {
-            readiness.unpark(slot);
-        } else {
-            return false;
-        }
-        complete(slot, -Errno.ECANCELED);
-        return true;
-    }
-
-    /** The ring as {@link LinkChains} sees it: a chain member starts as any request; epoll has no latency, so due times are 0. */
-    private final class Links implements LinkHost {
-        @Override
-        public int startLinked(IoRequest request, long now, long notBefore) {
-            int slot = table.slotOf(request.ringToken());
-            lastStarted = slot;
-            start(slot);
-            return table.state[slot] == DONE ? table.result[slot] : WAITING;
-        }
-
-        @Override
-        public long lastDue() {
-            return 0;
-        }
-
-        @Override
-        public int linkWaiting(int link) {
-            table.link[lastStarted] = link;
-            return lastStarted;
-        }
-
-        @Override
-        public boolean cancelWaiting(int handle) {
-            return cancelPending(handle);
-        }
-
-        @Override
-        public void pushCompletion(long due, long token, int result, byte opcode) {
-            table.finish(table.slotOf(token), result);
-        }
-
-        @Override
-        public void held(long token) {
-            table.hold(table.slotOf(token));
-        }
-    }
 }

@@ -27,7 +27,7 @@ import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
  *
  * <p>Threads: the owner of the ring for everything except {@link #onFdClosed}, which any thread
  * may call (it offers to a concurrent queue and wakes the selector; the owner drains the queue in
- * {@link #drainClosed}). Requests leave here only through {@link EpollRing#complete}, called by the
+ * {@link #drainClosed}). Requests leave here only through {@link EpollRequests#complete}, called by the
  * owner for a request it has just taken off a FIFO: that is what makes each completion happen once.
  *
  * <p>Closing an fd against parking on it is the Dekker pair described in {@link FdEntry}: a
@@ -35,7 +35,7 @@ import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
  * {@link EpollBackend#close(int)} sets closed and then sends every announced ring a command.
  */
 final class ReadinessWaits {
-    private final EpollRing ring;
+    private final EpollRequests ring;
     private final RequestTable table;
     private final NioCalls calls;
     private final Selector selector;
@@ -47,7 +47,7 @@ final class ReadinessWaits {
     private long parkedRequests;
     private long readinessRetries;
 
-    ReadinessWaits(EpollRing ring, RequestTable table, NioCalls calls, Selector selector, long ringBit) {
+    ReadinessWaits(EpollRequests ring, RequestTable table, NioCalls calls, Selector selector, long ringBit) {
         this.ring = ring;
         this.table = table;
         this.calls = calls;

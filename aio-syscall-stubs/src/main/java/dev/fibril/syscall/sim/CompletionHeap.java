@@ -10,6 +10,8 @@ import java.util.Arrays;
  * {@link RequestSlots} where it now is, so a cancel finds it without a search. Owner thread only.
  */
 final class CompletionHeap {
+    /** The order of pushes, which breaks ties between equal due times. */
+    private long nextSequence;
     private final RequestSlots slots;
     private long[] due;
     private long[] sequence;
@@ -50,7 +52,9 @@ final class CompletionHeap {
         return result[0];
     }
 
-    void push(long dueAt, long seq, long requestToken, int res, byte op, Descriptor on) {
+    /** Adds a completion due at {@code dueAt}; completions due at the same time come out in the order pushed. */
+    void push(long dueAt, long requestToken, int res, byte op, Descriptor on) {
+        long seq = nextSequence++;
         if (size == due.length) {
             grow();
         }

@@ -4,13 +4,11 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
-import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.link.LinkChains;
 import dev.fibril.syscall.link.LinkHost;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
@@ -79,10 +77,6 @@ public final class SimulatedRing implements CompletionRing {
     private final SimulatedKernel kernel;
     private final int index;
     private final LongSupplier clock;
-    private final LatencyModel latency;
-    private final FaultPlan faults;
-    private final SplittableRandom latencyRandom;
-    private final SplittableRandom faultRandom;
 
     private final IoRequest[] submissions;
     private final int mask;
@@ -94,14 +88,10 @@ public final class SimulatedRing implements CompletionRing {
     private final MpscCompletionQueue posted = new MpscCompletionQueue();
     private final RequestSlots slots = new RequestSlots(64);
     private final HeldCompletions held;
-    private final LinkChains chains = new LinkChains(new Links());
+    private final SimulatedOps ops;
+    private final LinkChains chains;
     private final Cancellations cancels;
-    /** The due time of the completion that the last {@link #submit} made; its op if that waits. */
-    private long lastDue;
-    private PendingOp lastWaiting;
-    private boolean flushing;
 
-    private long nextSequence;
     private long kernelCalls;
     private boolean closed;
 
@@ -115,17 +105,15 @@ public final class SimulatedRing implements CompletionRing {
         this.kernel = kernel;
         this.index = index;
         this.clock = clock;
-        this.latency = latency;
-        this.faults = faults;
-        SplittableRandom root = new SplittableRandom(seedFor(seed, index));
-        this.latencyRandom = root.split();
-        this.faultRandom = root.split();
         this.submissions = new IoRequest[submissionEntries];
         this.mask = submissionEntries - 1;
         this.completions = new CompletionHeap(slots, Math.max(64, submissionEntries));
         this.pending = new PendingOpTable(this, 64);
         this.held = new HeldCompletions(slots, submissionEntries);
         this.cancels = new Cancellations(this, kernel, clock, slots, pending, completions, held);
+        this.ops = new SimulatedOps(kernel, latency, faults, new SplittableRandom(seedFor(seed, index)),
+                completions, held, pending, slots, cancels);
+        this.chains = ops.chains();
     }
 
     /** The carrier index this ring was opened for. */
@@ -156,7 +144,7 @@ public final class SimulatedRing implements CompletionRing {
         }
         kernelCalls++;
         long now = clock.getAsLong();
-        flushing = true;
+        ops.flushing = true;
         try {
             for (int i = 0; i < n; i++) {
                 IoRequest request = submissions[sqHead];
@@ -168,15 +156,15 @@ public final class SimulatedRing implements CompletionRing {
                     if ((request.flags() & IoRequest.FLAG_LINK) != 0) {
                         chains.head(request, now);
                     } else {
-                        submit(request, now, Long.MIN_VALUE);
+                        ops.submit(request, now, Long.MIN_VALUE);
                     }
                 }
             }
         } finally {
-            flushing = false;
+            ops.flushing = false;
             chains.endFlush();
             for (int i = 0; i < held.count; i++) {
-                completions.push(held.due[i], nextSequence++, held.token[i], held.result[i], held.opcode[i], held.descriptor[i]);
+                completions.push(held.due[i], held.token[i], held.result[i], held.opcode[i], held.descriptor[i]);
             }
             held.clear();
         }
@@ -307,141 +295,12 @@ public final class SimulatedRing implements CompletionRing {
         }
     }
 
-    /** The ring as {@link LinkChains} sees it: a chain member runs as any request, on this ring's clock and latency. */
-    private final class Links implements LinkHost {
-        @Override
-        public int startLinked(IoRequest request, long now, long notBefore) {
-            return submit(request, now, notBefore);
-        }
-
-        @Override
-        public long lastDue() {
-            return lastDue;
-        }
-
-        @Override
-        public int linkWaiting(int link) {
-            lastWaiting.link = link;
-            return lastWaiting.slot;
-        }
-
-        @Override
-        public boolean cancelWaiting(int handle) {
-            PendingOp op = pending.get(handle);
-            return op.waitable.cancel(op);
-        }
-
-        @Override
-        public void pushCompletion(long due, long token, int result, byte opcode) {
-            completions.push(due, nextSequence++, token, result, opcode, null);
-        }
-
-        @Override
-        public void held(long token) {
-            slots.move(token, RequestSlots.CHAINED, 0);
-        }
-    }
-
     /** Fires the link timeouts that are due, then takes in the cancellations they posted. */
     private void expireLinkTimeouts() {
         if (chains.hasArmed()) {
             chains.expire(clock.getAsLong());
             drainPosted();
         }
-    }
-
-    /** Runs {@code request}: its result (its completion is then in the heap, or held by a REORDER fault), or {@link #WAITING}. */
-    private int submit(IoRequest request, long now, long notBefore) {
-        byte op = request.opcode();
-        long delay = latency.sampleNanos(op, latencyRandom);
-        Descriptor descriptor = usesDescriptor(op) ? kernel.descriptor(request.fd()) : null;
-        int target = faultTarget(op, descriptor);
-        int result = faults.injectError(target, faultRandom);
-        int length = result == 0 ? faults.shorten(target, request.length(), faultRandom) : request.length();
-        delay = saturatedAdd(delay, faults.injectDelay(faultRandom));
-        boolean reorder = faults.decideReorder(faultRandom);
-        if (result == 0) {
-            if (op == Op.TIMEOUT && request.offset() > 0) {
-                delay = saturatedAdd(delay, request.offset());
-            }
-            result = execute(request, op, descriptor, length, delay, now);
-            if (result == WAITING) {
-                lastWaiting.notBefore = notBefore;
-                return WAITING;
-            }
-        }
-        long due = Math.max(saturatedAdd(now, delay), notBefore);
-        lastDue = due;
-        // A member started outside a flush (its predecessor completed later) is not reordered: held
-        // completions are pushed at the end of a flush. The fault stream was consumed all the same.
-        if (reorder && flushing) {
-            faults.countReorder();
-            held.add(due, request.ringToken(), result, op, descriptor);
-        } else {
-            completions.push(due, nextSequence++, request.ringToken(), result, op, descriptor);
-        }
-        return result;
-    }
-
-    private int execute(IoRequest request, byte op, Descriptor descriptor, int length, long delay, long now) {
-        switch (op) {
-            case Op.NOP:
-                return 0;
-            case Op.TIMEOUT:
-                return request.offset() < 0 ? -Errno.EINVAL : -Errno.ETIME;
-            case Op.ASYNC_CANCEL:
-                return cancels.asyncCancel(request, now);
-            default:
-                break;
-        }
-        if (!usesDescriptor(op)) {
-            return -Errno.EINVAL;
-        }
-        if (descriptor instanceof OpenFile file) {
-            return switch (op) {
-                case Op.READ -> file.read(request.buffer(), request.position(), request.length(), length, request.offset());
-                case Op.WRITE -> file.write(request.buffer(), request.position(), request.length(), length, request.offset());
-                case Op.FSYNC -> file.fsync();
-                default -> -Errno.ENOTSOCK;
-            };
-        }
-        if (descriptor instanceof MemorySocket socket) {
-            return switch (op) {
-                case Op.READ, Op.RECV, Op.WRITE, Op.SEND, Op.ACCEPT -> waitable(request, op, socket, length, delay);
-                case Op.CONNECT -> socket.connect(request.address());
-                case Op.SHUTDOWN -> socket.shutdown(request.opFlags());
-                default -> -Errno.EINVAL;
-            };
-        }
-        return -Errno.EBADF;
-    }
-
-    /** RECV, SEND and ACCEPT (READ and WRITE on a socket act as RECV and SEND): complete now or wait as a PendingOp. */
-    private int waitable(IoRequest request, byte op, MemorySocket socket, int length, long delay) {
-        boolean receiving = op == Op.RECV || op == Op.READ;
-        boolean accepting = op == Op.ACCEPT;
-        ByteBuffer buffer = null;
-        if (!accepting) {
-            if (request.length() < 0) {
-                return -Errno.EINVAL;
-            }
-            int fault = Buffers.check(request.buffer(), request.position(), request.length(), receiving);
-            if (fault != 0) {
-                return fault;
-            }
-            buffer = Buffers.window(request.buffer(), request.position(), length);
-        }
-        PendingOp p = pending.acquire();
-        p.prepare(request.ringToken(), op, socket, buffer, request.position(), length, delay);
-        boolean dontWait = op == Op.SEND && (request.opFlags() & IoRequest.SEND_DONTWAIT) != 0;
-        int result = accepting ? socket.accept(p) : receiving ? socket.recv(p) : socket.send(p, dontWait);
-        if (result != WAITING) {
-            pending.release(p);
-        } else {
-            lastWaiting = p;
-            slots.move(p.token, RequestSlots.WAITING, p.slot);
-        }
-        return result;
     }
 
     /** Moves completions posted by other threads (and by this one, for ops that waited) into the heap. */
@@ -457,7 +316,7 @@ public final class SimulatedRing implements CompletionRing {
             // A cancelled op completes at once; a completed one after its latency, counted from its completion.
             long due = op.result == -Errno.ECANCELED ? op.completedAt : saturatedAdd(op.completedAt, op.delayNanos);
             due = Math.max(due, op.notBefore);
-            completions.push(due, nextSequence++, op.token, op.result, op.opcode, op.descriptor);
+            completions.push(due, op.token, op.result, op.opcode, op.descriptor);
             if (op.link != LinkChains.NONE) {
                 chains.noteCompleted(op.link, op.result, due);
                 links = true;
@@ -474,32 +333,6 @@ public final class SimulatedRing implements CompletionRing {
         if (closed) {
             throw new IllegalStateException("ring " + index + " is closed");
         }
-    }
-
-    private static boolean usesDescriptor(byte op) {
-        return switch (op) {
-            case Op.READ, Op.WRITE, Op.FSYNC, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN -> true;
-            default -> false;
-        };
-    }
-
-    private static int faultTarget(byte op, Descriptor descriptor) {
-        if (descriptor instanceof OpenFile) {
-            return switch (op) {
-                case Op.READ -> FaultPlan.FILE_READ;
-                case Op.WRITE -> FaultPlan.FILE_WRITE;
-                case Op.FSYNC -> FaultPlan.FILE_SYNC;
-                default -> FaultPlan.OTHER;
-            };
-        }
-        if (descriptor instanceof MemorySocket) {
-            return switch (op) {
-                case Op.READ, Op.RECV -> FaultPlan.SOCKET_READ;
-                case Op.WRITE, Op.SEND -> FaultPlan.SOCKET_WRITE;
-                default -> FaultPlan.OTHER;
-            };
-        }
-        return FaultPlan.OTHER;
     }
 
     static long saturatedAdd(long a, long b) {
