@@ -259,8 +259,8 @@ public final class IoDriver implements CompletionSink {
                 || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
         if (transientError && !d.isCancelRequested() && !host.isStopping()) {
             // Never seen by the caller: the same request goes again, after this reap (d stays
-            // SUBMITTED meanwhile, so it is neither released nor lost to a cancel).
-            stats.retries++;
+            // SUBMITTED meanwhile, so it is neither released nor lost to a cancel). Counted as a
+            // retry when it goes again: one ended here by a cancel or its deadline is a completion.
             if (retryCount == retries.length) {
                 retries = Arrays.copyOf(retries, retryCount * 2);
             }
@@ -306,6 +306,7 @@ public final class IoDriver implements CompletionSink {
                 d.resubmit();
                 enqueue(d);
                 stats.submissions++;
+                stats.retries++;
                 submitTimeout(left);
                 d.timeoutDeadline(deadline);
             } else {
@@ -313,6 +314,7 @@ public final class IoDriver implements CompletionSink {
                 d.resubmit();
                 enqueue(d);
                 stats.submissions++;
+                stats.retries++;
             }
         }
     }
