@@ -17,9 +17,10 @@ import java.util.concurrent.locks.LockSupport;
  * permit that ends it. An interrupted fibril gives up only if the pool still had it queued
  * ({@link #giveUp}): once granted, the descriptor is its to use and return. The forbidden outcomes
  * (a waiter never woken, a descriptor granted to a waiter that gave up, and so never returned)
- * are checked in concurrency-tests ({@code DescriptorHandOffInterleavingTest}).
+ * are checked in concurrency-tests ({@code DescriptorHandOffInterleavingTest}); it overrides
+ * {@link #wake} to count park permits, which is why this class is not final.
  */
-final class FibrilPoolWaiter implements PoolWaiter {
+class FibrilPoolWaiter implements PoolWaiter {
     private final Thread fibril;
     private Descriptor granted;
     private boolean refused;
@@ -31,14 +32,17 @@ final class FibrilPoolWaiter implements PoolWaiter {
     @Override
     public void onGranted(Descriptor descriptor) {
         granted = descriptor;
-        if (fibril != Thread.currentThread()) {
-            LockSupport.unpark(fibril);
-        }
+        wake();
     }
 
     @Override
     public void onRefused() {
         refused = true;
+        wake();
+    }
+
+    /** Ends the fibril's park, or its next one; a fibril that grants itself is not parked. */
+    void wake() {
         if (fibril != Thread.currentThread()) {
             LockSupport.unpark(fibril);
         }

@@ -2,15 +2,17 @@ package dev.fibril.internal.scheduler;
 
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.DescriptorPool;
+import dev.fibril.concurrency.Permit;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.fibril.concurrency.Interleavings.check;
 import static dev.fibril.concurrency.Interleavings.expectForbidden;
 import static dev.fibril.concurrency.Interleavings.inParallel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
@@ -24,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * <p>Outcomes: the waiter gets the released descriptor (allowed); the waiter gives up before the
  * release, and the descriptor goes back to the free stack (allowed); the waiter gives up after it
  * was granted one, which nobody will return (forbidden: DESCRIPTOR LOST); the waiter parked for
- * good after the grant (forbidden: a lost wake-up, which the checker reports as a hang).
+ * good after the grant (forbidden: LOST WAKE-UP, told by a {@link Permit}).
  */
 class DescriptorHandOffInterleavingTest {
     /** How an interrupted waiter leaves the queue; the broken twin replaces it. */
@@ -45,7 +47,8 @@ class DescriptorHandOffInterleavingTest {
         final DescriptorPool pool = new DescriptorPool(1, 1);
         final Descriptor held = pool.tryAcquire();
         final ReentrantLock section = new ReentrantLock();
-        volatile Thread waiterThread;
+        volatile Permit permit;
+        final AtomicInteger othersDone = new AtomicInteger();
         volatile boolean interrupted;
         volatile boolean gaveUp;
         volatile Descriptor got;
@@ -55,7 +58,8 @@ class DescriptorHandOffInterleavingTest {
         }
 
         void waitForDescriptor() {
-            waiterThread = Thread.currentThread();
+            Permit p = new Permit();
+            permit = p;
             section.lock();
             try {
                 Descriptor d = pool.tryAcquire();
@@ -64,11 +68,16 @@ class DescriptorHandOffInterleavingTest {
                     pool.release(d);
                     return;
                 }
-                FibrilPoolWaiter waiter = new FibrilPoolWaiter(Thread.currentThread());
+                FibrilPoolWaiter waiter = new FibrilPoolWaiter(Thread.currentThread()) {
+                    @Override
+                    void wake() {
+                        p.unpark();
+                    }
+                };
                 pool.await(waiter);
                 while (waiter.granted() == null) {
                     section.unlock(); // parkOutside: the section is left for the park
-                    LockSupport.park(waiter);
+                    p.park();
                     section.lock();
                     if (interrupted && giveUp.giveUp(waiter, pool)) {
                         gaveUp = true; // ClosedByInterruptException in the runtime
@@ -89,17 +98,31 @@ class DescriptorHandOffInterleavingTest {
             } finally {
                 section.unlock();
             }
+            done();
         }
 
         void interrupt() {
             interrupted = true;
-            LockSupport.unpark(waiterThread);
+            Permit p = permit;
+            if (p != null) {
+                p.unpark(); // an interrupt ends a park too
+            }
+            done();
+        }
+
+        /** The releaser and the interrupter: once both ended, nothing will wake the waiter. */
+        private void done() {
+            Permit p = permit;
+            if (othersDone.incrementAndGet() == 2 && p != null) {
+                p.over();
+            }
         }
     }
 
     private static void waiterReleaserInterrupter(GiveUp giveUp) {
         Scenario s = new Scenario(giveUp);
         inParallel(s, Scenario::waitForDescriptor, Scenario::endOtherCall, Scenario::interrupt);
+        assertFalse(s.permit.lost(), "LOST WAKE-UP: the waiter parked with a descriptor granted and nothing woke it");
         assertEquals(0, s.pool.inUse(), s.gaveUp
                 ? "DESCRIPTOR LOST: granted to a waiter that gave up, so never returned"
                 : "every descriptor is back in the pool");
