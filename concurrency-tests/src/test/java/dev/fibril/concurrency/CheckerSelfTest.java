@@ -2,6 +2,8 @@ package dev.fibril.concurrency;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 import static dev.fibril.concurrency.Interleavings.check;
 import static dev.fibril.concurrency.Interleavings.expectForbidden;
 import static dev.fibril.concurrency.Interleavings.inParallel;
@@ -15,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CheckerSelfTest {
     static final class Counter {
         volatile int value;
-        final java.util.concurrent.atomic.AtomicInteger atomic = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger atomic = new AtomicInteger();
 
         void brokenIncrement() {
             int v = value;
