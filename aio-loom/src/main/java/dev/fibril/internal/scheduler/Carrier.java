@@ -36,13 +36,11 @@ import java.util.function.UnaryOperator;
  * {@link DriverThread} and {@link Handoffs} the threads and the monitor.
  */
 public final class Carrier implements Executor, IoDriver.Host {
-    private static final VarHandle IDLE;
     private static final VarHandle LIFECYCLE;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            IDLE = lookup.findVarHandle(Carrier.class, "idle", boolean.class);
             LIFECYCLE = lookup.findVarHandle(Carrier.class, "lifecycle", CarrierLifecycle.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -55,6 +53,7 @@ public final class Carrier implements Executor, IoDriver.Host {
     private final Ownership ownership = new Ownership(this);
     private final LocalRunQueue local = new LocalRunQueue(256);
     private final MpscRunQueue remote = new MpscRunQueue();
+    private final IdleSignal idle = new IdleSignal();
     private final CarrierStats stats = new CarrierStats();
     /** Cross-thread wake-ups: bumped by foreign threads, hence atomic. */
     private final AtomicLong remoteWakeups = new AtomicLong();
@@ -63,8 +62,6 @@ public final class Carrier implements Executor, IoDriver.Host {
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private final CarrierLoop loop;
 
-    @SuppressWarnings("unused") // accessed through IDLE
-    private volatile boolean idle;
     @SuppressWarnings("unused") // accessed through LIFECYCLE
     private volatile CarrierLifecycle lifecycle = CarrierLifecycle.RUNNING;
     /** The thread that drives the loop now (the monitor and diagnostics read it). */
@@ -124,9 +121,9 @@ public final class Carrier implements Executor, IoDriver.Host {
             LockSupport.unpark(driver); // a failed carrier sleeps on its park permit, not in the ring
             return;
         }
-        // The loop publishes idle = true before its last look at the queues; this read follows
-        // our queue insertion, so one of the two sides sees the other (both are volatile).
-        if ((boolean) IDLE.getVolatile(this) && IDLE.compareAndSet(this, true, false)) {
+        // Our offer to the queue came first; the loop publishes idle before its last look at it
+        // (see IdleSignal), so one of the two sides sees the other.
+        if (idle.claimWakeup()) {
             io.ring().wakeup();
         }
     }
@@ -258,8 +255,8 @@ public final class Carrier implements Executor, IoDriver.Host {
         return stopDeadlineNanos;
     }
 
-    void idle(boolean idle) {
-        IDLE.setVolatile(this, idle);
+    IdleSignal idleSignal() {
+        return idle;
     }
 
     /** Moves the lifecycle to {@code next.apply(current)}, as the table allows (see {@link CarrierLifecycle}). */
@@ -304,7 +301,7 @@ public final class Carrier implements Executor, IoDriver.Host {
 
     /** Sleeping in its ring (or on its permit): no fibril can be holding its thread. */
     boolean isIdle() {
-        return (boolean) IDLE.getVolatile(this);
+        return idle.isIdle();
     }
 
     /** Whether anything waits for this carrier's thread: ready tasks, or requests whose completions it must reap. Racy. */

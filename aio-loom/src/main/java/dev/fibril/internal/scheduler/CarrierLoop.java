@@ -39,6 +39,11 @@ final class CarrierLoop {
     private final CarrierStats stats;
     private final LocalRunQueue local;
     private final MpscRunQueue remote;
+    private final IdleSignal idle;
+    /** The loop's three ways to sleep, made once: the idle path allocates nothing. */
+    private final Runnable awaitRing;
+    private final Runnable awaitRingStopping;
+    private final Runnable parkOnPermit;
     private boolean cancelledAllForStop;
     private boolean warnedPastDeadline;
 
@@ -48,6 +53,10 @@ final class CarrierLoop {
         this.stats = carrier.stats();
         this.local = carrier.local();
         this.remote = carrier.remote();
+        this.idle = carrier.idleSignal();
+        this.awaitRing = () -> io.await(-1);
+        this.awaitRingStopping = () -> io.await(STOPPING_WAIT_NANOS);
+        this.parkOnPermit = () -> LockSupport.park(carrier);
     }
 
     /**
@@ -90,11 +99,7 @@ final class CarrierLoop {
         if (stopping && readyToTerminate()) {
             return ENDED;
         }
-        carrier.idle(true);
-        if (remote.isEmpty()) {
-            io.await(stopping ? STOPPING_WAIT_NANOS : -1);
-        }
-        carrier.idle(false);
+        idle.sleepUnlessQueued(remote, stopping ? awaitRingStopping : awaitRing);
         carrier.group().handoffs().carrierBusy();
         return CONTINUE;
     }
@@ -113,11 +118,7 @@ final class CarrierLoop {
         if (carrier.lifecycle().stopping()) {
             return ENDED;
         }
-        carrier.idle(true);
-        if (remote.isEmpty()) {
-            LockSupport.park(carrier);
-        }
-        carrier.idle(false);
+        idle.sleepUnlessQueued(remote, parkOnPermit);
         return CONTINUE;
     }
 

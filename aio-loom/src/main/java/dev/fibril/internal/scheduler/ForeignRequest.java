@@ -6,54 +6,29 @@ import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.PoolWaiter;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A request made by a thread that is not a fibril of the carrier: a platform thread, a default
  * virtual thread, or any thread when the scheduler hook is unavailable. The caller fills this
  * object as a template; the carrier copies it into a pooled descriptor, submits it, and hands the
- * result back. Allocates one object per call: this is the slow path; fibrils use descriptors
- * directly.
+ * result back. Allocates two objects per call (this and its phase): this is the slow path;
+ * fibrils use descriptors directly.
  *
- * <pre>
- *  IDLE -> QUEUED        caller offered the command to the carrier
- *  QUEUED -> STARTED     the carrier took it (descriptor now, or queued for one)
- *  QUEUED -> ABANDONED   the carrier terminated first, or refused new requests (stopping past
- *                        its deadline, failed); the caller throws RuntimeClosedException
- *  STARTED -> ABANDONED  it waited for a descriptor and the carrier terminated or failed
- *  STARTED -> DONE       the carrier reaped the completion
- *  STARTED -> FAILED     submitted, and the carrier's ring failed: nothing will complete it;
- *                        the caller throws CarrierFailedException and keeps no claim on the buffer
- *  DONE -> QUEUED        the caller submits a follow-up request with the same object
- * </pre>
+ * <p>Its phase, and the hand-off between caller and carrier, are {@link ForeignPhase}'s. On the
+ * carrier: QUEUED -> STARTED when it takes the command (a descriptor now, or queued for one);
+ * QUEUED -> ABANDONED when it terminated first, or refused new requests (stopping past its
+ * deadline, failed), and the caller throws RuntimeClosedException; STARTED -> ABANDONED when it
+ * waited for a descriptor and the carrier terminated or failed; STARTED -> DONE when the
+ * completion is reaped; STARTED -> FAILED when submitted and the ring failed: nothing will
+ * complete it, the caller throws CarrierFailedException and keeps no claim on the buffer.
  *
  * A submitted request is finished only by its own completion, never by a deadline: until then
  * the kernel may write the caller's buffer.
  */
-final class ForeignRequest extends IoRequest implements CarrierCommand, CompletionListener, PoolWaiter {
-    private static final int IDLE = 0;
-    private static final int QUEUED = 1;
-    private static final int STARTED = 2;
-    private static final int DONE = 3;
-    private static final int ABANDONED = 4;
-    private static final int FAILED = 5;
-    private static final VarHandle PHASE;
-
-    static {
-        try {
-            PHASE = MethodHandles.lookup().findVarHandle(ForeignRequest.class, "phase", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
+final class ForeignRequest extends IoRequest implements CarrierCommand, CompletionListener, PoolWaiter, ForeignPhase.Caller {
     private final Carrier carrier;
-    private final Thread caller;
-    @SuppressWarnings("unused") // accessed through PHASE
-    private volatile int phase = IDLE;
+    private final ForeignPhase phase;
     private volatile boolean cancelRequested;
     private volatile int result;
     private Descriptor descriptor; // carrier thread only
@@ -64,7 +39,7 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
 
     ForeignRequest(Carrier carrier) {
         this.carrier = carrier;
-        this.caller = Thread.currentThread();
+        this.phase = new ForeignPhase(Thread.currentThread());
     }
 
     /**
@@ -76,42 +51,36 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
         this.closing = closing;
         this.timeoutNanos = timeoutNanos;
         cancelRequested = false;
-        PHASE.setVolatile(this, QUEUED);
+        phase.queue();
         carrier.submitCommand(this);
-        boolean interrupted = false;
-        int p;
-        while ((p = (int) PHASE.getVolatile(this)) != DONE) {
-            if (p == FAILED) {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-                throw (CarrierFailedException) refusal;
-            }
-            if (p == ABANDONED || (carrier.isTerminated() && PHASE.compareAndSet(this, QUEUED, ABANDONED))) {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-                ClosedChannelException why = refusal;
-                throw new RuntimeClosedException("Fibril runtime is closed: the request was not started"
-                        + (why == null ? "" : " (" + why.getMessage() + ")"));
-            }
-            LockSupport.park(this);
-            if (Thread.interrupted() && !interrupted) {
-                interrupted = true;
-                cancelRequested = true;
-                carrier.submitCommand(this); // runs as a cancel once STARTED
-            }
+        int outcome = phase.await(this);
+        if (outcome == ForeignPhase.DONE) {
+            return result;
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        if (outcome == ForeignPhase.FAILED) {
+            throw (CarrierFailedException) refusal;
         }
-        return result;
+        ClosedChannelException why = refusal;
+        throw new RuntimeClosedException("Fibril runtime is closed: the request was not started"
+                + (why == null ? "" : " (" + why.getMessage() + ")"));
+    }
+
+    @Override
+    public boolean carrierTerminated() {
+        return carrier.isTerminated();
+    }
+
+    /** Caller thread, interrupted: the command runs again on the carrier, as a cancel once STARTED. */
+    @Override
+    public void requestCancel() {
+        cancelRequested = true;
+        carrier.submitCommand(this);
     }
 
     /** Carrier thread: start the request, or cancel it if it already started. */
     @Override
     public void run() {
-        if ((int) PHASE.getVolatile(this) == STARTED) {
+        if (phase.get() == ForeignPhase.STARTED) {
             if (cancelRequested && descriptor != null) {
                 carrier.io().cancel(descriptor);
             } else if (cancelRequested && carrier.pool().cancelWait(this)) {
@@ -119,7 +88,7 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
             }
             return;
         }
-        if (!PHASE.compareAndSet(this, QUEUED, STARTED)) {
+        if (!phase.start()) {
             return; // abandoned, or a stale cancel command
         }
         try {
@@ -164,9 +133,7 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
     /** Carrier thread, terminating: the command never ran. */
     @Override
     public void abandon() {
-        if (PHASE.compareAndSet(this, QUEUED, ABANDONED)) {
-            LockSupport.unpark(caller);
-        }
+        phase.abandonQueued();
     }
 
     @Override
@@ -182,21 +149,18 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
 
     private void refuse(ClosedChannelException why) {
         refusal = why;
-        PHASE.setVolatile(this, ABANDONED);
-        LockSupport.unpark(caller);
+        phase.end(ForeignPhase.ABANDONED);
     }
 
     /** Carrier thread: the ring failed with this request submitted; its descriptor stays with the kernel. */
     void fail(CarrierFailedException why) {
         descriptor = null;
         refusal = why;
-        PHASE.setVolatile(this, FAILED);
-        LockSupport.unpark(caller);
+        phase.end(ForeignPhase.FAILED);
     }
 
     private void finish(int r) {
         result = r;
-        PHASE.setVolatile(this, DONE);
-        LockSupport.unpark(caller);
+        phase.end(ForeignPhase.DONE);
     }
 }

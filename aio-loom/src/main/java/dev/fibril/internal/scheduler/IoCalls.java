@@ -2,14 +2,12 @@ package dev.fibril.internal.scheduler;
 
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.internal.io.Descriptor;
-import dev.fibril.internal.io.PoolWaiter;
 
 import dev.fibril.internal.jdk.BufferSessions;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The blocking-call protocol that channels use:
@@ -184,48 +182,22 @@ public final class IoCalls {
         try {
             return awaitGranted(c, waiter);
         } finally {
-            event.granted = waiter.granted != null;
+            event.granted = waiter.granted() != null;
             event.commit();
         }
     }
 
     private static Descriptor awaitGranted(Carrier c, FibrilPoolWaiter waiter) throws ClosedChannelException {
-        while (waiter.granted == null) {
-            if (waiter.refused) {
+        while (waiter.granted() == null) {
+            if (waiter.refused()) {
                 c.checkAcceptingRequests();
                 throw new RuntimeClosedException("Fibril runtime is closed: no descriptor will be granted");
             }
             c.parkOutside(waiter);
-            if (Thread.currentThread().isInterrupted() && waiter.granted == null && c.pool().cancelWait(waiter)) {
+            if (Thread.currentThread().isInterrupted() && waiter.giveUp(c.pool())) {
                 throw new ClosedByInterruptException();
             }
         }
-        return waiter.granted;
-    }
-    /** A fibril parked for a descriptor: the pool hands it over directly (no barging). */
-    private static final class FibrilPoolWaiter implements PoolWaiter {
-        private final Thread fibril;
-        Descriptor granted;
-        boolean refused;
-
-        FibrilPoolWaiter(Thread fibril) {
-            this.fibril = fibril;
-        }
-
-        @Override
-        public void onGranted(Descriptor descriptor) {
-            granted = descriptor;
-            if (fibril != Thread.currentThread()) {
-                LockSupport.unpark(fibril);
-            }
-        }
-
-        @Override
-        public void onRefused() {
-            refused = true;
-            if (fibril != Thread.currentThread()) {
-                LockSupport.unpark(fibril);
-            }
-        }
+        return waiter.granted();
     }
 }

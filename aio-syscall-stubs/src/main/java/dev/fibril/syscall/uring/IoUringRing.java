@@ -37,7 +37,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * blocked io_uring_enter. {@link #await} clears the flag on entry (returning at once if it was
  * set: a wake-up before the wait) and on exit (the wait that is returning answers every wake-up
  * until then). The READ is re-armed before the next blocking wait, or piggybacks on a flush.
- * One SQE is held back from {@link #enqueue} so the re-arm always fits.
+ * One SQE is held back from {@link #enqueue} so the re-arm always fits. The flag and whether the
+ * READ is armed are {@link RingWakeup}'s, which argues why no wake-up is lost.
  *
  * <p>Shutdown: {@link #close()} is meant for a ring with nothing in flight (the runtime cancels and
  * reaps first). Whatever is still in flight then is cancelled (IORING_ASYNC_CANCEL_ANY) and
@@ -59,13 +60,11 @@ public final class IoUringRing implements CompletionRing {
 
     /** Rings closed with requests still in the kernel; never emptied (see {@link #close()}). */
     private static final java.util.Queue<IoUringRing> LEAKED = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static final VarHandle WAKE_PENDING;
     private static final VarHandle FOREIGN_CALLERS;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            WAKE_PENDING = lookup.findVarHandle(IoUringRing.class, "wakePending", boolean.class);
             FOREIGN_CALLERS = lookup.findVarHandle(IoUringRing.class, "foreignCallers", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -97,10 +96,9 @@ public final class IoUringRing implements CompletionRing {
     private long loggedEnterErrors;
     /** EBADR: io_uring_enter reports that the kernel had to drop a CQE (no IORING_FEAT_NODROP room). */
     private static final int EBADR = 53;
-    private boolean wakeupArmed;
+    /** The wake-up flag and whether the eventfd READ is armed (see {@link RingWakeup}). */
+    private final RingWakeup wake = new RingWakeup();
     private volatile boolean closed;
-    @SuppressWarnings("unused") // through WAKE_PENDING
-    private volatile boolean wakePending;
     @SuppressWarnings("unused") // through FOREIGN_CALLERS
     private volatile int foreignCallers;
 
@@ -177,7 +175,7 @@ public final class IoUringRing implements CompletionRing {
         if (closed || sq.unsubmitted() == 0) {
             return 0;
         }
-        if (!wakeupArmed && !sq.chainOpen() && sq.free() > 0) {
+        if (!wake.armed() && !sq.chainOpen() && sq.free() > 0) {
             armWakeup(); // free ride on a call we make anyway
         }
         int submitted = enter(sq.publish(), 0, 0, 0, 0);
@@ -256,7 +254,7 @@ public final class IoUringRing implements CompletionRing {
 
     private void onInternalCompletion(long sqeUserData) {
         if (sqeUserData == WAKEUP_USER_DATA) {
-            wakeupArmed = false; // re-armed before the next blocking wait
+            wake.onCompletion(); // re-armed before the next blocking wait
         }
     }
 
@@ -270,14 +268,14 @@ public final class IoUringRing implements CompletionRing {
         if (closed) {
             return;
         }
-        if ((boolean) WAKE_PENDING.getAndSet(this, false)) {
+        if (wake.takePending()) {
             return; // a wake-up came before this wait
         }
         if (table.hasLocal() || !cq.isEmpty() || timeoutNanos == 0) {
             return;
         }
         waitForCompletion(timeoutNanos);
-        WAKE_PENDING.setVolatile(this, false); // this return answers every wake-up so far
+        wake.answered(); // this return answers every wake-up so far
     }
 
     /** One io_uring_enter that submits what is pending and waits for one CQE, the timeout, or a signal. */
@@ -295,7 +293,7 @@ public final class IoUringRing implements CompletionRing {
 
     @Override
     public void wakeup() {
-        if ((boolean) WAKE_PENDING.getAndSet(this, true)) {
+        if (!wake.signal()) {
             return; // signalled already, and the owner has not returned from a wait since
         }
         FOREIGN_CALLERS.getAndAdd(this, 1);
@@ -394,28 +392,28 @@ public final class IoUringRing implements CompletionRing {
         while (table.hasLocal()) {
             table.release(table.pollLocal());
         }
-        if (table.live() == 0 && !wakeupArmed) {
+        if (table.live() == 0 && !wake.armed()) {
             return true;
         }
         enter(sq.publish(), 0, 0, 0, 0); // whatever was enqueued goes in first, so the cancel sees it
         sq.claim(Op.ASYNC_CANCEL, -1, CANCEL_ALL_USER_DATA).opFlags(IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
         enter(sq.publish(), 0, 0, 0, 0);
         long deadline = System.nanoTime() + CLOSE_DRAIN_NANOS;
-        while (table.live() > 0 || wakeupArmed) {
+        while (table.live() > 0 || wake.armed()) {
             reapKernel(DISCARD, Integer.MAX_VALUE);
             long left = deadline - System.nanoTime();
-            if ((table.live() == 0 && !wakeupArmed) || left <= 0) {
+            if ((table.live() == 0 && !wake.armed()) || left <= 0) {
                 break;
             }
             TimespecLayout.setNanos(waitArg, EnterArgLayout.GETEVENTS_SIZE, left);
             enter(0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArg.address(), EnterArgLayout.GETEVENTS_SIZE);
         }
-        return table.live() == 0 && !wakeupArmed;
+        return table.live() == 0 && !wake.armed();
     }
 
     /** Makes sure the eventfd READ is in the SQ or the kernel before a blocking wait. */
     private void ensureWakeupArmed() {
-        if (wakeupArmed) {
+        if (wake.armed()) {
             return;
         }
         if (sq.chainOpen() || sq.free() == 0) {
@@ -429,7 +427,7 @@ public final class IoUringRing implements CompletionRing {
 
     private void armWakeup() {
         sq.claim(IORING_OP_READ, eventFd, WAKEUP_USER_DATA).addr(wakeupValue.address()).len(Long.BYTES);
-        wakeupArmed = true;
+        wake.onArmed();
     }
 
     /**
