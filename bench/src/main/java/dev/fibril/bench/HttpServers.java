@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * one announce line with its base URL and {@code key=value} words, checked against what was asked.
  */
 final class HttpServers {
-    private static final Pattern ANNOUNCE = Pattern.compile("^(?:Fibril serve|" + Pattern.quote(Peers.ANNOUNCE) + ") (http://\\S+/)\\s*(.*)$");
+    static final Pattern ANNOUNCE = Pattern.compile("^(?:Fibril serve:|" + Pattern.quote(Peers.ANNOUNCE) + ") (http://\\S+/)\\s*(.*)$");
 
     /**
      * A server configuration.

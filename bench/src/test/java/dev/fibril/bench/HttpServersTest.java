@@ -1,7 +1,11 @@
 package dev.fibril.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.fibril.jetty.demo.DemoServer;
+import java.util.regex.Matcher;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -26,6 +30,21 @@ class HttpServersTest {
         assertEquals(List.of("connector", "backend", "fallback"), List.copyOf(w.keySet()));
         assertEquals("io_uring", w.get("backend"));
         assertEquals("a=b", w.get("fallback"), "the first '=' splits");
+    }
+
+    @Test
+    void shouldRecognizeTheAnnounceLinesOfTheDemoServerAndThePeers() throws Exception {
+        try (DemoServer demo = DemoServer.start(new DemoServer.Options().connector(DemoServer.ConnectorKind.SERVER).port(0))) {
+            Matcher m = HttpServers.ANNOUNCE.matcher(demo.describe());
+            assertTrue(m.matches(), demo.describe());
+            assertEquals(demo.uri().toString(), m.group(1));
+            assertEquals("server", HttpServers.words(m.group(2)).get("connector"));
+        }
+        Matcher m = HttpServers.ANNOUNCE.matcher(Peers.announce(8080, "server=vertx transport=io_uring"));
+        assertTrue(m.matches());
+        assertEquals("http://127.0.0.1:8080/", m.group(1));
+        assertEquals("io_uring", HttpServers.words(m.group(2)).get("transport"));
+        assertFalse(HttpServers.ANNOUNCE.matcher("Fibril serve http://127.0.0.1:1/").matches(), "the colon belongs to the prefix");
     }
 
     @Test
