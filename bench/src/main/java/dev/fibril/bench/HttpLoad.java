@@ -91,13 +91,13 @@ final class HttpLoad {
         RunState st = new RunState();
         try {
             for (HttpServers.Server s : SERVERS) {
-                progress.starting("HTTP start and warm-up: " + s.label());
+                progress.starting("HTTP start and warm-up: " + s.label(Map.of()));
                 progress.finished(startEstimate(), startAndWarmUp(gen, s, machine, st));
             }
             for (int round = 1; round <= profile.httpRounds(); round++) {
                 for (HttpWorkload w : HttpWorkload.values()) {
                     for (HttpServers.Server s : SERVERS) {
-                        progress.starting("HTTP round " + round + ": " + s.label() + ", " + w.label());
+                        progress.starting("HTTP round " + round + ": " + st.labels.getOrDefault(s.id(), s.label(Map.of())) + ", " + w.label());
                         progress.finished(profile.httpWarmupSeconds() + profile.httpSeconds() + 1.0, measureRound(gen, s, w, round, st));
                     }
                 }
