@@ -15,13 +15,14 @@ import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 
 /**
- * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--out DIR] [--list]}: runs
+ * {@code ./fibril bench [--full] [--only REGEX] [--no-load] [--http-client wrk|java] [--idle-connections N] [--out DIR] [--list]}: runs
  * every benchmark family in this one run, prints progress and a table of ratios, and writes report.md,
  * report.html, the raw JMH JSON, the JMH log and the HTTP load generator's raw output to
  * {@code bench/results/<timestamp>/}.
  *
  * <p>{@code --only} selects by id: JMH cases by {@code Class.method [param=value]}, the two load
- * families by {@value #ECHO_ID} and {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison), the
+ * families by {@value #ECHO_ID}, {@value #HTTP_ID} ({@code --only http} runs just the HTTP comparison) and
+ * {@value #IDLE_ID} (memory per idle connection), the
  * isolation family by {@value #ISOLATION_ID} ({@code --only isolation}; {@code --no-load} does not skip it).
  * {@link BenchOptions} reads the options; the machine's load average is sampled before the run,
  * before each family and after it.
@@ -29,6 +30,7 @@ import org.openjdk.jmh.results.format.ResultFormatType;
 public final class BenchMain {
     static final String ECHO_ID = "load.echo";
     static final String HTTP_ID = "load.http";
+    static final String IDLE_ID = "load.idle";
     static final String ISOLATION_ID = "isolation";
 
     private BenchMain() {
@@ -57,11 +59,13 @@ public final class BenchMain {
         List<Case> cases = options.selectedCases(Catalog.all());
         EchoLoad echo = options.runsEcho() ? new EchoLoad(profile, out) : null;
         HttpLoad http = options.runsHttp() ? new HttpLoad(profile, out, javaHttpClient) : null;
+        IdleLoad idle = options.runsIdle() ? new IdleLoad(profile, options.idleConnections(), out) : null;
         Isolation isolation = options.runsIsolation() ? new Isolation(profile, out, machine) : null;
         double estimate = cases.size() * profile.estimateSeconds() + (echo == null ? 0 : echo.estimateSeconds())
-                + (http == null ? 0 : http.estimateSeconds()) + (isolation == null ? 0 : isolation.estimateSeconds());
+                + (http == null ? 0 : http.estimateSeconds()) + (idle == null ? 0 : idle.estimateSeconds())
+                + (isolation == null ? 0 : isolation.estimateSeconds());
         int steps = cases.size() + (echo == null ? 0 : echo.steps()) + (http == null ? 0 : http.steps())
-                + (isolation == null ? 0 : isolation.steps());
+                + (idle == null ? 0 : idle.steps()) + (isolation == null ? 0 : isolation.steps());
         System.out.println("Fibril bench, " + profile.name() + " profile: " + steps + " steps, about "
                 + Progress.format(estimate) + " (estimate)");
         System.out.println("Machine: " + machine.oneLine());
@@ -111,6 +115,13 @@ public final class BenchMain {
             httpNote = http.note();
             httpGenerator = http.generator();
         }
+        List<IdleResult> idleResults = List.of();
+        String idleNote = notRun;
+        if (idle != null) {
+            machineLoad.add(MachineLoad.now("before idle connections"));
+            idleResults = idle.run(progress, machine);
+            idleNote = idle.note();
+        }
         List<IsolationResult> isolationResults = List.of();
         String isolationNote = "not run (not selected by --only)";
         if (isolation != null) {
@@ -122,13 +133,13 @@ public final class BenchMain {
                 + profile.warmupTime() + " warm-up, " + profile.iterations() + " × " + profile.iterationTime() + " measured";
         machineLoad.add(MachineLoad.now("after the run"));
         Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote,
-                httpResults, httpNote, httpGenerator, isolationResults, isolationNote, machineLoad);
+                httpResults, httpNote, httpGenerator, isolationResults, isolationNote, idleResults, idleNote, machineLoad);
         Files.writeString(out.resolve("report.md"), TextReport.markdown(res));
         Files.writeString(out.resolve("report.html"), HtmlReport.render(res));
         System.out.println();
         System.out.print(TextReport.terminal(res));
         System.out.println("\nReport: " + out.resolve("report.html").toAbsolutePath() + " (and report.md, jmh.json, jmh.log"
-                + (http == null ? "" : ", http/ with the load generator's raw output") + ")");
+                + (http == null ? "" : ", http/ with the load generator's raw output") + (idle == null ? "" : ", idle/ with each round's readings") + ")");
         System.out.println("Took " + Progress.format(progress.elapsedSeconds()));
     }
 

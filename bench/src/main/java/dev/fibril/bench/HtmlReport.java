@@ -75,6 +75,7 @@ final class HtmlReport {
         }
         s.append(HttpReport.html(res));
         s.append(IsolationReport.html(res));
+        s.append(IdleReport.html(res));
         return s.append("</body></html>\n").toString();
     }
 

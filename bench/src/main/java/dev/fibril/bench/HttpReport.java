@@ -6,7 +6,7 @@ import java.util.function.ToDoubleFunction;
 
 /** The HTTP comparison's part of the terminal table, report.md and report.html. */
 final class HttpReport {
-    static final String TITLE = "HTTP: Jetty 12.1 with the FibrilConnector against plain Jetty";
+    static final String TITLE = "HTTP: Jetty 12.1 with the FibrilConnector against plain Jetty, Helidon SE and Vert.x";
     private static final int WIDTH = 900;
     private static final int LABEL = 360;
 

@@ -10,12 +10,15 @@ import java.util.List;
  * @param httpGenerator the HTTP load generator used (wrk and its version, or the Java client), else empty
  * @param isolation     the isolation family's rows, empty when it did not run
  * @param isolationNote how the isolation family ran, or why it did not
+ * @param idle          the idle-connections family's rows, empty when it did not run
+ * @param idleNote      how the idle-connections family ran, or why it did not
  * @param started       the start time with its time zone
  * @param machineLoad   the load average before the run, before each family, and after the run
  */
 record Results(Machine machine, String profileLine, String started, double seconds, List<Row> rows,
                List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator,
-               List<IsolationResult> isolation, String isolationNote, List<MachineLoad> machineLoad) {
+               List<IsolationResult> isolation, String isolationNote, List<IdleResult> idle, String idleNote,
+               List<MachineLoad> machineLoad) {
 
     /** The busy-machine warning for the report's header, or null. */
     String busyWarning() {
@@ -28,6 +31,13 @@ record Results(Machine machine, String profileLine, String started, double secon
                 .findFirst().orElse(null);
         return ref == null || !r.measured() || !(ref.timerMax() > 0) ? new Ratios(Double.NaN, Double.NaN)
                 : new Ratios(r.timerMax() / ref.timerMax(), Double.NaN);
+    }
+
+    /** Total memory per idle connection relative to the reference's (lower is leaner). */
+    Ratios idleRatio(IdleResult r) {
+        IdleResult ref = idle.stream().filter(x -> x.reference() && x.measured()).findFirst().orElse(null);
+        return ref == null || !r.measured() || !(ref.totalKiBPerConn() > 0) ? new Ratios(Double.NaN, Double.NaN)
+                : new Ratios(r.totalKiBPerConn() / ref.totalKiBPerConn(), Double.NaN);
     }
 
     /** Throughput relative to the reference server under the same load (higher is better). */

@@ -55,6 +55,7 @@ final class TextReport {
         }
         s.append(HttpReport.terminal(res));
         s.append(IsolationReport.terminal(res));
+        s.append(IdleReport.terminal(res));
         return s.toString();
     }
 
@@ -109,6 +110,7 @@ final class TextReport {
         }
         s.append(HttpReport.markdown(res));
         s.append(IsolationReport.markdown(res));
+        s.append(IdleReport.markdown(res));
         return s.toString();
     }
 

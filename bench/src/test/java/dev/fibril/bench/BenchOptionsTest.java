@@ -34,6 +34,17 @@ class BenchOptionsTest {
     }
 
     @Test
+    void shouldRunTheIdleFamilyAloneWithItsConnectionCount() {
+        BenchOptions o = BenchOptions.parse(new String[] {"--only", "load.idle", "--idle-connections", "10000"});
+        assertTrue(o.runsIdle());
+        assertFalse(o.runsHttp() || o.runsEcho() || o.runsIsolation());
+        assertEquals(10_000, o.idleConnections());
+        assertEquals(0, BenchOptions.parse(new String[0]).idleConnections(), "0: the profile's count");
+        assertTrue(usageError("--only", "load.idle", "--no-load").contains("--no-load"));
+        assertTrue(usageError("--idle-connections", "0").startsWith("--idle-connections"), usageError("--idle-connections", "0"));
+    }
+
+    @Test
     void shouldRefuseAnOnlyThatSelectsNothing() {
         String m = usageError("--only", "NoSuchBench");
         assertTrue(m.startsWith("--only 'NoSuchBench' selects no case"), m);
@@ -60,6 +71,7 @@ class BenchOptionsTest {
             assertTrue(listing.contains(c.family() + "\n"), c.family());
             assertTrue(listing.contains("  " + c.id()), c.id());
         }
-        assertTrue(listing.contains(BenchMain.ECHO_ID) && listing.contains(BenchMain.HTTP_ID) && listing.contains(BenchMain.ISOLATION_ID));
+        assertTrue(listing.contains(BenchMain.ECHO_ID) && listing.contains(BenchMain.HTTP_ID) && listing.contains(BenchMain.ISOLATION_ID)
+                && listing.contains(BenchMain.IDLE_ID));
     }
 }

@@ -38,8 +38,14 @@ class HtmlReportTest {
                 new IsolationResult("Fibril, hand-off on", false, "CPU loop", 1.1, 1.3, 6, 0.02, 0.1, 6, 950, 30_000, 1, ""),
                 new IsolationResult("Fibril, hand-off off", false, "CPU loop", 1.1, 1002, 1002, 0.02, 0.05, 1001, 80, 2_000, 0, ""),
                 IsolationResult.missing("Fibril, hand-off on", false, "java.io read", "skipped: mkfifo cannot run here"));
+        List<IdleResult> idle = List.of(
+                new IdleResult("Jetty + FibrilConnector, io_uring", false, 2000, 2, 17.5, 17.0, 18.0, 2.5, 0.4, "500 reset, freed in 0.2 s", ""),
+                new IdleResult("Jetty ServerConnector + VirtualThreadPool", true, 2000, 2, 1.0, 0.9, 1.1, 4.0, 0.3,
+                        "500 reset, 12 still open after 20 s", ""),
+                IdleResult.missing("Jetty + FibrilConnector, epoll", false, 2000, "",
+                        "stalled at 8,191 open connections: connection 8,192 failed (SocketTimeoutException): Read timed out"));
         return new Results(m, "test", "2026-01-01 00:00:00 +00:00 (UTC)", 12, rows, loads, "test load", http, "test http",
-                "wrk 4.1.0 [epoll]", isolation, "test isolation",
+                "wrk 4.1.0 [epoll]", isolation, "test isolation", idle, "test idle",
                 List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
     }
 
