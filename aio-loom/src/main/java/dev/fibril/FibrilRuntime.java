@@ -164,6 +164,17 @@ public final class FibrilRuntime implements AutoCloseable {
         return group.backend().name();
     }
 
+    /**
+     * The optional kernel features the backend uses for this runtime, and why each of the others
+     * is off: io_uring's setup flags and registrations, probed once per JVM and each switchable off
+     * with {@code -Dfibril.io_uring.<name>=false} (see {@link dev.fibril.aio.BackendFeatures}).
+     * Which flags a ring gets also depends on {@link Builder#handoffThreshold}: SINGLE_ISSUER and
+     * DEFER_TASKRUN only with the hand-off off. Immutable; epoll and the simulated kernel report none.
+     */
+    public dev.fibril.aio.BackendFeatures backendFeatures() {
+        return group.backendFeatures();
+    }
+
     /** The backend, for tests and tools that need its own accounting. */
     public Backend backend() {
         return group.backendInstance();

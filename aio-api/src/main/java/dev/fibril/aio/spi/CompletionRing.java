@@ -31,6 +31,15 @@ package dev.fibril.aio.spi;
  */
 public interface CompletionRing extends AutoCloseable {
 
+    /**
+     * Binds the ring to the calling thread, the one that drives it from now on, before any other
+     * owner call (io_uring: enables a ring set up disabled; a single-issuer ring then answers no
+     * other thread). Idempotent; the first owner call starts a ring nobody started. This default
+     * does nothing.
+     */
+    default void start() {
+    }
+
     /** Writes a submission for {@code request}. Returns false when the submission queue is full: flush, then retry. */
     boolean enqueue(IoRequest request);
 

@@ -79,7 +79,8 @@ public final class CarrierGroup {
         this.carriers = new Carrier[carrierCount];
         this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
-            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound);
+            // With the hand-off off one thread drives each carrier for life: io_uring may bind the ring to it.
+            carriers[i] = new Carrier(this, i, this.backend.openRing(i, !handoffs.enabled()), poolSize, poolBound);
             factories[i] = customScheduler
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
                     : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
@@ -320,6 +321,11 @@ public final class CarrierGroup {
     }
 
     /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
+    /** The kernel features the rings use, and why the others are off. */
+    public dev.fibril.aio.BackendFeatures backendFeatures() {
+        return backend.features(!handoffs.enabled());
+    }
+
     public Backend backend() {
         return backend;
     }

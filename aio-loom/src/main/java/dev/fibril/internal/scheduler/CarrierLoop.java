@@ -57,6 +57,13 @@ final class CarrierLoop {
      */
     boolean drive(DriverThread dt, long epoch) {
         int failures = 0;
+        if (!carrier.lifecycle().failed()) {
+            try {
+                io.ring().start(); // the first driver binds the ring to its thread; later ones find it started
+            } catch (RuntimeException e) {
+                failures = onLoopFailure(e, failures);
+            }
+        }
         while (true) {
             int outcome;
             try {

@@ -202,8 +202,9 @@ final class RequestCodec {
      * The result to deliver for slot {@code slot} whose CQE carried {@code res}: copies a bounced
      * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors. A
      * kernel-internal errno (512 and up) never gets past here: see {@link LinuxErrno#userVisible}.
+     * {@code cqeFlags} are the CQE's IORING_CQE_F_* flags.
      */
-    int decode(int slot, int res) {
+    int decode(int slot, int res, int cqeFlags) {
         if (table.state(slot) == InFlightTable.FORCED) {
             res = table.result(slot);
         }
