@@ -54,6 +54,7 @@ public final class FibrilRuntime implements AutoCloseable {
         try {
             this.group = new CarrierGroup(backend, b.carriers, b.poolSize, b.poolBound, b.strict,
                     b.handoffThreshold, b.maxSpareThreads);
+            group.configureReceiveBuffers(b.receiveBufferCount, b.receiveBufferSize);
         } catch (RuntimeException e) {
             if (b.backendInstance == null) {
                 backend.close();
@@ -238,6 +239,8 @@ public final class FibrilRuntime implements AutoCloseable {
         private Backend backendInstance;
         private int poolSize = 256;
         private int poolBound = 4096;
+        private int receiveBufferCount = 256;
+        private int receiveBufferSize = 16 * 1024;
         private boolean strict;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private Duration handoffThreshold = Duration.ofMillis(5);
@@ -284,6 +287,22 @@ public final class FibrilRuntime implements AutoCloseable {
                 throw new IllegalArgumentException("descriptor pool bound must be at least 1, was " + bound);
             }
             this.poolBound = bound;
+            return this;
+        }
+
+        /**
+         * The buffers {@link dev.fibril.aio.FibrilSocketChannel#receive()} lends, per carrier:
+         * {@code count} of {@code size} bytes (default 256 of 16 KiB), made on the carrier's first
+         * receive. On io_uring they are the carrier's provided buffer ring, so the kernel picks one
+         * only when data arrives; when all are lent, receives wait for one to come back.
+         *
+         * @throws IllegalArgumentException if {@code count} is not a power of two in [1, 32768] or
+         *         {@code size} is not in [512, 1 MiB]
+         */
+        public Builder receiveBuffers(int count, int size) {
+            new dev.fibril.internal.io.ReceiveBuffers(count, size); // validates now, allocates nothing
+            this.receiveBufferCount = count;
+            this.receiveBufferSize = size;
             return this;
         }
 

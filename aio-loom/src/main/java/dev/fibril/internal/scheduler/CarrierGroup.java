@@ -53,6 +53,8 @@ public final class CarrierGroup {
     private final ThreadFactory threadFactory;
     private final Handoffs handoffs;
     private volatile State state = State.OPEN;
+    private volatile int receiveBufferCount = 256;
+    private volatile int receiveBufferSize = 16 * 1024;
     /** Set (under the channels' lock) when close() takes its snapshot of open channels. */
     private boolean channelsSealed;
 
@@ -321,6 +323,24 @@ public final class CarrierGroup {
     }
 
     /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
+    /**
+     * Each carrier's receive buffers: {@code count} (a power of two) of {@code size} bytes, made on
+     * the carrier's first receive. Set before fibrils run.
+     */
+    public void configureReceiveBuffers(int count, int size) {
+        new dev.fibril.internal.io.ReceiveBuffers(count, size); // validates; the buffers themselves are made lazily
+        this.receiveBufferCount = count;
+        this.receiveBufferSize = size;
+    }
+
+    int receiveBufferCount() {
+        return receiveBufferCount;
+    }
+
+    int receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
     /** The kernel features the rings use, and why the others are off. */
     public dev.fibril.aio.BackendFeatures backendFeatures() {
         return backend.features(!handoffs.enabled());

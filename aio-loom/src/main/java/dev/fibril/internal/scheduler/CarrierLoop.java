@@ -88,6 +88,10 @@ final class CarrierLoop {
             return LOST;
         }
         io.rethrowDeferredFailure();
+        dev.fibril.internal.io.ReceiveBuffers buffers = carrier.receiveBuffersIfMade();
+        if (buffers != null) {
+            buffers.drainReturns(); // what readers on other threads released
+        }
         io.flush();
         io.reapAvailable();
         if (!local.isEmpty() || !remote.isEmpty() || io.hasPendingWork()) {

@@ -135,8 +135,7 @@ public final class IoUringBackend implements Backend {
             throw new IllegalStateException("backend is closed");
         }
         try {
-            IoUringRing ring = IoUringRing.open(this, carrierIndex, config, features.setupFlags(singleThreaded),
-                    features.enabled(IoUringFeature.SYNC_CANCEL));
+            IoUringRing ring = IoUringRing.open(this, carrierIndex, config, features.setupFlags(singleThreaded), features);
             rings.add(ring);
             return ring;
         } catch (RingMapping.SetupException e) {

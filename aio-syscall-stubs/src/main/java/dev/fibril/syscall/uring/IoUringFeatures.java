@@ -132,7 +132,7 @@ public final class IoUringFeatures {
         use.put(IoUringFeature.TASKRUN_FLAG, (coop || defer) && enabled(IoUringFeature.TASKRUN_FLAG));
         use.put(IoUringFeature.SYNC_CANCEL, enabled(IoUringFeature.SYNC_CANCEL));
         use.put(IoUringFeature.PBUF_RING, enabled(IoUringFeature.PBUF_RING));
-        use.put(IoUringFeature.PBUF_RING_INC, enabled(IoUringFeature.PBUF_RING) && enabled(IoUringFeature.PBUF_RING_INC));
+        use.put(IoUringFeature.PBUF_RING_INC, false); // probed, not used: see ProvidedBufferRing
         return use;
     }
 
@@ -149,7 +149,8 @@ public final class IoUringFeatures {
                     ? "not needed: defer_taskrun runs completion work only when the carrier waits"
                     : "needs taskrun_flag (the carrier must see, without a system call, that completions wait)";
             case TASKRUN_FLAG -> "needs coop_taskrun or defer_taskrun";
-            case PBUF_RING_INC -> "needs pbuf_ring";
+            case PBUF_RING_INC -> "probed, not used: a lent receive buffer is consumed whole and goes back to the "
+                    + "kernel when its one reader releases it; incremental consumption would need a count of readers per buffer";
             default -> "not used";
         };
     }

@@ -57,18 +57,22 @@ public final class IoUringRing implements CompletionRing {
     private final RingWakeup wakeup;
     private final RingReaper reaper;
     private final boolean syncCancel;
+    private final boolean bufferRings;
+    /** The provided buffers, once {@link #provideBuffers} registered them; owner only. */
+    private ProvidedBufferRing provided;
     /** Enabled and its wake-up armed; the owner's. */
     private boolean started;
     /** The thread that started the ring (diagnostics). */
     private volatile Thread starter;
 
     private IoUringRing(IoUringBackend backend, int carrierIndex, IoUringConfig config, RingMapping mapping,
-                        Arena arena, int eventFd, boolean syncCancel) {
+                        Arena arena, int eventFd, IoUringFeatures features) {
         this.backend = backend;
         this.carrierIndex = carrierIndex;
         this.mapping = mapping;
         this.arena = arena;
-        this.syncCancel = syncCancel;
+        this.syncCancel = features.enabled(IoUringFeature.SYNC_CANCEL);
+        this.bufferRings = features.enabled(IoUringFeature.PBUF_RING);
         this.callState = Libc.allocateCallState(arena);
         this.sq = new SubmissionQueue(mapping);
         this.cq = new CompletionQueue(mapping);
@@ -82,7 +86,7 @@ public final class IoUringRing implements CompletionRing {
 
     /** Sets up the kernel ring with {@code setupFlags}, its eventfd and its memory; {@link #start()} enables it. */
     static IoUringRing open(IoUringBackend backend, int carrierIndex, IoUringConfig config, int setupFlags,
-                            boolean syncCancel) throws RingMapping.SetupException {
+                            IoUringFeatures features) throws RingMapping.SetupException {
         RingMapping mapping = RingMapping.open(config.sqEntries(), config.cqEntries(), setupFlags);
         if (!mapping.hasFeature(IORING_FEAT_NODROP)) {
             try (Arena temp = Arena.ofConfined()) {
@@ -99,7 +103,7 @@ public final class IoUringRing implements CompletionRing {
             if (eventFd < 0) {
                 throw new RingMapping.SetupException("eventfd", -eventFd);
             }
-            return new IoUringRing(backend, carrierIndex, config, mapping, arena, eventFd, syncCancel);
+            return new IoUringRing(backend, carrierIndex, config, mapping, arena, eventFd, features);
         } catch (RingMapping.SetupException | RuntimeException e) {
             try (Arena temp = Arena.ofConfined()) {
                 MemorySegment state = Libc.allocateCallState(temp);
@@ -134,6 +138,45 @@ public final class IoUringRing implements CompletionRing {
         starter = Thread.currentThread();
         wakeup.arm(sq);
         enter.submit(sq.publish());
+    }
+
+    /**
+     * {@inheritDoc} Registers them as a provided buffer ring (IORING_REGISTER_PBUF_RING), on the
+     * owner's thread, as a SINGLE_ISSUER ring requires. False where pbuf_ring is off, or the
+     * kernel refuses (logged once per ring).
+     *
+     * @throws IllegalStateException if buffers were provided already
+     * @throws IllegalArgumentException if the buffers are not direct, of one capacity, a power-of-two count
+     */
+    @Override
+    public boolean provideBuffers(java.nio.ByteBuffer[] buffers) {
+        if (provided != null) {
+            throw new IllegalStateException("ring " + carrierIndex + " has its provided buffers already");
+        }
+        if (!bufferRings || wakeup.isClosed()) {
+            return false;
+        }
+        if (!started) {
+            start();
+        }
+        try {
+            provided = ProvidedBufferRing.register(arena, mapping.fd, callState, buffers);
+        } catch (RingMapping.SetupException e) {
+            System.getLogger("dev.fibril").log(System.Logger.Level.WARNING, "io_uring ring " + carrierIndex
+                    + ": " + e.getMessage() + "; receives fill buffers of the runtime's own instead");
+            return false;
+        }
+        codec.provided(provided);
+        return true;
+    }
+
+    /** {@inheritDoc} One tail store; no system call. */
+    @Override
+    public void recycleBuffer(int id) {
+        if (provided == null) {
+            throw new IllegalStateException("ring " + carrierIndex + " has no provided buffers");
+        }
+        provided.recycle(id);
     }
 
     /**
