@@ -54,6 +54,7 @@ public final class FibrilRuntime implements AutoCloseable {
         try {
             this.group = new CarrierGroup(backend, b.carriers, b.poolSize, b.poolBound, b.strict,
                     b.handoffThreshold, b.maxSpareThreads);
+            group.configureReceiveBuffers(b.receiveBufferCount, b.receiveBufferSize);
         } catch (RuntimeException e) {
             if (b.backendInstance == null) {
                 backend.close();
@@ -164,6 +165,17 @@ public final class FibrilRuntime implements AutoCloseable {
         return group.backend().name();
     }
 
+    /**
+     * The optional kernel features the backend uses for this runtime, and why each of the others
+     * is off: io_uring's setup flags and registrations, probed once per JVM and each switchable off
+     * with {@code -Dfibril.io_uring.<name>=false} (see {@link dev.fibril.aio.BackendFeatures}).
+     * Which flags a ring gets also depends on {@link Builder#handoffThreshold}: SINGLE_ISSUER and
+     * DEFER_TASKRUN only with the hand-off off. Immutable; epoll and the simulated kernel report none.
+     */
+    public dev.fibril.aio.BackendFeatures backendFeatures() {
+        return group.backendFeatures();
+    }
+
     /** The backend, for tests and tools that need its own accounting. */
     public Backend backend() {
         return group.backendInstance();
@@ -227,6 +239,8 @@ public final class FibrilRuntime implements AutoCloseable {
         private Backend backendInstance;
         private int poolSize = 256;
         private int poolBound = 4096;
+        private int receiveBufferCount = 256;
+        private int receiveBufferSize = 16 * 1024;
         private boolean strict;
         private Duration closeTimeout = Duration.ofSeconds(5);
         private Duration handoffThreshold = Duration.ofMillis(5);
@@ -273,6 +287,22 @@ public final class FibrilRuntime implements AutoCloseable {
                 throw new IllegalArgumentException("descriptor pool bound must be at least 1, was " + bound);
             }
             this.poolBound = bound;
+            return this;
+        }
+
+        /**
+         * The buffers {@link dev.fibril.aio.FibrilSocketChannel#receive()} lends, per carrier:
+         * {@code count} of {@code size} bytes (default 256 of 16 KiB), made on the carrier's first
+         * receive. On io_uring they are the carrier's provided buffer ring, so the kernel picks one
+         * only when data arrives; when all are lent, receives wait for one to come back.
+         *
+         * @throws IllegalArgumentException if {@code count} is not a power of two in [1, 32768] or
+         *         {@code size} is not in [512, 1 MiB]
+         */
+        public Builder receiveBuffers(int count, int size) {
+            new dev.fibril.internal.io.ReceiveBuffers(count, size); // validates now, allocates nothing
+            this.receiveBufferCount = count;
+            this.receiveBufferSize = size;
             return this;
         }
 

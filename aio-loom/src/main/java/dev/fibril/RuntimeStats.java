@@ -69,5 +69,9 @@ public record RuntimeStats(
         long kernelCallErrors,
         long handoffs,
         int spareThreads,
-        long handoffsRefused) {
+        long handoffsRefused,
+        int receiveBuffers,
+        int receiveBufferRings,
+        int receiveBuffersLent,
+        long receiveBufferWaits) {
 }

@@ -14,6 +14,36 @@ import java.util.Set;
 public interface FibrilSocketChannel extends ByteChannel {
 
     /**
+     * Parks until bytes arrive and lends a pooled buffer holding them: position 0, limit the
+     * number of bytes; returns null at end of stream. The buffer stays the caller's until
+     * {@link #release}; one buffer at a time per channel. Where the kernel can pick the buffer
+     * (io_uring's provided buffer rings) the receive holds none while it waits, so an idle
+     * connection costs no buffer; elsewhere it waits for the socket to be readable, then takes a
+     * buffer and reads. The buffers are the runtime's, per carrier (see
+     * {@code FibrilRuntime.Builder.receiveBuffers}); when all are lent the receive waits for one to
+     * come back (back-pressure: the bytes wait in the socket). From a fibril nothing is allocated;
+     * off a fibril the channel lends a buffer of its own, made once. The {@link #readTimeout}
+     * applies.
+     *
+     * @throws IllegalStateException if the buffer lent before was not released
+     * @throws java.net.SocketTimeoutException if the read timeout passed (the channel stays open)
+     * @throws java.nio.channels.ClosedChannelException if the channel is closed (an interrupt
+     *         closes it, as for {@link #read})
+     * @throws ErrnoException for ECONNRESET and other receive errors
+     */
+    java.nio.ByteBuffer receive() throws IOException;
+
+    /**
+     * Gives back the buffer {@link #receive} lent; the caller must not touch it afterwards. Any
+     * thread, also after the channel was closed.
+     *
+     * @throws IllegalArgumentException if {@code buffer} is not the buffer lent by this channel's
+     *         last receive, or was released already
+     * @throws NullPointerException if {@code buffer} is null
+     */
+    void release(java.nio.ByteBuffer buffer);
+
+    /**
      * Connects to {@code remote}, parking until the connection is established.
      *
      * @throws java.nio.channels.AlreadyConnectedException if already connected

@@ -113,12 +113,20 @@ public class FibrilConnector extends AbstractNetworkConnector {
         this.sendBufferSize = size;
     }
 
-    /** Bytes each connection reads at a time (its input buffer, taken from the byte buffer pool). */
-    @ManagedAttribute("input buffer size per connection")
+    /**
+     * No longer used: a connection receives into a buffer the runtime lends for as long as Jetty
+     * takes to copy it out ({@code FibrilSocketChannel.receive()}), so its size is the runtime's
+     * ({@code FibrilRuntime.Builder.receiveBuffers}); kept so that existing configuration still
+     * loads.
+     */
+    @Deprecated
+    @ManagedAttribute("unused: the runtime's receive buffers decide")
     public int getInputBufferSize() {
         return inputBufferSize;
     }
 
+    /** No longer used; see {@link #getInputBufferSize()}. */
+    @Deprecated
     public void setInputBufferSize(int size) {
         if (size < 512) {
             throw new IllegalArgumentException("inputBufferSize must be at least 512: " + size);

@@ -17,7 +17,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.FillInterest;
-import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
@@ -28,11 +27,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Jetty's contract is non-blocking (fill returns 0 when nothing arrived, fill interest calls
  * back later); Fibril's channels park the calling fibril instead. The end point joins the two with
- * one fibril per connection, the <em>reader</em>: when Jetty asks for fill interest it reads
- * (parking until bytes arrive) into the connection's input buffer, then runs Jetty's callback —
- * inline when the callback does not block, else on the connection's <em>worker</em> fibril, so a
- * handler that blocks for more request content never stands in the reader's way. {@link #fill}
- * copies from the input buffer and never blocks.
+ * one fibril per connection, the <em>reader</em>: when Jetty asks for fill interest it receives
+ * (parking until bytes arrive) into a buffer the runtime lends ({@link FibrilSocketChannel#receive}),
+ * then runs Jetty's callback — inline when the callback does not block, else on the connection's
+ * <em>worker</em> fibril, so a handler that blocks for more request content never stands in the
+ * reader's way. {@link #fill} copies from the lent buffer, never blocks, and gives the buffer back
+ * once it is empty. On io_uring the kernel picks that buffer only when bytes arrive, so an idle
+ * keep-alive connection holds no input buffer at all.
  *
  * <p>{@link #flush} is non-blocking, as Jetty expects, from any thread (a fibril, a default
  * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): it sends
@@ -58,7 +59,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
     /** The same channel: its non-blocking send and writability wait are internal to the runtime. */
     private final SocketAddress local;
     private final SocketAddress remote;
-    private final RetainableByteBuffer input;
+    /** What the last receive lent, until fill() has copied it all out; null when nothing is lent. */
+    private ByteBuffer lent;
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
     private final Runnable completeWrite = this::runCompleteWrite;
@@ -87,8 +89,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
         this.worker = new FillWorker(connector.getRuntime(), this);
-        this.input = connector.getByteBufferPool().acquire(connector.getInputBufferSize(), true);
-        BufferUtil.clear(input.getByteBuffer());
     }
 
     @Override
@@ -113,14 +113,13 @@ public class FibrilEndPoint extends AbstractEndPoint {
         try {
             reader = connector.getRuntime().start(this::readLoop);
         } catch (RejectedExecutionException e) {
-            input.release();
             close(e);
         }
     }
 
     // ------------------------------------------------------------------ input
 
-    /** Copies what the reader has received into {@code buffer}; never blocks. */
+    /** Copies what the reader has received into {@code buffer}, and gives the lent buffer back once empty; never blocks. */
     @Override
     public int fill(ByteBuffer buffer) throws IOException {
         if (isInputShutdown()) {
@@ -131,8 +130,12 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
         int filled;
         try {
-            ByteBuffer in = input.getByteBuffer();
-            filled = in.hasRemaining() ? BufferUtil.append(buffer, in) : 0;
+            ByteBuffer in = lent;
+            filled = in != null && in.hasRemaining() ? BufferUtil.append(buffer, in) : 0;
+            if (in != null && !in.hasRemaining()) {
+                lent = null;
+                channel.release(in); // all copied out: the buffer goes back before the request is handled
+            }
         } finally {
             inputState.set(IDLE);
         }
@@ -180,34 +183,37 @@ public class FibrilEndPoint extends AbstractEndPoint {
         } finally {
             reader = null;
             worker.stop();
-            // Take the input buffer for good before it goes back to the pool: a late fill() then reads nothing.
+            // Take the input for good before the lent buffer goes back: a late fill() then reads nothing.
             while (!inputState.compareAndSet(IDLE, READING)) {
                 Thread.onSpinWait();
             }
-            input.release();
+            ByteBuffer in = lent;
+            if (in != null) {
+                lent = null;
+                channel.release(in);
+            }
         }
     }
 
-    /** Reads into the input buffer when it is empty, parking until bytes, end of stream or failure. */
+    /** Receives when nothing lent is left unread, parking until bytes, end of stream or failure. */
     private void read() {
         while (!inputState.compareAndSet(IDLE, READING)) {
             Thread.onSpinWait(); // a fill() is copying out; it never blocks
         }
-        ByteBuffer in = input.getByteBuffer();
         try {
-            if (in.hasRemaining()) {
-                return; // unread bytes first
+            ByteBuffer in = lent;
+            if (in != null) {
+                if (in.hasRemaining()) {
+                    return; // unread bytes first
+                }
+                lent = null;
+                channel.release(in);
             }
-            in.clear();
-            int n;
-            try {
-                n = channel.read(in);
-            } finally {
-                in.flip();
-            }
-            if (n < 0) {
+            ByteBuffer got = channel.receive(); // holds no buffer while it waits (io_uring)
+            if (got == null) {
                 eof = true;
-            } else if (n > 0) {
+            } else {
+                lent = got;
                 notIdle();
             }
         } catch (IOException e) {

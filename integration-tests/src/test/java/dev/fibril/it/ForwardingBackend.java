@@ -28,6 +28,16 @@ abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public CompletionRing openRing(int carrierIndex, boolean singleThreaded) {
+        return wrap(inner.openRing(carrierIndex, singleThreaded), carrierIndex);
+    }
+
+    @Override
+    public dev.fibril.aio.BackendFeatures features(boolean singleThreaded) {
+        return inner.features(singleThreaded);
+    }
+
+    @Override
     public String name() {
         return inner.name();
     }

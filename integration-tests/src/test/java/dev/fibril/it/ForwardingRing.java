@@ -13,6 +13,11 @@ class ForwardingRing implements CompletionRing {
     }
 
     @Override
+    public void start() {
+        ring.start();
+    }
+
+    @Override
     public boolean enqueue(IoRequest request) {
         return ring.enqueue(request);
     }

@@ -56,6 +56,25 @@ public interface Backend extends AutoCloseable {
     /** A new ring for the carrier with this index. */
     CompletionRing openRing(int carrierIndex);
 
+    /**
+     * A new ring for the carrier with this index; {@code singleThreaded} promises that one thread,
+     * the first to call {@link CompletionRing#start()}, makes every owner call for the ring's life
+     * (the runtime's carrier hand-off is off), which lets io_uring bind the ring to that thread
+     * (SINGLE_ISSUER, DEFER_TASKRUN). This default ignores the promise.
+     */
+    default CompletionRing openRing(int carrierIndex, boolean singleThreaded) {
+        return openRing(carrierIndex);
+    }
+
+    /**
+     * The optional kernel features this backend's rings use, and why each of the others is off,
+     * for rings opened with {@code singleThreaded} as given (see {@link #openRing(int, boolean)}).
+     * This default reports none.
+     */
+    default dev.fibril.aio.BackendFeatures features(boolean singleThreaded) {
+        return dev.fibril.aio.BackendFeatures.none(name());
+    }
+
     /** Opens a file; returns the fd or {@code -errno}. */
     int open(String path, int flags, int mode);
 

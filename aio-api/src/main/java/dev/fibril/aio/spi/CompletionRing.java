@@ -31,6 +31,36 @@ package dev.fibril.aio.spi;
  */
 public interface CompletionRing extends AutoCloseable {
 
+    /**
+     * Binds the ring to the calling thread, the one that drives it from now on, before any other
+     * owner call (io_uring: enables a ring set up disabled; a single-issuer ring then answers no
+     * other thread). Idempotent; the first owner call starts a ring nobody started. This default
+     * does nothing.
+     */
+    default void start() {
+    }
+
+    /**
+     * Gives {@code buffers} (direct, all of one capacity, a power-of-two count) to the ring as its
+     * provided buffers, for RECVs with {@link IoRequest#FLAG_BUFFER_SELECT}: from now on the ring
+     * owns each buffer until a completion names it, and the runtime gives it back with
+     * {@link #recycleBuffer}. Owner thread, once. Returns false, keeping nothing, where the ring
+     * cannot (no provided buffer rings here, switched off, or the kernel refused): the runtime
+     * then fills its buffers with ordinary RECVs. This default returns false.
+     */
+    default boolean provideBuffers(java.nio.ByteBuffer[] buffers) {
+        return false;
+    }
+
+    /**
+     * Hands provided buffer {@code id} back to the ring, for a later RECV to pick. Owner thread.
+     *
+     * @throws IllegalStateException if the ring has no provided buffers
+     */
+    default void recycleBuffer(int id) {
+        throw new IllegalStateException("this ring has no provided buffers");
+    }
+
     /** Writes a submission for {@code request}. Returns false when the submission queue is full: flush, then retry. */
     boolean enqueue(IoRequest request);
 

@@ -23,6 +23,15 @@ public class IoRequest {
     public static final int FLAG_LINK = 1 << 2;
 
     /**
+     * {@code IOSQE_BUFFER_SELECT}, for a RECV with no buffer ({@code buffer} null, {@code length}
+     * the most bytes to take): the ring picks one of the buffers given to
+     * {@link CompletionRing#provideBuffers} when data arrives, so the request holds no buffer while
+     * it waits. The completion names it in {@link #selectedBuffer()}; {@code -ENOBUFS} when none
+     * was free. A ring that has no provided buffers fails the request with {@code -EINVAL}.
+     */
+    public static final int FLAG_BUFFER_SELECT = 1 << 5;
+
+    /**
      * {@link #opFlags()} of a SEND: try once and complete with {@code -EAGAIN} when the socket's
      * send buffer is full, instead of waiting for room (Linux's {@code MSG_DONTWAIT}). The runtime
      * delivers that EAGAIN to the caller rather than resubmitting the request.
@@ -40,6 +49,7 @@ public class IoRequest {
     private InetSocketAddress address;
     private IoRequest cancelTarget;
     private long ringToken;
+    private int selectedBuffer = -1;
 
     /** Sets every field at once, so no field of an earlier use survives. */
     public final void prepare(byte opcode, int fd, ByteBuffer buffer, int position, int length, long offset) {
@@ -53,6 +63,7 @@ public class IoRequest {
         this.opFlags = 0;
         this.address = null;
         this.cancelTarget = null;
+        this.selectedBuffer = -1;
     }
 
     /**
@@ -171,6 +182,21 @@ public class IoRequest {
     /** Written by the ring only, when it takes the request; see {@link #ringToken()}. */
     public final void ringToken(long token) {
         this.ringToken = token;
+    }
+
+    /**
+     * The id of the provided buffer the ring picked for a {@link #FLAG_BUFFER_SELECT} RECV, set by
+     * the ring before it hands the completion back; -1 when it picked none. The id is the buffer's
+     * index in the array given to {@link CompletionRing#provideBuffers}; the buffer is the
+     * runtime's until it calls {@link CompletionRing#recycleBuffer}.
+     */
+    public final int selectedBuffer() {
+        return selectedBuffer;
+    }
+
+    /** Written by the ring only, on completion; see {@link #selectedBuffer()}. */
+    public final void selectedBuffer(int id) {
+        this.selectedBuffer = id;
     }
 
     /** Drops the references to caller objects, so a pooled request does not keep them alive. */

@@ -127,6 +127,22 @@ final class ChannelCore implements CloseSignal {
         return checkCancelled(IoCalls.submitAndAwait(r, this));
     }
 
+    /** As {@link #submit(IoRequest)}, with a LINK_TIMEOUT of {@code timeoutNanos} (0: none). */
+    int submit(IoRequest r, long timeoutNanos) throws IOException {
+        return checkCancelled(IoCalls.submitAndAwait(r, timeoutNanos, this));
+    }
+
+    /** Turns an interrupt or a close seen while the caller waited outside a request into java.nio's exception. */
+    void checkWaitEnded() throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            close();
+            throw new ClosedByInterruptException();
+        }
+        if (isClosed()) {
+            throw new AsynchronousCloseException();
+        }
+    }
+
     private static IoRequest begin(ChannelCore core, boolean blocking) throws IOException {
         if (blocking && Thread.currentThread().isInterrupted()) {
             // java.nio's rule: a call made with the interrupt status set closes the channel and

@@ -37,6 +37,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     private final ChannelCore core;
     private final AtomicInteger connectState;
+    private final LentReceive lent;
     private volatile Duration readTimeout = Duration.ZERO;
     private volatile boolean inputShut;
     private volatile boolean outputShut;
@@ -44,6 +45,34 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     public SocketChannelImpl(CarrierGroup group, int fd, boolean connected) throws ClosedChannelException {
         this.core = new ChannelCore(group, this, fd);
         this.connectState = new AtomicInteger(connected ? CONNECTED : UNCONNECTED);
+        this.lent = new LentReceive(core);
+    }
+
+    @Override
+    public ByteBuffer receive() throws IOException {
+        core.begin();
+        try {
+            ensureConnected();
+            lent.checkNothingLent();
+            if (inputShut) {
+                return null;
+            }
+            Duration timeout = readTimeout;
+            long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
+            if (!lent.onFibril()) {
+                ByteBuffer own = lent.ownBuffer();
+                int n = read(own);
+                return n < 0 ? null : lent.lendOwn(own.flip());
+            }
+            return lent.receive(timeoutNanos, timeout);
+        } finally {
+            core.end();
+        }
+    }
+
+    @Override
+    public void release(ByteBuffer buffer) {
+        lent.release(buffer);
     }
 
     @Override

@@ -111,7 +111,11 @@ public final class FibrilMetrics implements MeterBinder {
                 sum(group, c -> c.ring().kernelCallErrors()),
                 group.handoffs().handoffs(),
                 group.handoffs().spareThreads(),
-                group.handoffs().refused());
+                group.handoffs().refused(),
+                (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().capacity()),
+                (int) sum(group, c -> c.receiveBuffersIfMade() != null && c.receiveBuffersIfMade().kernelPicks() ? 1 : 0),
+                (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().lent()),
+                sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().waits()));
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

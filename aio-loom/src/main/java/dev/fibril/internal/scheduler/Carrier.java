@@ -61,6 +61,8 @@ public final class Carrier implements Executor, IoDriver.Host {
     private final AtomicInteger alive = new AtomicInteger();
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private final CarrierLoop loop;
+    /** Made by the owner on the first receive (see {@link #receiveBuffers()}). */
+    private dev.fibril.internal.io.ReceiveBuffers receiveBuffers;
 
     @SuppressWarnings("unused") // accessed through LIFECYCLE
     private volatile CarrierLifecycle lifecycle = CarrierLifecycle.RUNNING;
@@ -318,6 +320,40 @@ public final class Carrier implements Executor, IoDriver.Host {
 
     public DescriptorPool pool() {
         return io.pool();
+    }
+
+    /** The buffers {@code receive()} lends, made and offered to the ring on first use. Owner (inside a section). */
+    public dev.fibril.internal.io.ReceiveBuffers receiveBuffers() {
+        dev.fibril.internal.io.ReceiveBuffers b = receiveBuffers;
+        if (b == null) {
+            b = new dev.fibril.internal.io.ReceiveBuffers(group.receiveBufferCount(), group.receiveBufferSize());
+            b.ensureReady(io.ring());
+            receiveBuffersView = b;
+            receiveBuffers = b;
+        }
+        return b;
+    }
+
+    /** The receive buffers for readers on other threads (gauges, foreign releases); null before the first receive. */
+    public dev.fibril.internal.io.ReceiveBuffers receiveBuffersIfMade() {
+        return receiveBuffersView;
+    }
+
+    private volatile dev.fibril.internal.io.ReceiveBuffers receiveBuffersView;
+
+    /** A preallocated command: the owner gives back what other threads returned (wakes buffer waiters). */
+    private final CarrierCommand drainReceiveBuffers = () -> {
+        dev.fibril.internal.io.ReceiveBuffers b = receiveBuffers;
+        if (b != null) {
+            b.drainReturns();
+        }
+    };
+
+    /** Any thread: buffer {@code id} of this carrier comes back from a reader on another thread. */
+    public void returnReceiveBuffer(int id) {
+        if (receiveBuffersView.returnFromAnyThread(id)) {
+            submitCommand(drainReceiveBuffers); // a fibril waits for it: do not leave it to the next iteration
+        }
     }
 
     public CarrierGroup group() {

@@ -53,6 +53,8 @@ public final class CarrierGroup {
     private final ThreadFactory threadFactory;
     private final Handoffs handoffs;
     private volatile State state = State.OPEN;
+    private volatile int receiveBufferCount = 256;
+    private volatile int receiveBufferSize = 16 * 1024;
     /** Set (under the channels' lock) when close() takes its snapshot of open channels. */
     private boolean channelsSealed;
 
@@ -79,7 +81,8 @@ public final class CarrierGroup {
         this.carriers = new Carrier[carrierCount];
         this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
-            carriers[i] = new Carrier(this, i, this.backend.openRing(i), poolSize, poolBound);
+            // With the hand-off off one thread drives each carrier for life: io_uring may bind the ring to it.
+            carriers[i] = new Carrier(this, i, this.backend.openRing(i, !handoffs.enabled()), poolSize, poolBound);
             factories[i] = customScheduler
                     ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
                     : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
@@ -320,6 +323,29 @@ public final class CarrierGroup {
     }
 
     /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
+    /**
+     * Each carrier's receive buffers: {@code count} (a power of two) of {@code size} bytes, made on
+     * the carrier's first receive. Set before fibrils run.
+     */
+    public void configureReceiveBuffers(int count, int size) {
+        new dev.fibril.internal.io.ReceiveBuffers(count, size); // validates; the buffers themselves are made lazily
+        this.receiveBufferCount = count;
+        this.receiveBufferSize = size;
+    }
+
+    int receiveBufferCount() {
+        return receiveBufferCount;
+    }
+
+    int receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    /** The kernel features the rings use, and why the others are off. */
+    public dev.fibril.aio.BackendFeatures backendFeatures() {
+        return backend.features(!handoffs.enabled());
+    }
+
     public Backend backend() {
         return backend;
     }

@@ -66,6 +66,13 @@ final class CarrierLoop {
      */
     boolean drive(DriverThread dt, long epoch) {
         int failures = 0;
+        if (!carrier.lifecycle().failed()) {
+            try {
+                io.ring().start(); // the first driver binds the ring to its thread; later ones find it started
+            } catch (RuntimeException e) {
+                failures = onLoopFailure(e, failures);
+            }
+        }
         while (true) {
             int outcome;
             try {
@@ -90,6 +97,10 @@ final class CarrierLoop {
             return LOST;
         }
         io.rethrowDeferredFailure();
+        dev.fibril.internal.io.ReceiveBuffers buffers = carrier.receiveBuffersIfMade();
+        if (buffers != null) {
+            buffers.drainReturns(); // what readers on other threads released
+        }
         io.flush();
         io.reapAvailable();
         if (!local.isEmpty() || !remote.isEmpty() || io.hasPendingWork()) {

@@ -35,12 +35,22 @@ final class PinnedBackend implements Backend {
 
     @Override
     public CompletionRing openRing(int carrierIndex) {
+        return openRing(carrierIndex, false);
+    }
+
+    @Override
+    public CompletionRing openRing(int carrierIndex, boolean singleThreaded) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
-            return backend.openRing(carrierIndex);
+            return backend.openRing(carrierIndex, singleThreaded);
         } finally {
             VirtualThreadBridge.unpinCurrent(pinned);
         }
+    }
+
+    @Override
+    public dev.fibril.aio.BackendFeatures features(boolean singleThreaded) {
+        return backend.features(singleThreaded);
     }
 
     @Override

@@ -48,6 +48,8 @@ public final class LinuxConstants {
     public static final int ENFILE = 23;
     public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
+    public static final int EBADFD = 77;
+    public static final int ENOBUFS = 105;
     public static final int EAFNOSUPPORT = 97;
 
     private LinuxConstants() {

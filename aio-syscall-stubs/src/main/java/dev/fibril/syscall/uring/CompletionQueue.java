@@ -49,6 +49,11 @@ final class CompletionQueue {
         return ring.get(JAVA_LONG, cqe(index) + CqeLayout.USER_DATA_OFFSET);
     }
 
+    /** cqe->flags (IORING_CQE_F_*; the buffer id of a provided buffer in the upper 16 bits). */
+    int flags(int index) {
+        return ring.get(JAVA_INT, cqe(index) + CqeLayout.FLAGS_OFFSET);
+    }
+
     int res(int index) {
         return ring.get(JAVA_INT, cqe(index) + CqeLayout.RES_OFFSET);
     }

@@ -30,7 +30,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * they are {@code AF_INET}. Every descriptor is opened close-on-exec.
  */
 public final class IoUringBackend implements Backend {
+    private static final System.Logger LOG = System.getLogger("dev.fibril");
+    private static volatile boolean featuresLogged;
+
     private final IoUringConfig config;
+    private final IoUringFeatures features;
     private final int socketFamily;
     private final AtomicInteger openDescriptors = new AtomicInteger();
     private final Set<IoUringRing> rings = ConcurrentHashMap.newKeySet();
@@ -47,12 +51,43 @@ public final class IoUringBackend implements Backend {
      * @throws IllegalStateException if io_uring is not usable here; {@link #probe()} tells why
      */
     public IoUringBackend(IoUringConfig config) {
+        this(config, IoUringFeatures.fromSystemProperties(probe()));
+    }
+
+    /**
+     * A backend whose rings have {@code config}'s sizes and use {@code features} only.
+     *
+     * @throws IllegalStateException if io_uring is not usable here; {@link #probe()} tells why
+     */
+    public IoUringBackend(IoUringConfig config, IoUringFeatures features) {
         IoUringProbe probe = probe();
         if (!probe.available()) {
             throw new IllegalStateException("io_uring is not available: " + probe.reason());
         }
         this.config = config;
+        this.features = features;
         this.socketFamily = chooseSocketFamily();
+        logFeaturesOnce(features);
+    }
+
+    /** One line per feature that is off, the first time a backend is made in this JVM. */
+    private static void logFeaturesOnce(IoUringFeatures features) {
+        if (featuresLogged) {
+            return;
+        }
+        featuresLogged = true;
+        features.offLines().forEach((name, why) ->
+                LOG.log(System.Logger.Level.INFO, "Fibril io_uring feature " + name + " is off: " + why));
+    }
+
+    /** The features this backend's rings may use. */
+    public IoUringFeatures ioUringFeatures() {
+        return features;
+    }
+
+    @Override
+    public dev.fibril.aio.BackendFeatures features(boolean singleThreaded) {
+        return features.report(singleThreaded);
     }
 
     /** Whether io_uring is usable here, and why not; probed once per JVM. Never throws. */
@@ -86,11 +121,21 @@ public final class IoUringBackend implements Backend {
      */
     @Override
     public IoUringRing openRing(int carrierIndex) {
+        return openRing(carrierIndex, false);
+    }
+
+    /**
+     * {@inheritDoc} With {@code singleThreaded} and a kernel that has them, the ring is
+     * SINGLE_ISSUER | DEFER_TASKRUN, bound to the thread that calls {@link IoUringRing#start()}
+     * first; any other thread's call into it then fails (EEXIST). Otherwise COOP_TASKRUN.
+     */
+    @Override
+    public IoUringRing openRing(int carrierIndex, boolean singleThreaded) {
         if (closed) {
             throw new IllegalStateException("backend is closed");
         }
         try {
-            IoUringRing ring = IoUringRing.open(this, carrierIndex, config);
+            IoUringRing ring = IoUringRing.open(this, carrierIndex, config, features.setupFlags(singleThreaded), features);
             rings.add(ring);
             return ring;
         } catch (RingMapping.SetupException e) {
@@ -216,13 +261,16 @@ public final class IoUringBackend implements Backend {
     public int close(int fd) {
         boolean cancelled = true;
         for (IoUringRing ring : rings) {
-            cancelled &= ring.cancelFd(fd) != -dev.fibril.aio.Errno.EINVAL;
+            int r = ring.cancelFd(fd);
+            // EINVAL: no synchronous cancel here; EEXIST: a SINGLE_ISSUER ring of another thread
+            cancelled &= r != -dev.fibril.aio.Errno.EINVAL && r != -dev.fibril.aio.Errno.EEXIST;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
             if (!cancelled) {
-                // Kernel before 6.0, no synchronous cancel: shutting a socket down at least ends its
-                // pending RECV (0) and ACCEPT (-EINVAL); ENOTSOCK for anything else is fine.
+                // No synchronous cancel (kernel before 6.0, or a ring bound to another thread):
+                // shutting a socket down at least ends its pending RECV (0), POLL_ADD (POLLHUP) and
+                // ACCEPT (-EINVAL); ENOTSOCK for anything else is fine.
                 Libc.shutdown(state, fd, LinuxConstants.SHUT_RDWR);
             }
             int r = Libc.close(state, fd);

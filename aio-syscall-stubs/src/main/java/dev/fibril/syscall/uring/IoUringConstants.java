@@ -10,9 +10,12 @@ public final class IoUringConstants {
     // io_uring_setup() flags
     public static final int IORING_SETUP_CQSIZE = 1 << 3;
     public static final int IORING_SETUP_CLAMP = 1 << 4;
+    public static final int IORING_SETUP_R_DISABLED = 1 << 6;     // 5.10
     public static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;   // 5.18
     public static final int IORING_SETUP_COOP_TASKRUN = 1 << 8; // 5.19
     public static final int IORING_SETUP_TASKRUN_FLAG = 1 << 9; // 5.19
+    public static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12; // 6.0
+    public static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13; // 6.1
 
     // io_uring_params->features
     public static final int IORING_FEAT_SINGLE_MMAP = 1 << 0; // 5.4
@@ -34,10 +37,23 @@ public final class IoUringConstants {
 
     // io_uring_register() opcodes
     public static final int IORING_REGISTER_PROBE = 8;         // 5.6
+    public static final int IORING_REGISTER_ENABLE_RINGS = 12; // 5.10
+    public static final int IORING_REGISTER_PBUF_RING = 22;    // 5.19
+    public static final int IORING_UNREGISTER_PBUF_RING = 23;  // 5.19
     public static final int IORING_REGISTER_SYNC_CANCEL = 24;  // 6.0
+
+    // io_uring_buf_reg->flags
+    public static final int IOU_PBUF_RING_INC = 1 << 1;        // 6.12
+
+    // cqe->flags
+    public static final int IORING_CQE_F_BUFFER = 1 << 0;
+    public static final int IORING_CQE_F_MORE = 1 << 1;
+    public static final int IORING_CQE_F_BUF_MORE = 1 << 4;    // 6.12: an incremental buffer has room left
+    public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
     // sqe->flags
     public static final int IOSQE_IO_LINK = 1 << 2;
+    public static final int IOSQE_BUFFER_SELECT = 1 << 5;
 
     // sqe->cancel_flags, sqe->nop_flags
     public static final int IORING_ASYNC_CANCEL_ALL = 1 << 0;

@@ -31,8 +31,12 @@ public final class IoUringProbe {
     private final int features;
     private final int setupFlags;
     private final long[] supportedOps;
+    /** The optional features the kernel refused, with why; empty when unavailable (see {@link #refused}). */
+    private final java.util.Map<IoUringFeature, String> refusedFeatures;
 
-    private IoUringProbe(boolean available, String reason, int errno, int features, int setupFlags, long[] supportedOps) {
+    private IoUringProbe(boolean available, String reason, int errno, int features, int setupFlags, long[] supportedOps,
+                         java.util.Map<IoUringFeature, String> refusedFeatures) {
+        this.refusedFeatures = java.util.Map.copyOf(refusedFeatures);
         this.available = available;
         this.reason = reason;
         this.errno = errno;
@@ -61,7 +65,7 @@ public final class IoUringProbe {
         return features;
     }
 
-    /** The io_uring_setup flags a ring gets here (the preferred ones when the kernel takes them). */
+    /** The io_uring_setup flags of the probe's own plain ring (CQSIZE and CLAMP); see {@link IoUringFeatures} for a carrier's. */
     public int setupFlags() {
         return setupFlags;
     }
@@ -69,6 +73,14 @@ public final class IoUringProbe {
     /** Whether the kernel supports opcode {@code op} ({@link Op} values); false when unavailable. */
     public boolean supports(int op) {
         return op >= 0 && op < ProbeLayout.MAX_OPS && (supportedOps[op >>> 6] & 1L << op) != 0;
+    }
+
+    /**
+     * Why the kernel has no {@code feature} (kernel too old, refused by seccomp, memlock), or null
+     * when it has it. Every feature is refused when io_uring is unavailable.
+     */
+    public String refused(IoUringFeature feature) {
+        return available ? refusedFeatures.get(feature) : "io_uring unavailable: " + reason;
     }
 
     @Override
@@ -108,7 +120,7 @@ public final class IoUringProbe {
     }
 
     private static IoUringProbe probeKernel() throws RingMapping.SetupException {
-        RingMapping ring = RingMapping.open(4, 8);
+        RingMapping ring = RingMapping.open(4, 8, IoUringConstants.IORING_SETUP_CQSIZE | IoUringConstants.IORING_SETUP_CLAMP);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment callState = Libc.allocateCallState(arena);
             try {
@@ -132,7 +144,8 @@ public final class IoUringProbe {
                 if (!ring.hasFeature(IoUringConstants.IORING_FEAT_EXT_ARG)) {
                     return unavailable("kernel lacks IORING_FEAT_EXT_ARG (needs Linux 5.11) for timed waits", 0);
                 }
-                return new IoUringProbe(true, "available", 0, ring.features, ring.setupFlags, ops);
+                return new IoUringProbe(true, "available", 0, ring.features, ring.setupFlags, ops,
+                        FeatureProbe.run(callState, ring));
             } finally {
                 ring.close(callState);
             }
@@ -202,6 +215,6 @@ public final class IoUringProbe {
     }
 
     private static IoUringProbe unavailable(String reason, int errno) {
-        return new IoUringProbe(false, reason, errno, 0, 0, new long[ProbeLayout.MAX_OPS / Long.SIZE]);
+        return new IoUringProbe(false, reason, errno, 0, 0, new long[ProbeLayout.MAX_OPS / Long.SIZE], java.util.Map.of());
     }
 }

@@ -22,6 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <pre>
  *  NOP           -
  *  READ, WRITE   fd, buffer region, offset = file offset (sockets: -1 or 0)
+ *  RECV + FLAG_BUFFER_SELECT  fd, no buffer, length (clamped to the provided buffers' size):
+ *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer
  *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
  *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
  *  FSYNC         fd, opFlags = fsync flags (IORING_FSYNC_DATASYNC = 1)
@@ -55,6 +57,8 @@ final class RequestCodec {
     private final BounceBufferPool bounce;
     private final int socketFamily;
     private final AtomicInteger openDescriptors;
+    /** The ring's provided buffers, once given; null before. */
+    private ProvidedBufferRing provided;
 
     RequestCodec(SubmissionQueue sq, InFlightTable table, BounceBufferPool bounce, int socketFamily,
                  AtomicInteger openDescriptors) {
@@ -65,11 +69,16 @@ final class RequestCodec {
         this.openDescriptors = openDescriptors;
     }
 
+    void provided(ProvidedBufferRing provided) {
+        this.provided = provided;
+    }
+
     /** Writes the SQE for {@code request} into slot {@code slot}, or fails the slot. Needs one free SQE. */
     void encode(int slot, IoRequest request) {
         int error = prepare(slot, request);
         if (error == 0) {
-            sq.flags((request.flags() & IoRequest.FLAG_LINK) != 0 ? IoUringConstants.IOSQE_IO_LINK : 0);
+            sq.flags(((request.flags() & IoRequest.FLAG_LINK) != 0 ? IoUringConstants.IOSQE_IO_LINK : 0)
+                    | ((request.flags() & IoRequest.FLAG_BUFFER_SELECT) != 0 ? IoUringConstants.IOSQE_BUFFER_SELECT : 0));
             return;
         }
         boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
@@ -136,6 +145,15 @@ final class RequestCodec {
 
     private int prepareTransfer(int slot, IoRequest r, long userData) {
         byte op = r.opcode();
+        if ((r.flags() & IoRequest.FLAG_BUFFER_SELECT) != 0) {
+            if (op != Op.RECV || r.buffer() != null || provided == null || r.length() <= 0) {
+                return -Errno.EINVAL;
+            }
+            // no address: the kernel picks a provided buffer when data arrives, clamped to its size
+            sq.claim(op, r.fd(), userData).len(Math.min(r.length(), provided.bufferSize())).bufGroup(ProvidedBufferRing.GROUP);
+            table.markKernel(slot, null, 0, -1);
+            return 0;
+        }
         ByteBuffer buffer = r.buffer();
         int position = r.position();
         int length = r.length();
@@ -202,13 +220,17 @@ final class RequestCodec {
      * The result to deliver for slot {@code slot} whose CQE carried {@code res}: copies a bounced
      * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors. A
      * kernel-internal errno (512 and up) never gets past here: see {@link LinuxErrno#userVisible}.
+     * {@code cqeFlags} are the CQE's IORING_CQE_F_* flags.
      */
-    int decode(int slot, int res) {
+    int decode(int slot, int res, int cqeFlags) {
         if (table.state(slot) == InFlightTable.FORCED) {
             res = table.result(slot);
         }
         res = LinuxErrno.userVisible(res);
         byte op = table.opcode(slot);
+        if ((cqeFlags & IoUringConstants.IORING_CQE_F_BUFFER) != 0) {
+            table.request(slot).selectedBuffer(cqeFlags >>> IoUringConstants.IORING_CQE_BUFFER_SHIFT);
+        }
         int bounceIndex = table.bounce(slot);
         if (bounceIndex >= 0) {
             ByteBuffer buffer = table.buffer(slot);
@@ -231,6 +253,10 @@ final class RequestCodec {
      */
     void abandon(int slot, int result, MemorySegment callState) {
         byte op = table.opcode(slot);
+        int picked = table.request(slot).selectedBuffer();
+        if (picked >= 0 && provided != null) {
+            provided.recycle(picked); // nobody will release it
+        }
         if (result >= 0 && (op == Op.ACCEPT || op == Op.OPENAT)
                 && dev.fibril.syscall.linux.Libc.close(callState, result) == 0) {
             openDescriptors.decrementAndGet();

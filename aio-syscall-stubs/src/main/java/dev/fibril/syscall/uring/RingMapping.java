@@ -17,9 +17,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * may touch them after {@link #close}.
  */
 final class RingMapping {
-    /** Preferred setup flags: keep submitting past a bad SQE, and run task work when we enter anyway. */
-    static final int PREFERRED_FLAGS = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-
     final int fd;
     final int setupFlags;
     final int features;
@@ -61,21 +58,16 @@ final class RingMapping {
 
     /**
      * Sets up a ring with {@code sqEntries} SQEs and {@code cqEntries} CQEs (the kernel rounds both
-     * up to powers of two and clamps them) and maps it. Tries {@link #PREFERRED_FLAGS} first and
-     * falls back to none of them on EINVAL (kernels before 5.19). Returns the mapping, or throws
-     * {@link SetupException} with the errno of the call that failed.
+     * up to powers of two and clamps them: {@code flags} should hold IORING_SETUP_CQSIZE and
+     * IORING_SETUP_CLAMP) and maps it. {@link IoUringFeatures#setupFlags} chooses the flags from
+     * what the kernel was probed to accept. Returns the mapping, or throws {@link SetupException}
+     * with the errno of the call that failed.
      */
-    static RingMapping open(int sqEntries, int cqEntries) throws SetupException {
+    static RingMapping open(int sqEntries, int cqEntries, int flags) throws SetupException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment callState = Libc.allocateCallState(arena);
             MemorySegment params = arena.allocate(IoUringParamsLayout.LAYOUT);
-            int base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-            int flags = base | PREFERRED_FLAGS;
             int fd = setup(callState, params, sqEntries, cqEntries, flags);
-            if (fd == -dev.fibril.aio.Errno.EINVAL) {
-                flags = base;
-                fd = setup(callState, params, sqEntries, cqEntries, flags);
-            }
             if (fd < 0) {
                 throw new SetupException("io_uring_setup", -fd);
             }

@@ -1,59 +1,71 @@
 package dev.fibril.syscall.uring;
 
+import dev.fibril.syscall.linux.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The wake-up state of an {@link IoUringRing}: a flag any thread sets, and whether the ring's
- * eventfd READ is armed (the owner's alone).
+ * How other threads reach a ring: the wake-up of a blocked wait, and the gate that keeps their
+ * calls (a wake-up's eventfd write, a cross-thread cancel) off a ring that is closing.
  *
- * <pre>
- *  waker (any thread): set pending; if it was clear, write the eventfd
- *  owner, to wait:     take pending (set: return at once); a CQE there: return;
- *                      arm the READ unless armed; io_uring_enter waiting for one CQE;
- *                      clear pending (this return answers every wake-up so far)
- *  owner, reaping:     the READ's CQE disarms it
- * </pre>
+ * <p>The ring keeps one READ of an eventfd in the kernel, with the reserved user_data
+ * {@link #USER_DATA}; its CQE is consumed by the reaper and never reaches a sink. {@link #wakeup()}
+ * sets a flag and, if it was clear, writes the eventfd, which completes that READ and so ends a
+ * blocked io_uring_enter. The owner clears the flag when a wait starts ({@link #takePending()}:
+ * a wake-up before the wait makes it return at once) and when it returns ({@link #answered()}).
+ * The READ is re-armed by the owner before the next blocking wait, or rides on a flush.
  *
- * A waker that finds pending set writes nothing: the owner has not returned from a wait since a
- * waker that did write, and that write completes the armed READ, or, landing while none is armed,
- * leaves the eventfd's counter set, so the READ armed before the next wait completes at once.
- * The forbidden outcome is a lost wake-up: the owner blocked in the kernel after a wake-up that
- * no eventfd write will answer. The interleaving check is {@code RingWakeupInterleavingTest} in
- * concurrency-tests, with a model of the eventfd and its READ.
+ * <p>Threads: {@link #wakeup()}, {@link #enterForeign()} and {@link #exitForeign()} any thread;
+ * the rest the owner. {@link #armed} is the owner's plain field.
  */
 final class RingWakeup {
+    /** user_data of the eventfd READ. Slot user_data is never negative. */
+    static final long USER_DATA = -1L;
+
     private static final VarHandle PENDING;
+    private static final VarHandle FOREIGN_CALLERS;
 
     static {
         try {
-            PENDING = MethodHandles.lookup().findVarHandle(RingWakeup.class, "pending", boolean.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PENDING = lookup.findVarHandle(RingWakeup.class, "pending", boolean.class);
+            FOREIGN_CALLERS = lookup.findVarHandle(RingWakeup.class, "foreignCallers", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
+    final int eventFd;
+    /** Where the eventfd READ puts the counter; nobody looks at it. */
+    private final MemorySegment value;
+    /** The eventfd READ is in the SQ or the kernel. */
+    boolean armed;
+    private volatile boolean closed;
     @SuppressWarnings("unused") // through PENDING
     private volatile boolean pending;
-    /** The eventfd READ is in the SQ or the kernel; owner only. */
-    private boolean armed;
+    @SuppressWarnings("unused") // through FOREIGN_CALLERS
+    private volatile int foreignCallers;
+
+    RingWakeup(int eventFd, Arena arena) {
+        this.eventFd = eventFd;
+        this.value = arena.allocate(Long.BYTES, Long.BYTES);
+    }
+
+    /** The wake-up protocol alone, without an eventfd: for the interleaving check of its flags. */
+    RingWakeup() {
+        this.eventFd = -1;
+        this.value = null;
+    }
 
     /** Any thread: true if this caller must write the eventfd (no wake-up is pending since the owner's last wait). */
     boolean signal() {
         return !(boolean) PENDING.getAndSet(this, true);
     }
 
-    /** Owner, about to wait: true if a wake-up came before this wait (it is taken: do not block). */
-    boolean takePending() {
-        return (boolean) PENDING.getAndSet(this, false);
-    }
-
-    /** Owner, its wait returned: the return answers every wake-up so far. */
-    void answered() {
-        PENDING.setVolatile(this, false);
-    }
-
-    /** Owner: whether the READ is in the SQ or the kernel. */
+    /** Owner: whether the eventfd READ is in the SQ or the kernel. */
     boolean armed() {
         return armed;
     }
@@ -63,8 +75,68 @@ final class RingWakeup {
         armed = true;
     }
 
-    /** Owner: the READ's CQE was reaped; it must be armed again before the next blocking wait. */
+    /** Writes the eventfd READ into the SQ (the caller checked there is room and no open chain). */
+    void arm(SubmissionQueue sq) {
+        sq.claim(IoUringConstants.IORING_OP_READ, eventFd, USER_DATA).addr(value.address()).len(Long.BYTES);
+        onArmed();
+    }
+
+    /** The READ completed: re-arm before the next blocking wait. */
     void onCompletion() {
         armed = false;
+    }
+
+    /** Makes the owner's current or next wait return. Any thread; never blocks. */
+    void wakeup() {
+        if (!signal()) {
+            return; // signalled already, and the owner has not returned from a wait since
+        }
+        if (enterForeign()) {
+            try {
+                Libc.eventfdWrite(eventFd, 1L);
+            } finally {
+                exitForeign();
+            }
+        }
+    }
+
+    /** True (and clears it) when a wake-up came since the last wait returned. */
+    boolean takePending() {
+        return (boolean) PENDING.getAndSet(this, false);
+    }
+
+    /** A wait returned: it answers every wake-up until now. */
+    void answered() {
+        PENDING.setVolatile(this, false);
+    }
+
+    /**
+     * Starts a foreign thread's call on the ring's fds; false (and nothing to exit) once the ring
+     * is closing. Closed is checked inside the section: {@link #closeGate()} waits for it to empty
+     * before the fds are closed, so their numbers cannot be reused under the call.
+     */
+    boolean enterForeign() {
+        FOREIGN_CALLERS.getAndAdd(this, 1);
+        if (closed) {
+            FOREIGN_CALLERS.getAndAdd(this, -1);
+            return false;
+        }
+        return true;
+    }
+
+    void exitForeign() {
+        FOREIGN_CALLERS.getAndAdd(this, -1);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Owner: no foreign call starts after this returns, and none is still running. */
+    void closeGate() {
+        closed = true;
+        while ((int) FOREIGN_CALLERS.getVolatile(this) != 0) {
+            Thread.onSpinWait(); // a waker's eventfd write or a cross-thread cancel; both are short
+        }
     }
 }

@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The SQ side of a ring: the owner writes SQEs at its private tail and publishes the tail; the
@@ -102,6 +103,12 @@ final class SubmissionQueue {
     /** The per-opcode flags word: rw_flags, fsync_flags, poll32_events, msg_flags, cancel_flags, ... */
     SubmissionQueue opFlags(int opFlags) {
         sqes.set(JAVA_INT, sqe + SqeLayout.OP_FLAGS_OFFSET, opFlags);
+        return this;
+    }
+
+    /** buf_group: the provided buffer group an IOSQE_BUFFER_SELECT request picks from. */
+    SubmissionQueue bufGroup(int group) {
+        sqes.set(JAVA_SHORT, sqe + SqeLayout.BUF_INDEX_OFFSET, (short) group);
         return this;
     }
 

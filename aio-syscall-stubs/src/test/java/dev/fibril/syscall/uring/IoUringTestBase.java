@@ -20,6 +20,7 @@ abstract class IoUringTestBase {
         assumeTrue(probe.available(), probe::reason);
         backend = new IoUringBackend();
         ring = backend.openRing(0);
+        ring.start(); // on the thread that drives it, as a carrier does
         driver = new RingDriver(ring);
     }
 

@@ -1,0 +1,187 @@
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.ReceiveBuffers;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.RuntimeClosedException;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * A socket channel's {@code receive()} and {@code release()}: one lent buffer at a time, from the
+ * calling fibril's carrier ({@link ReceiveBuffers}). On io_uring with provided buffers the RECV
+ * names no buffer (IOSQE_BUFFER_SELECT) and the kernel picks one when data arrives; elsewhere the
+ * receive first waits for the socket to be readable (POLL_ADD, where the backend has it), then takes
+ * a buffer and receives into it. Either way a connection waiting for bytes holds no buffer. When
+ * every buffer is lent (io_uring: ENOBUFS) the receive parks until one comes back: back-pressure,
+ * the bytes stay in the socket.
+ *
+ * <p>Threads: one receiver at a time (as for read); {@link #release} from any thread the receiver
+ * handed the buffer to. The lent state is published through {@link #lentView} (volatile).
+ */
+final class LentReceive {
+    private static final int POLLIN = 0x1;
+    private static final int NONE = -1;
+    /** The lent buffer is the channel's own (a receive off a fibril). */
+    private static final int OWN = -2;
+    private static final int OWN_SIZE = 16 * 1024;
+
+    private final ChannelCore core;
+    private int lentId = NONE;
+    private Carrier lentFrom;
+    private volatile ByteBuffer lentView;
+    /** For receives off a fibril, which have no carrier to borrow from; made on the first. */
+    private ByteBuffer own;
+
+    LentReceive(ChannelCore core) {
+        this.core = core;
+    }
+
+    /** Whether the caller is a fibril of this runtime, so it can borrow its carrier's buffers. */
+    boolean onFibril() {
+        Carrier c = Carrier.current();
+        return c != null && c.group() == core.group() && Thread.currentThread().isVirtual();
+    }
+
+    void checkNothingLent() {
+        if (lentView != null) {
+            throw new IllegalStateException("receive(): the buffer it lent before was not released");
+        }
+    }
+
+    /** The channel's own buffer, cleared, for a receive off a fibril. */
+    ByteBuffer ownBuffer() {
+        if (own == null) {
+            own = ByteBuffer.allocateDirect(OWN_SIZE);
+        }
+        return own.clear();
+    }
+
+    /** Marks the own buffer lent (after the caller read into it and flipped it). */
+    ByteBuffer lendOwn(ByteBuffer filled) {
+        lentId = OWN;
+        lentFrom = null;
+        lentView = filled;
+        return filled;
+    }
+
+    /**
+     * From a fibril: parks until bytes arrive and returns the buffer holding them (position 0,
+     * limit the count), or null at end of stream.
+     */
+    ByteBuffer receive(long timeoutNanos, java.time.Duration timeout) throws IOException {
+        Carrier c = Carrier.current();
+        IoRequest r = core.beginRequest(); // a section of c: its buffers are ours to touch until end
+        try {
+            ReceiveBuffers pool = c.receiveBuffers();
+            while (true) {
+                int id;
+                int n;
+                if (pool.kernelPicks()) {
+                    r.prepare(Op.RECV, core.fd(), null, 0, pool.size(), 0);
+                    r.flags(IoRequest.FLAG_BUFFER_SELECT);
+                    n = core.submit(r, timeoutNanos);
+                    id = r.selectedBuffer();
+                    if (id >= 0) {
+                        pool.picked();
+                    } else if (n == -ENOBUFS) {
+                        awaitBuffer(c, pool);
+                        continue;
+                    }
+                } else {
+                    if (core.group().backend().supports(Op.POLL_ADD)) {
+                        r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
+                        r.opFlags(POLLIN);
+                        int ready = core.submit(r, timeoutNanos);
+                        timedOut(ready, timeoutNanos, timeout);
+                        ChannelCore.check(ready, "poll");
+                        timeoutNanos = 0; // readable now
+                    }
+                    id = pool.take();
+                    if (id < 0) {
+                        awaitBuffer(c, pool);
+                        continue;
+                    }
+                    r.prepare(Op.RECV, core.fd(), pool.view(id), 0, pool.size(), 0);
+                    n = core.submit(r, timeoutNanos);
+                }
+                if (n <= 0 && id >= 0) {
+                    pool.give(id);
+                }
+                timedOut(n, timeoutNanos, timeout);
+                ChannelCore.check(n, "recv");
+                if (n == 0) {
+                    return null;
+                }
+                ByteBuffer view = pool.view(id).limit(n);
+                lentId = id;
+                lentFrom = c;
+                lentView = view;
+                return view;
+            }
+        } finally {
+            IoCalls.end(r);
+        }
+    }
+
+    private static final int ENOBUFS = 105; // Linux, include/uapi/asm-generic/errno.h
+
+    private static void timedOut(int result, long timeoutNanos, java.time.Duration timeout) throws SocketTimeoutException {
+        if (result == -Errno.ECANCELED && timeoutNanos > 0) {
+            throw new SocketTimeoutException("receive timed out after " + timeout.toMillis() + " ms");
+        }
+    }
+
+    /** Inside the section: parks outside it until a buffer of {@code c} comes back. */
+    private void awaitBuffer(Carrier c, ReceiveBuffers pool) throws IOException {
+        pool.addWaiter();
+        try {
+            c.parkOutside(pool);
+        } finally {
+            pool.removeWaiter();
+        }
+        core.checkWaitEnded();
+    }
+
+    /**
+     * Gives back the buffer {@link #receive} lent: on its carrier at once when the caller is a
+     * fibril of it, else through the carrier's return queue.
+     *
+     * @throws IllegalArgumentException if {@code buffer} is not the one lent (or was released already)
+     */
+    void release(ByteBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (buffer != lentView) {
+            throw new IllegalArgumentException("release(): not the buffer this channel's receive() lent, or released already");
+        }
+        int id = lentId;
+        Carrier from = lentFrom;
+        lentId = NONE;
+        lentFrom = null;
+        lentView = null;
+        if (id == OWN) {
+            return;
+        }
+        if (Carrier.current() == from && Thread.currentThread().isVirtual()) {
+            try {
+                from.enter();
+            } catch (RuntimeClosedException e) {
+                from.returnReceiveBuffer(id);
+                return;
+            }
+            try {
+                from.receiveBuffers().give(id);
+            } finally {
+                from.exit();
+            }
+        } else {
+            from.returnReceiveBuffer(id);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.fibril.syscall.uring;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.syscall.linux.Libc;
+import dev.fibril.syscall.linux.LinuxConstants;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
+import java.util.Map;
+
+import static dev.fibril.syscall.uring.IoUringConstants.*;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * Asks the kernel, feature by feature, what {@link IoUringFeature}s it has: a setup flag by
+ * setting up a 4-entry ring with it (and what it depends on), a register opcode by calling it on
+ * the probe's own ring. Called once per JVM by {@link IoUringProbe}, on a kernel where a plain ring
+ * works. Returns, for each feature the kernel refuses, why.
+ */
+final class FeatureProbe {
+    private static final int PROBE_BUFFER_BYTES = 4096;
+
+    private FeatureProbe() {
+    }
+
+    static Map<IoUringFeature, String> run(MemorySegment callState, RingMapping ring) {
+        Map<IoUringFeature, String> refused = new EnumMap<>(IoUringFeature.class);
+        setupFlag(refused, callState, IoUringFeature.R_DISABLED, IORING_SETUP_R_DISABLED);
+        setupFlag(refused, callState, IoUringFeature.SUBMIT_ALL, IORING_SETUP_SUBMIT_ALL);
+        setupFlag(refused, callState, IoUringFeature.COOP_TASKRUN, IORING_SETUP_COOP_TASKRUN);
+        setupFlag(refused, callState, IoUringFeature.TASKRUN_FLAG, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+        setupFlag(refused, callState, IoUringFeature.SINGLE_ISSUER, IORING_SETUP_SINGLE_ISSUER);
+        setupFlag(refused, callState, IoUringFeature.DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+        syncCancel(refused, callState, ring);
+        bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING, 0);
+        if (!refused.containsKey(IoUringFeature.PBUF_RING)) {
+            bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING_INC, IOU_PBUF_RING_INC);
+        } else {
+            refused.put(IoUringFeature.PBUF_RING_INC, "needs pbuf_ring");
+        }
+        return refused;
+    }
+
+    private static void setupFlag(Map<IoUringFeature, String> refused, MemorySegment callState,
+                                  IoUringFeature feature, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = arena.allocate(IoUringParamsLayout.LAYOUT);
+            params.set(JAVA_INT, IoUringParamsLayout.FLAGS_OFFSET, flags);
+            int fd = IoUringSyscalls.setup(callState, 4, params);
+            if (fd >= 0) {
+                Libc.close(callState, fd);
+            } else {
+                refused.put(feature, explain(feature, -fd, "io_uring_setup"));
+            }
+        }
+    }
+
+    /** A cancel of a descriptor with nothing in flight: ENOENT where the opcode exists. */
+    private static void syncCancel(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment reg = arena.allocate(EnterArgLayout.SYNC_CANCEL_REG);
+            reg.set(JAVA_INT, EnterArgLayout.SYNC_CANCEL_FD_OFFSET, ring.fd);
+            reg.set(JAVA_INT, EnterArgLayout.SYNC_CANCEL_FLAGS_OFFSET, IORING_ASYNC_CANCEL_FD);
+            reg.set(JAVA_LONG, EnterArgLayout.SYNC_CANCEL_TIMEOUT_OFFSET, -1L); // tv_sec -1: no timeout
+            reg.set(JAVA_LONG, EnterArgLayout.SYNC_CANCEL_TIMEOUT_OFFSET + 8, -1L);
+            int r = IoUringSyscalls.register(callState, ring.fd, IORING_REGISTER_SYNC_CANCEL, reg.address(), 1);
+            if (r < 0 && r != -Errno.ENOENT) {
+                refused.put(IoUringFeature.SYNC_CANCEL, explain(IoUringFeature.SYNC_CANCEL, -r, "IORING_REGISTER_SYNC_CANCEL"));
+            }
+        }
+    }
+
+    /** Registers, then unregisters, a one-entry buffer ring (group 0) with {@code flags}. */
+    private static void bufferRing(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring,
+                                   IoUringFeature feature, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment bufs = arena.allocate(PROBE_BUFFER_BYTES, PROBE_BUFFER_BYTES); // page-aligned, as the kernel wants
+            MemorySegment reg = arena.allocate(BufRingLayout.REG_SIZE, Long.BYTES);
+            reg.set(JAVA_LONG, BufRingLayout.REG_RING_ADDR_OFFSET, bufs.address());
+            reg.set(JAVA_INT, BufRingLayout.REG_RING_ENTRIES_OFFSET, 1);
+            reg.set(JAVA_SHORT, BufRingLayout.REG_BGID_OFFSET, (short) 0);
+            reg.set(JAVA_SHORT, BufRingLayout.REG_FLAGS_OFFSET, (short) flags);
+            int r = IoUringSyscalls.register(callState, ring.fd, IORING_REGISTER_PBUF_RING, reg.address(), 1);
+            if (r < 0) {
+                refused.put(feature, explain(feature, -r, "IORING_REGISTER_PBUF_RING"));
+                return;
+            }
+            IoUringSyscalls.register(callState, ring.fd, IORING_UNREGISTER_PBUF_RING, reg.address(), 1);
+        }
+    }
+
+    static String explain(IoUringFeature feature, int errno, String call) {
+        String what = call + " refused it with " + LinuxErrno.name(errno);
+        return switch (errno) {
+            case Errno.EINVAL -> "kernel too old (" + what + "; needs Linux " + feature.since + ")";
+            case Errno.EPERM, Errno.EACCES -> "refused by the kernel (" + what + ": seccomp or LSM policy?)";
+            case Errno.ENOMEM -> "cannot pin its memory (" + what + ": RLIMIT_MEMLOCK too low?)";
+            case LinuxConstants.ENOSYS -> "refused by the kernel (" + what + ": seccomp?)";
+            default -> "refused by the kernel (" + what + ")";
+        };
+    }
+}

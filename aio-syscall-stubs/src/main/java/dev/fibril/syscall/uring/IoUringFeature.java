@@ -1,0 +1,46 @@
+package dev.fibril.syscall.uring;
+
+import java.util.Locale;
+
+/**
+ * The optional io_uring features Fibril uses, each probed once per JVM ({@link IoUringProbe}) and
+ * each switchable off with {@code -Dfibril.io_uring.<name>=false} ({@link #propertyName()}).
+ * {@link #since} is the first mainline kernel that has it, for the log line that says why one is off.
+ */
+public enum IoUringFeature {
+    /** IORING_SETUP_R_DISABLED + IORING_REGISTER_ENABLE_RINGS: a ring is enabled by the thread that drives it. */
+    R_DISABLED("5.10"),
+    /** IORING_SETUP_SUBMIT_ALL: a bad SQE does not stop the rest of the batch. */
+    SUBMIT_ALL("5.18"),
+    /** IORING_SETUP_COOP_TASKRUN: no IPI to run completion work; it runs when the ring is entered. */
+    COOP_TASKRUN("5.19"),
+    /** IORING_SETUP_TASKRUN_FLAG: the kernel sets IORING_SQ_TASKRUN when completion work waits. */
+    TASKRUN_FLAG("5.19"),
+    /** IORING_SETUP_SINGLE_ISSUER: one task submits; only with the carrier hand-off off. */
+    SINGLE_ISSUER("6.0"),
+    /** IORING_SETUP_DEFER_TASKRUN: completion work runs only when the submitter waits; needs SINGLE_ISSUER. */
+    DEFER_TASKRUN("6.1"),
+    /** IORING_REGISTER_SYNC_CANCEL: close(fd) cancels that fd's requests before closing. */
+    SYNC_CANCEL("6.0"),
+    /** IORING_REGISTER_PBUF_RING: provided buffer rings, the kernel picks a buffer when data arrives. */
+    PBUF_RING("5.19"),
+    /** IOU_PBUF_RING_INC: a provided buffer is consumed in pieces, several receives per buffer. */
+    PBUF_RING_INC("6.12");
+
+    /** The first mainline Linux version with the feature. */
+    public final String since;
+
+    IoUringFeature(String since) {
+        this.since = since;
+    }
+
+    /** The lower-case name used in properties, logs and {@link dev.fibril.aio.BackendFeatures}. */
+    public String featureName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code fibril.io_uring.<name>}: set to {@code false} to switch the feature off. */
+    public String propertyName() {
+        return "fibril.io_uring." + featureName();
+    }
+}
