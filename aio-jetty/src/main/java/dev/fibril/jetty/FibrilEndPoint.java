@@ -145,6 +145,10 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
         IOException failure = readFailure;
         if (failure != null) {
+            // A reset connection has no input left either: with the input shut, Jetty's answer to the
+            // failure (shutting the output) closes the end point, instead of waiting for a FIN that
+            // never comes until the idle timeout.
+            shutdownInput();
             throw new EofException(failure);
         }
         if (eof) {

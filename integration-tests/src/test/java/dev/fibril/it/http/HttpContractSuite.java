@@ -429,6 +429,29 @@ abstract class HttpContractSuite {
     // ------------------------------------------------------------------ 6. slow client
 
     @Test
+    void shouldFreeKeptAliveConnectionsTheirClientsReset() throws Exception {
+        List<RawHttp> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                RawHttp c = RawHttp.connect(server.uri());
+                clients.add(c);
+                c.send(RawHttp.get("/hello"));
+                assertEquals(200, c.read().status(), "connection " + i);
+            }
+            await().atMost(10, TimeUnit.SECONDS).until(() -> server.connector().getConnectedEndPoints().size() == 20);
+            for (RawHttp c : clients) {
+                c.socket().setSoLinger(true, 0); // close sends RST, not FIN
+                c.close();
+            }
+        } finally {
+            for (RawHttp c : clients) {
+                c.close();
+            }
+        }
+        awaitNoConnections(); // well before the 30 s idle timeout
+    }
+
+    @Test
     void shouldCloseAStalledClientAtTheIdleTimeoutAndServeOthersMeanwhile() throws Exception {
         Duration idleTimeout = Duration.ofSeconds(1);
         restartServer(o -> o.idleTimeout(idleTimeout));
