@@ -238,7 +238,7 @@ public final class FibrilRuntime implements AutoCloseable {
         private String backendName = System.getProperty("fibril.backend");
         private Backend backendInstance;
         private int poolSize = 256;
-        private int poolBound = 4096;
+        private int poolBound = 65_536;
         private int receiveBufferCount = 256;
         private int receiveBufferSize = 16 * 1024;
         private boolean strict;
@@ -281,7 +281,7 @@ public final class FibrilRuntime implements AutoCloseable {
             return this;
         }
 
-        /** Most descriptors per carrier; callers beyond it park until one frees (default 4096). */
+        /** Most descriptors per carrier; callers beyond it park until one frees (default 65,536: a parked receive holds one, so the bound caps a carrier's waiting connections). */
         public Builder descriptorPoolBound(int bound) {
             if (bound < 1) {
                 throw new IllegalArgumentException("descriptor pool bound must be at least 1, was " + bound);

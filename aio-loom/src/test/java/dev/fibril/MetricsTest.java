@@ -46,7 +46,7 @@ class MetricsTest {
                     + registry.get("fibril.completions.inline").functionCounter().count();
             assertTrue(resumes >= 21, "each request resumed its fibril on its carrier, or completed inline");
             assertEquals(0, registry.get("fibril.descriptors.in.use").tags("carrier", "0").gauge().value());
-            assertEquals(4096, registry.get("fibril.descriptors.bound").tags("carrier", "1").gauge().value());
+            assertEquals(65_536, registry.get("fibril.descriptors.bound").tags("carrier", "1").gauge().value());
             assertEquals(0, registry.get("fibril.completions.stale").functionCounter().count());
             assertTrue(registry.get("fibril.kernel.calls").functionCounter().count() > 0);
             registry.get("fibril.run.queue.depth").tags("carrier", "1").gauge();

@@ -21,7 +21,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param descriptorPoolSize  Request descriptors preallocated per carrier, at most the bound.
  *                            Default: 256.
  * @param descriptorPoolBound Most request descriptors per carrier; a caller beyond it parks until
- *                            one frees. Default: 4096.
+ *                            one frees. Default: 65,536.
  * @param handoffThreshold    How long a fibril may hold its carrier's thread while other work
  *                            waits before the carrier is handed to a spare thread; 0 turns the
  *                            hand-off off. Default: 5ms.
