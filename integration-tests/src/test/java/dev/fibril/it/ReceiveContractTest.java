@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -178,6 +179,79 @@ abstract class ReceiveContractTest {
         a[1].release(held.get()); // from the test thread: through the carrier's return queue
         assertTrue(waiter.join(PATIENCE), "the waiting receive went on once the buffer came back");
         assertEquals("second", second.get());
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() == 0);
+        for (FibrilSocketChannel c : new FibrilSocketChannel[]{a[0], a[1], b[0], b[1]}) {
+            c.close();
+        }
+    }
+
+    /** Two connections on one buffer: a holds it, b's receive waits for it; returns {a, b, held}. */
+    private Object[] oneBufferHeld() throws Exception {
+        runtime(1);
+        FibrilSocketChannel[] a = pair();
+        FibrilSocketChannel[] b = pair();
+        AtomicReference<ByteBuffer> held = new AtomicReference<>();
+        inFibril(() -> {
+            send(a[0], "first");
+            held.set(a[1].receive()); // the only buffer
+        });
+        send(b[0], "second");
+        return new Object[]{a, b, held.get()};
+    }
+
+    /** Starts a receive on {@code ch} that records what it got or threw, and waits until it waits for a buffer. */
+    private Thread receiveWaitingForABuffer(FibrilSocketChannel ch, AtomicReference<Object> outcome) {
+        long waitsBefore = rt.stats().receiveBufferWaits();
+        Thread t = rt.start(() -> {
+            try {
+                ByteBuffer got = ch.receive();
+                outcome.set(text(got));
+                ch.release(got);
+            } catch (Exception e) {
+                outcome.set(e);
+            }
+        });
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBufferWaits() > waitsBefore);
+        return t;
+    }
+
+    @Test
+    void shouldEndAWaitForABufferWhenTheChannelCloses() throws Exception {
+        Object[] s = oneBufferHeld();
+        FibrilSocketChannel[] a = (FibrilSocketChannel[]) s[0];
+        FibrilSocketChannel[] b = (FibrilSocketChannel[]) s[1];
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread waiter = receiveWaitingForABuffer(b[1], outcome);
+        b[1].close(); // no buffer comes back: only the close can end the wait
+        assertTrue(waiter.join(PATIENCE), "the close woke the receive waiting for a buffer");
+        assertInstanceOf(java.nio.channels.AsynchronousCloseException.class, outcome.get());
+        inFibril(() -> a[1].release((ByteBuffer) s[2])); // on its carrier: back at once
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() == 0);
+        for (FibrilSocketChannel c : new FibrilSocketChannel[]{a[0], a[1], b[0]}) {
+            c.close();
+        }
+    }
+
+    @Test
+    void shouldEndAWaitForABufferAtTheReadTimeoutAndReceiveLater() throws Exception {
+        Object[] s = oneBufferHeld();
+        FibrilSocketChannel[] a = (FibrilSocketChannel[]) s[0];
+        FibrilSocketChannel[] b = (FibrilSocketChannel[]) s[1];
+        b[1].readTimeout(Duration.ofMillis(50));
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread waiter = receiveWaitingForABuffer(b[1], outcome);
+        assertTrue(waiter.join(PATIENCE), "the read timeout ended the wait for a buffer");
+        assertInstanceOf(java.net.SocketTimeoutException.class, outcome.get());
+        assertTrue(b[1].isOpen(), "a timed-out receive leaves the channel open");
+        a[1].release((ByteBuffer) s[2]);
+        b[1].readTimeout(Duration.ZERO);
+        AtomicReference<String> later = new AtomicReference<>();
+        inFibril(() -> {
+            ByteBuffer got = b[1].receive();
+            later.set(text(got));
+            b[1].release(got);
+        });
+        assertEquals("second", later.get(), "the bytes waited in the socket");
         await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() == 0);
         for (FibrilSocketChannel c : new FibrilSocketChannel[]{a[0], a[1], b[0], b[1]}) {
             c.close();

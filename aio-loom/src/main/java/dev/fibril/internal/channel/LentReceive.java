@@ -38,6 +38,8 @@ final class LentReceive {
     private volatile ByteBuffer lentView;
     /** For receives off a fibril, which have no carrier to borrow from; made on the first. */
     private ByteBuffer own;
+    /** The fibril parked for a buffer, which a close must wake; null when none. */
+    private volatile Thread awaiting;
 
     LentReceive(ChannelCore core) {
         this.core = core;
@@ -77,6 +79,7 @@ final class LentReceive {
      */
     ByteBuffer receive(long timeoutNanos, java.time.Duration timeout) throws IOException {
         Carrier c = Carrier.current();
+        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         IoRequest r = core.beginRequest(); // a section of c: its buffers are ours to touch until end
         try {
             ReceiveBuffers pool = c.receiveBuffers();
@@ -91,7 +94,7 @@ final class LentReceive {
                     if (id >= 0) {
                         pool.picked();
                     } else if (n == -ENOBUFS) {
-                        awaitBuffer(c, pool);
+                        timeoutNanos = awaitBuffer(c, pool, deadline, timeout);
                         continue;
                     }
                 } else {
@@ -105,7 +108,7 @@ final class LentReceive {
                     }
                     id = pool.take();
                     if (id < 0) {
-                        awaitBuffer(c, pool);
+                        timeoutNanos = awaitBuffer(c, pool, deadline, timeout);
                         continue;
                     }
                     r.prepare(Op.RECV, core.fd(), pool.view(id), 0, pool.size(), 0);
@@ -138,15 +141,47 @@ final class LentReceive {
         }
     }
 
-    /** Inside the section: parks outside it until a buffer of {@code c} comes back. */
-    private void awaitBuffer(Carrier c, ReceiveBuffers pool) throws IOException {
+    /**
+     * Inside the section: parks outside it until a buffer of {@code c} comes back, the channel is
+     * closed or interrupted, or the receive's {@code deadline} (0: none) passes. Returns the time
+     * left for the receive that follows (0 when it has no timeout).
+     */
+    private long awaitBuffer(Carrier c, ReceiveBuffers pool, long deadline, java.time.Duration timeout) throws IOException {
         pool.addWaiter();
+        awaiting = Thread.currentThread();
+        boolean retry = false;
+        long left = 0;
         try {
-            c.parkOutside(pool);
+            if (core.isClosed()) {
+                throw new java.nio.channels.AsynchronousCloseException(); // closed before awaiting was seen
+            }
+            if (deadline == 0) {
+                c.parkOutside(pool);
+            } else {
+                c.parkOutsideNanos(pool, Math.max(1, deadline - System.nanoTime()));
+            }
+            core.checkWaitEnded();
+            if (deadline != 0) {
+                left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException("receive timed out after " + timeout.toMillis()
+                            + " ms waiting for a receive buffer");
+                }
+            }
+            retry = true;
         } finally {
-            pool.removeWaiter();
+            awaiting = null;
+            pool.removeWaiter(!retry);
         }
-        core.checkWaitEnded();
+        return left;
+    }
+
+    /** The channel closed: wakes a receive parked for a buffer, which then throws. */
+    void onClose() {
+        Thread t = awaiting;
+        if (t != null) {
+            java.util.concurrent.locks.LockSupport.unpark(t);
+        }
     }
 
     /**

@@ -382,6 +382,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     @Override
     public void close() {
         core.close();
+        lent.onClose();
     }
 
     @Override

@@ -114,7 +114,11 @@ public final class ReceiveBuffers {
         return views[id];
     }
 
-    /** Gives buffer {@code id} back (to the kernel's ring, or the free stack) and wakes the waiters. Owner. */
+    /**
+     * Gives buffer {@code id} back (to the kernel's ring, or the free stack) and wakes the oldest
+     * waiter: one buffer, one wake, so a burst on many connections does not send every waiter
+     * back to the kernel for each buffer that returns. Owner.
+     */
     public void give(int id) {
         lent--;
         if (kernelPicks) {
@@ -122,9 +126,7 @@ public final class ReceiveBuffers {
         } else {
             free[freeTop++] = id;
         }
-        if (!waiters.isEmpty()) {
-            wakeWaiters();
-        }
+        wakeOne();
     }
 
     /**
@@ -159,18 +161,31 @@ public final class ReceiveBuffers {
         waited = true;
     }
 
-    /** Forgets the current fibril's registration (it stopped waiting). Owner. */
-    public void removeWaiter() {
-        waiters.remove(Thread.currentThread());
+    /**
+     * Forgets the current fibril's registration (it stopped waiting). A fibril that was woken for a
+     * buffer but gives up instead of receiving ({@code leaving}: interrupted, closed, timed out)
+     * passes its wake to the next waiter, so the buffer it was woken for cannot sit unused while
+     * others wait. Owner.
+     */
+    public void removeWaiter(boolean leaving) {
+        boolean woken = !waiters.remove(Thread.currentThread());
+        if (woken && leaving) {
+            wakeOne();
+        }
         waited = !waiters.isEmpty();
     }
 
-    private void wakeWaiters() {
-        Thread t;
-        while ((t = waiters.poll()) != null) {
+    private void wakeOne() {
+        Thread t = waiters.poll();
+        if (t != null) {
             LockSupport.unpark(t);
         }
-        waited = false;
+        waited = !waiters.isEmpty();
+    }
+
+    /** Fibrils waiting for a buffer now. Owner (tests). */
+    public int waiting() {
+        return waiters.size();
     }
 
     /** Buffers made so far (0 before the first receive on the carrier). Racy read for gauges. */

@@ -154,6 +154,13 @@ public final class Carrier implements Executor, IoDriver.Host {
         ownership.reenter();
     }
 
+    /** As {@link #parkOutside}, for at most {@code nanos}. */
+    public void parkOutsideNanos(Object blocker, long nanos) throws RuntimeClosedException {
+        ownership.exitToPark();
+        LockSupport.parkNanos(blocker, nanos);
+        ownership.reenter();
+    }
+
     /** Inside a section of depth one: leaves it, lets the carrier run its other fibrils, and enters again. */
     public void yieldOutside() throws RuntimeClosedException {
         ownership.exitToPark();
