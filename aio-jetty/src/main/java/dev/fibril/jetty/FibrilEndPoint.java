@@ -17,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.FillInterest;
+import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
@@ -70,8 +71,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private volatile IOException readFailure;
     private volatile Thread reader;
     private volatile MappedFile mapped;
-    /** Where gathered writes are copied; made on the first one, kept for the connection's life. */
-    private ByteBuffer gather;
     /** The fibril that completes pending writes; started on the first one, ends with the connection. */
     private volatile Thread writer;
     /** A write is pending: set by {@link #onIncompleteFlush}, taken by the writer. */
@@ -319,12 +318,21 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    /** Copies {@code buffers} into one send; consumes from them only the bytes the kernel took. */
+    /**
+     * Copies {@code buffers} into one send; consumes from them only the bytes the kernel took. The
+     * copy goes through a buffer of the connector's pool, held only for the send (tryWrite returns
+     * once the kernel has taken the bytes), so an idle connection keeps no buffer of its own.
+     */
     private boolean flushGathered(ByteBuffer[] buffers, int total) throws IOException {
-        ByteBuffer out = gather;
-        if (out == null) {
-            out = gather = ByteBuffer.allocateDirect(GATHER_LIMIT);
+        RetainableByteBuffer pooled = connector.getByteBufferPool().acquire(GATHER_LIMIT, true);
+        try {
+            return sendGathered(pooled.getByteBuffer(), buffers, total);
+        } finally {
+            pooled.release();
         }
+    }
+
+    private boolean sendGathered(ByteBuffer out, ByteBuffer[] buffers, int total) throws IOException {
         out.clear();
         for (ByteBuffer b : buffers) {
             int n = b.remaining();

@@ -1,0 +1,132 @@
+package dev.fibril.it.http;
+
+import dev.fibril.Fibril;
+import dev.fibril.FibrilRuntime;
+import dev.fibril.jetty.FibrilConnector;
+import dev.fibril.syscall.uring.IoUringBackend;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A keep-alive connection that has been answered and waits for its next request keeps no buffer
+ * of its own: hundreds of them, opened one after another, each answered with a header and a small
+ * body (the end point's gathered write), leave the JVM's direct buffers about where they were.
+ * Counted with the JVM's own direct-buffer pool bean, so a buffer kept per connection shows as
+ * one more direct buffer per connection.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class IdleConnectionBuffersTest {
+    private static final int CONNECTIONS = 300;
+    private static final byte[] BODY = "hello from an idle-connection test\n".getBytes(StandardCharsets.US_ASCII);
+
+    private FibrilRuntime runtime;
+    private Server server;
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (server != null) {
+                server.stop();
+            }
+        } finally {
+            if (runtime != null) {
+                runtime.close();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void shouldKeepNoBufferPerIdleConnection(String backend) throws Exception {
+        assumeTrue(!backend.equals("io_uring") || IoUringBackend.probe().available(),
+                () -> "io_uring cannot run here: " + IoUringBackend.probe().reason());
+        runtime = Fibril.runtime().carriers(2).backend(backend).build();
+        server = new Server();
+        FibrilConnector connector = new FibrilConnector(server, runtime);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract.NonBlocking() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                response.getHeaders().put("Content-Type", "text/plain");
+                response.write(true, ByteBuffer.wrap(BODY), callback);
+                return true;
+            }
+        });
+        server.start();
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", connector.getLocalPort());
+        List<Socket> clients = new ArrayList<>(CONNECTIONS);
+        try {
+            answer(open(address, clients)); // the first pays for the runtime's and Jetty's pools
+            long before = directBuffers();
+            for (int i = 1; i < CONNECTIONS; i++) {
+                answer(open(address, clients));
+            }
+            long grown = directBuffers() - before;
+            assertTrue(grown < CONNECTIONS / 4, () -> (CONNECTIONS - 1) + " idle connections added " + grown
+                    + " direct buffers on " + backend + ": a buffer is kept per connection");
+        } finally {
+            for (Socket s : clients) {
+                s.close();
+            }
+        }
+    }
+
+    private static Socket open(InetSocketAddress address, List<Socket> clients) throws Exception {
+        Socket s = new Socket();
+        clients.add(s);
+        s.connect(address);
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    /** Sends one GET and reads its whole response, leaving the connection open and idle. */
+    private static void answer(Socket s) throws Exception {
+        OutputStream out = s.getOutputStream();
+        out.write("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream();
+        StringBuilder got = new StringBuilder();
+        String body = new String(BODY, StandardCharsets.US_ASCII);
+        while (!got.toString().endsWith(body)) {
+            int b = in.read();
+            if (b < 0) {
+                throw new AssertionError("the server closed the connection; got: " + got);
+            }
+            got.append((char) b);
+        }
+        assertTrue(got.toString().startsWith("HTTP/1.1 200"), got::toString);
+    }
+
+    private static long directBuffers() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getCount();
+            }
+        }
+        throw new AssertionError("the JVM reports no direct buffer pool");
+    }
+}
