@@ -415,4 +415,9 @@ public final class Carrier implements Executor, IoDriver.Host {
     public Thread thread() {
         return driver;
     }
+
+    /** The thread driving this carrier now, or null before it started. */
+    DriverThread driverThread() {
+        return driver;
+    }
 }

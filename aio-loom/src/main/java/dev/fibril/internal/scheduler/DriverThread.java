@@ -27,6 +27,8 @@ final class DriverThread extends Thread {
     /** The next carrier and epoch to drive, handed over by the monitor; volatile through {@link Handoffs}. */
     volatile Carrier assigned;
     volatile long assignedEpoch;
+    /** What the kernel says of this thread, read by the monitor; null where it cannot tell. */
+    volatile ThreadSchedule schedule;
 
     DriverThread(Handoffs handoffs, String name) {
         super(null, null, name, 0, false);
@@ -45,6 +47,7 @@ final class DriverThread extends Thread {
 
     @Override
     public void run() {
+        schedule = ThreadSchedule.ofCurrentThread();
         try {
             Carrier next = assigned;
             long nextEpoch = assignedEpoch;

@@ -26,6 +26,13 @@ import java.util.concurrent.locks.LockSupport;
  * one while fewer than the bound exist), moves the word with its CAS, and gives the spare the next
  * epoch. The held thread keeps running its fibril; when that parks or ends, the thread finds the
  * carrier gone and joins the spares. Idle spares retire after {@link #KEEP_ALIVE_NANOS}.
+ *
+ * <p>Before it hands a carrier off, the monitor asks the kernel what the thread did with its time
+ * ({@link ThreadSchedule}: its CPU time at the first look past the threshold, its state and CPU
+ * time at the next ones): a thread that ran, or slept in a call, holds its carrier; a runnable one
+ * that did not run was preempted on a busy machine, and is left alone, as another thread would
+ * wait for a CPU as well. A
+ * hand-off therefore comes one look (half a threshold) after the threshold, not at it.
  */
 public final class Handoffs {
     private static final System.Logger LOG = System.getLogger("dev.fibril");
@@ -53,6 +60,8 @@ public final class Handoffs {
     private volatile boolean monitorParked;
     /** Times the monitor woke to look at the carriers (written by the monitor only). */
     private volatile long monitorLooks;
+    /** Looks at which a carrier past the threshold was not handed off: its thread had waited for a CPU (monitor only). */
+    private volatile long preempted;
     private volatile boolean shutdown;
 
     Handoffs(Duration threshold, int maxSpares) {
@@ -95,6 +104,8 @@ public final class Handoffs {
         int[] lastTick = new int[n];
         long[] since = new long[n];
         java.util.Arrays.fill(since, UNSEEN);
+        long[] confirmCpu = new long[n]; // the thread's CPU time at the first look past the threshold; -1: not read
+        java.util.Arrays.fill(confirmCpu, -1);
         long period = Math.clamp(thresholdNanos / 2, MIN_PERIOD_NANOS, MAX_PERIOD_NANOS);
         long lastGc = gcMillis();
         while (!shutdown) {
@@ -106,6 +117,7 @@ public final class Handoffs {
                 // a busy machine, still counts the time: the thread it watches was held all along.)
                 lastGc = gc;
                 java.util.Arrays.fill(since, UNSEEN);
+                java.util.Arrays.fill(confirmCpu, -1);
             }
             monitorLooks++; // single writer
             for (int i = 0; i < n; i++) {
@@ -114,12 +126,26 @@ public final class Handoffs {
                 int tick = c.ownership().tick();
                 if (c.isTerminated() || Ownership.phase(word) != Ownership.FIBRIL) {
                     since[i] = UNSEEN;
+                    confirmCpu[i] = -1;
                 } else if (since[i] == UNSEEN || word != lastWord[i] || tick != lastTick[i]) {
                     lastWord[i] = word; // a new fibril run since the last look: not held
                     lastTick[i] = tick;
                     since[i] = now;
-                } else if (now - since[i] >= thresholdNanos && c.hasWaitingWork() && handOff(c, word, now - since[i])) {
-                    since[i] = UNSEEN;
+                    confirmCpu[i] = -1;
+                } else if (now - since[i] >= thresholdNanos && c.hasWaitingWork()) {
+                    // Seen on one fibril for the threshold: held, unless its thread spent the time
+                    // waiting for a CPU (a busy machine preempted it). The thread's own times decide,
+                    // over the looks from the first one past the threshold.
+                    ThreadSchedule ts = c.driverThread() == null ? null : c.driverThread().schedule;
+                    long cpu = ts == null ? -1 : ts.cpuNanos();
+                    if (cpu >= 0 && confirmCpu[i] < 0) {
+                        confirmCpu[i] = cpu; // decided at the next look
+                    } else if (cpu >= 0 && !ThreadSchedule.held(ts.state(), cpu - confirmCpu[i], thresholdNanos)) {
+                        preempted++; // single writer
+                    } else if (handOff(c, word, now - since[i])) {
+                        since[i] = UNSEEN;
+                        confirmCpu[i] = -1;
+                    }
                 }
             }
             if (allIdle()) {
@@ -278,6 +304,14 @@ public final class Handoffs {
     /** Times the monitor has looked at the carriers so far: it stops counting while every carrier sleeps. */
     public long monitorLooks() {
         return monitorLooks;
+    }
+
+    /**
+     * Looks at which a carrier seen on one fibril past the threshold was not handed off because its
+     * thread had spent the time waiting for a CPU, not running or blocked in the kernel.
+     */
+    public long preemptedLooks() {
+        return preempted;
     }
 
     /** Whether a held carrier is handed off at all (a threshold was set). */
