@@ -76,6 +76,16 @@ public interface CompletionRing extends AutoCloseable {
      */
     void await(long timeoutNanos);
 
+    /**
+     * Times the ring found the kernel holding completions back because its completion queue was
+     * full (io_uring's CQ overflow: none is lost, as the ring is set up to keep them, but each such
+     * episode costs an extra kernel call and says the completion queue is too small for the load).
+     * Owner; this default reports none.
+     */
+    default long completionOverflows() {
+        return 0;
+    }
+
     /** Makes the owner's current or next {@link #await} return. Any thread. */
     void wakeup();
 

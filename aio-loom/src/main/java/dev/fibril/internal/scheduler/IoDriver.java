@@ -43,6 +43,8 @@ public final class IoDriver implements CompletionSink {
     private static final System.Logger LOG = System.getLogger("dev.fibril");
 
     private final int index;
+    /** The ring's completion overflows reported so far (see {@link RingOverflowEvent}). */
+    private long seenOverflows;
     private final Host host;
     private final CompletionRing ring;
     private final DescriptorPool pool;
@@ -226,6 +228,11 @@ public final class IoDriver implements CompletionSink {
             n = ring.reap(this, REAP_BATCH);
             resubmitRetries();
         } while (n == REAP_BATCH);
+        long overflows = ring.completionOverflows();
+        if (overflows != seenOverflows) {
+            RingOverflowEvent.report(index, overflows - seenOverflows, overflows);
+            seenOverflows = overflows;
+        }
     }
 
     /** Submissions not flushed yet, or completions not delivered yet: the loop must not sleep. */

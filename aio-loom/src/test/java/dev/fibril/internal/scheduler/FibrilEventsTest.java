@@ -6,6 +6,8 @@ import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.sim.Latency;
 import dev.fibril.syscall.sim.SimulatedKernel;
+import dev.fibril.syscall.uring.IoUringBackend;
+import dev.fibril.syscall.uring.IoUringConfig;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -25,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The JFR events an operator reads: descriptor back-pressure and slow requests. */
+/** The JFR events an operator reads: descriptor back-pressure, ring overflows and slow requests. */
 class FibrilEventsTest {
     @Test
     void shouldRecordAFibrilThatWaitedForADescriptor(@TempDir Path dir) throws Exception {
@@ -93,6 +95,40 @@ class FibrilEventsTest {
         assertTrue(events.stream().anyMatch(e -> e.getString("operation").equals("read") && e.getInt("result") == 3),
                 "the slow read is recorded: " + events);
         assertTrue(events.stream().noneMatch(e -> e.getString("operation").equals("timeout")), "no timer: " + events);
+    }
+
+    /** A 4-entry completion queue and 200 NOPs submitted before the carrier reaps: the kernel holds some back. */
+    @Test
+    void shouldRecordARingWhoseCompletionQueueOverflowed(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(IoUringBackend.probe().available(),
+                () -> "io_uring cannot run here: " + IoUringBackend.probe().reason());
+        List<RecordedEvent> events;
+        try (Recording recording = new Recording()) {
+            recording.enable("dev.fibril.RingOverflow");
+            recording.start();
+            IoUringBackend small = new IoUringBackend(IoUringConfig.DEFAULT.withEntries(4, 4));
+            try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend(small).build()) {
+                List<Thread> fibrils = new java.util.ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    fibrils.add(rt.start(() -> {
+                        try {
+                            Fibril.nop();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+                }
+                for (Thread f : fibrils) {
+                    assertTrue(f.join(Duration.ofSeconds(30)), "every NOP completed");
+                }
+            }
+            recording.stop();
+            events = read(recording, dir, "dev.fibril.RingOverflow");
+        }
+        assertFalse(events.isEmpty(), "the overflow was recorded");
+        RecordedEvent e = events.get(0);
+        assertEquals(0, e.getInt("carrier"));
+        assertTrue(e.getLong("overflows") >= 1 && e.getLong("total") >= e.getLong("overflows"));
     }
 
     private static List<RecordedEvent> read(Recording recording, Path dir, String name) throws Exception {

@@ -334,6 +334,11 @@ public final class IoUringRing implements CompletionRing {
         return reaper.overflowFlushes;
     }
 
+    @Override
+    public long completionOverflows() {
+        return reaper.cqOverflows;
+    }
+
     /** Native bounce buffers allocated so far, for heap-buffer requests. */
     public int bounceBuffers() {
         return bounce.allocated();

@@ -32,6 +32,8 @@ final class RingReaper {
     long decodeFailures;
     /** GETEVENTS enters made because the kernel held completions back. */
     long overflowFlushes;
+    /** Flushes made because the kernel had set IORING_SQ_CQ_OVERFLOW: it held completions back for a full CQ. */
+    long cqOverflows;
 
     RingReaper(int carrierIndex, SubmissionQueue sq, CompletionQueue cq, InFlightTable table, RequestCodec codec,
                RingEnter enter, RingWakeup wakeup, MemorySegment callState) {
@@ -49,10 +51,14 @@ final class RingReaper {
     int reap(CompletionSink sink, int max, boolean draining) {
         int head = cq.head();
         int tail = cq.lvTail();
-        if (head == tail && (sq.lvFlags() & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0) {
+        int sqFlags;
+        if (head == tail && ((sqFlags = sq.lvFlags()) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0) {
             // Completions wait in the kernel (overflow list, or task work): only a GETEVENTS enter
             // moves them into the CQ.
             overflowFlushes++;
+            if ((sqFlags & IORING_SQ_CQ_OVERFLOW) != 0) {
+                cqOverflows++;
+            }
             enter.flushCompletions();
             tail = cq.lvTail();
         }

@@ -129,6 +129,7 @@ class IoUringRingOwnershipTest {
             assertEquals(sent, back.keySet(), "every request completed once");
             assertTrue(back.values().stream().allMatch(r -> r == 0), "every NOP succeeded");
             assertTrue(ring.overflowFlushes() > 0, "completions were moved in from the overflow list");
+            assertTrue(ring.completionOverflows() > 0, "the overflow episodes were counted");
             assertEquals(0, ring.inFlight());
             assertEquals(0, ring.staleCompletions());
         }
