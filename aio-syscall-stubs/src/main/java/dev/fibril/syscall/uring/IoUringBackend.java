@@ -101,10 +101,15 @@ public final class IoUringBackend implements Backend {
         return true;
     }
 
-    /** Whether the kernel supports opcode {@code op} ({@link dev.fibril.aio.spi.Op} values). */
+    /**
+     * Whether the rings carry opcode {@code op} ({@link dev.fibril.aio.spi.Op} values): the kernel
+     * supports it, and, for the ops that stand in for a synchronous call (OPENAT, CLOSE, STATX,
+     * FTRUNCATE, SOCKET), its {@link IoUringFeature} is not switched off.
+     */
     @Override
     public boolean supports(int op) {
-        return probe().supports(op);
+        IoUringFeature feature = IoUringFeature.ofOp(op);
+        return feature != null ? features.enabled(feature) : probe().supports(op);
     }
 
     @Override
