@@ -189,6 +189,32 @@ abstract class DescriptorCallsContractTest {
         assertEquals(baseline, rt.backend().openDescriptors());
     }
 
+    /**
+     * A close while another fibril's accept waits on the socket: the close cancels that request
+     * first, and the CLOSE goes only once it has ended (from the accepting fibril, the last call
+     * to end), so the fd's number is released with nothing in flight on it.
+     */
+    @Test
+    void shouldCancelAPendingAcceptBeforeTheCloseReleasesTheFd() throws Exception {
+        AtomicReference<FibrilServerSocketChannel> server = new AtomicReference<>();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        inFibril(() -> server.set(rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 4)));
+        Thread acceptor = rt.start(() -> {
+            try {
+                server.get().accept().close();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> acceptor.getState() == Thread.State.WAITING);
+        inFibril(() -> server.get().close());
+        assertTrue(acceptor.join(java.time.Duration.ofSeconds(30)));
+        assertTrue(thrown.get() instanceof java.nio.channels.AsynchronousCloseException, String.valueOf(thrown.get()));
+        assertEquals(baseline, rt.backend().openDescriptors());
+        assertEquals(0, rt.stats().syncCallsOnCarriers(), "the close was a ring request too");
+    }
+
     @Test
     void shouldBalanceOpensAndClosesOfManyFibrils() throws Exception {
         List<Thread> fibrils = new ArrayList<>();

@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
  * open: an fd the kernel made anyway (an OPENAT a cancel did not stop) is closed first. A close is
  * never interrupted nor cancelled (see {@link dev.fibril.internal.scheduler.IoDriver#cancel}): it
  * always runs to its end, and its result is final, as close(2)'s is on Linux (EINTR included).
+ * Nor does it wait for a descriptor: with the carrier's pool at its bound it is the synchronous call.
  */
 public final class DescriptorCalls {
     /** {@code AT_FDCWD}: OPENAT resolves a relative path against the working directory. */
@@ -90,7 +91,9 @@ public final class DescriptorCalls {
             try {
                 IoRequest r;
                 try {
-                    r = IoCalls.begin(group, fd);
+                    // never waits for a descriptor: they may all be held by requests that end only
+                    // once something is closed; at the bound the synchronous close goes instead
+                    r = IoCalls.tryBegin(group);
                 } catch (ClosedChannelException e) {
                     r = null; // the carrier takes no more requests (stopping past its deadline, failed)
                 }

@@ -177,7 +177,12 @@ public final class FileChannelImpl implements FibrilFileChannel {
     }
 
     private long sizeOrThrow() throws IOException {
-        long size = core.size();
+        return sizeFor(core);
+    }
+
+    /** The size, for a call of channel {@code caller} (see {@link ChannelCore#size(ChannelCore)}). */
+    long sizeFor(ChannelCore caller) throws IOException {
+        long size = core.size(caller);
         if (size < 0) {
             ChannelCore.check((int) size, "fstat", path);
         }
