@@ -3,6 +3,8 @@ package dev.fibril.it;
 import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilServerSocketChannel;
+import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.syscall.sim.Fault;
 import dev.fibril.syscall.sim.Latency;
@@ -11,6 +13,7 @@ import dev.fibril.syscall.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Path;
@@ -135,6 +138,42 @@ class SimulatedDescriptorCallsTest {
             assertTrue(stillInterrupted.get());
             assertEquals(baseline, kernel.openDescriptors(), "the fd the kernel opened anyway was closed");
             assertNotNull(kernel.fileContent("/late"));
+        }
+    }
+
+    /**
+     * With the carrier's only descriptor held by a receive that waits for a byte, a close neither
+     * waits for a descriptor nor hangs: it is the synchronous call (counted), and the receive's
+     * peer can still be closed to end it.
+     */
+    @Test
+    void shouldCloseSynchronouslyWhenThePoolIsAtItsBound() throws Exception {
+        SimulatedKernel kernel = SimulatedKernel.builder().build();
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).strict(true).backend(kernel)
+                .descriptorPoolSize(1).descriptorPoolBound(1).build()) {
+            int baseline = kernel.openDescriptors();
+            FibrilServerSocketChannel server = rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 4);
+            FibrilSocketChannel client = rt.openSocket();
+            client.connect(server.localAddress());
+            FibrilSocketChannel accepted = server.accept();
+            FibrilFileChannel file = rt.openFile(Path.of("/at-bound"), WRITE, CREATE);
+            Thread reader = rt.start(() -> {
+                try {
+                    accepted.read(ByteBuffer.allocate(1));
+                } catch (Exception expected) {
+                    // ends when the client's end closes
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> reader.getState() == Thread.State.WAITING
+                    && rt.stats().descriptorsInUse() == 1);
+            run(rt, file::close);
+            assertEquals(1, rt.stats().syncCallsOnCarriers(), "the close went without the ring");
+            assertEquals(0, rt.stats().descriptorWaits(), "and did not wait for a descriptor");
+            client.close();
+            assertTrue(reader.join(Duration.ofSeconds(30)));
+            accepted.close();
+            server.close();
+            assertEquals(baseline, kernel.openDescriptors());
         }
     }
 
