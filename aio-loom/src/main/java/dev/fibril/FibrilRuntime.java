@@ -7,6 +7,7 @@ import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.IoBatch;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.internal.Backends;
+import dev.fibril.internal.channel.DescriptorCalls;
 import dev.fibril.internal.channel.FileChannelImpl;
 import dev.fibril.internal.channel.IoBatchImpl;
 import dev.fibril.internal.channel.ServerSocketChannelImpl;
@@ -90,8 +91,13 @@ public final class FibrilRuntime implements AutoCloseable {
      * Opens a file. Options as {@link java.nio.channels.FileChannel#open}: READ (the default),
      * WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING.
      *
+     * <p>From a fibril of this runtime the open is a request on its carrier's ring (io_uring's
+     * OPENAT) and parks the fibril, where the backend's rings carry it; elsewhere it is a
+     * synchronous call. A fibril interrupted before or during the open gets
+     * {@link java.nio.channels.ClosedByInterruptException}, and nothing stays open.
+     *
      * @throws UnsupportedOperationException for another option
-     * @throws ErrnoException                for ENOENT, EEXIST and other kernel errors
+     * @throws ErrnoException                naming the path, for ENOENT, EACCES, EEXIST and other kernel errors
      */
     public FibrilFileChannel openFile(Path path, OpenOption... options) throws IOException {
         Objects.requireNonNull(path, "path");
@@ -121,10 +127,7 @@ public final class FibrilRuntime implements AutoCloseable {
         }
         ensureOpen();
         String name = path.toString();
-        int fd = group.backend().open(name, flags, 0644);
-        if (fd < 0) {
-            throw new ErrnoException("open " + name, -fd);
-        }
+        int fd = DescriptorCalls.open(group, name, flags, 0644);
         return registered(() -> new FileChannelImpl(group, fd, name, read, write, append), fd);
     }
 
@@ -212,11 +215,7 @@ public final class FibrilRuntime implements AutoCloseable {
 
     private int newSocket() throws IOException {
         ensureOpen();
-        int fd = group.backend().socket();
-        if (fd < 0) {
-            throw new ErrnoException("socket", -fd);
-        }
-        return fd;
+        return DescriptorCalls.socket(group);
     }
 
     private interface ChannelConstructor<T> {
@@ -227,7 +226,7 @@ public final class FibrilRuntime implements AutoCloseable {
         try {
             return constructor.create();
         } catch (ClosedChannelException | RuntimeException e) {
-            group.backend().close(fd);
+            DescriptorCalls.close(group, fd);
             throw e;
         }
     }

@@ -40,6 +40,12 @@ package dev.fibril;
  *                            a carrier, threads still held by the fibril that blocked them, idle spares
  * @param handoffsRefused     times a carrier was held past the threshold and no spare could be had
  *                            (the bound of {@code maxSpareThreads} was reached)
+ * @param syncCallsOnCarriers synchronous open, socket, size, truncate and close calls into the
+ *                            backend made on a carrier's thread: where the backend's rings carry
+ *                            OPENAT, SOCKET, STATX, FTRUNCATE and CLOSE a fibril's calls are ring
+ *                            requests instead, so on io_uring this stays 0 unless the kernel lacks
+ *                            an op or it is switched off (epoll's rings make such calls themselves
+ *                            at submission, which this does not count)
  */
 public record RuntimeStats(
         String backend,
@@ -73,5 +79,6 @@ public record RuntimeStats(
         int receiveBuffers,
         int receiveBufferRings,
         int receiveBuffersLent,
-        long receiveBufferWaits) {
+        long receiveBufferWaits,
+        long syncCallsOnCarriers) {
 }

@@ -232,6 +232,12 @@ class SystemCallPinningTest {
             return inner.close(fd);
         }
 
+        /** No CLOSE on the rings, so that a fibril's close is the synchronous call this test gates. */
+        @Override
+        public boolean supports(int op) {
+            return op != dev.fibril.aio.spi.Op.CLOSE && inner.supports(op);
+        }
+
         /** Owner-thread-only ring: records entries by one thread while another's call is in progress. */
         final class GatedRing extends ForwardingRing {
             private volatile Thread inside;

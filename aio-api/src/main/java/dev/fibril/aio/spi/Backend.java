@@ -7,7 +7,10 @@ import java.net.InetSocketAddress;
  * per carrier and answers the synchronous calls that need no ring. Results follow the CQE
  * convention: {@code >= 0} success, {@code -errno} failure. Thread-safe; a call may block the
  * calling thread (a fibril making one is pinned to its carrier until it returns, as for ring
- * calls: see {@link CompletionRing}).
+ * calls: see {@link CompletionRing}). {@link #open}, {@link #socket}, {@link #size},
+ * {@link #truncate} and {@link #close} have ring ops too (OPENAT, SOCKET, STATX, FTRUNCATE, CLOSE):
+ * the runtime uses those from its fibrils wherever {@link #supports} says the rings carry them, and
+ * these synchronous calls elsewhere.
  */
 public interface Backend extends AutoCloseable {
 

@@ -50,6 +50,7 @@ public class IoRequest {
     private IoRequest cancelTarget;
     private long ringToken;
     private int selectedBuffer = -1;
+    private long size;
 
     /** Sets every field at once, so no field of an earlier use survives. */
     public final void prepare(byte opcode, int fd, ByteBuffer buffer, int position, int length, long offset) {
@@ -64,6 +65,7 @@ public class IoRequest {
         this.address = null;
         this.cancelTarget = null;
         this.selectedBuffer = -1;
+        this.size = 0;
     }
 
     /**
@@ -124,7 +126,7 @@ public class IoRequest {
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
      * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a
-     * pipe), and the mode for OPENAT.
+     * pipe), the mode for OPENAT, and the new length for FTRUNCATE.
      */
     public final long offset() {
         return offset;
@@ -143,8 +145,10 @@ public class IoRequest {
      * Per-operation value: {@code how} for SHUTDOWN ({@code SHUT_RD}=0, {@code SHUT_WR}=1,
      * {@code SHUT_RDWR}=2), {@code fsync_flags} for FSYNC (1 = data only), the output fd for
      * SPLICE (input is {@link #fd()}; output at its current position), the poll events for
-     * POLL_ADD (its result is the ready subset), the open flags for OPENAT (path in the buffer),
-     * {@link #SEND_DONTWAIT} or 0 for SEND.
+     * POLL_ADD (its result is the ready subset), the open flags for OPENAT (path in the buffer,
+     * UTF-8, no NUL; fd = AT_FDCWD, -100), {@link #SEND_DONTWAIT} or 0 for SEND. STATX (fd: the file
+     * whose size {@link #size()} reports), FTRUNCATE (fd, offset = length), CLOSE (fd) and SOCKET (a
+     * stream socket as {@link Backend#socket()} makes; fd -1) take none.
      */
     public final int opFlags() {
         return opFlags;
@@ -197,6 +201,19 @@ public class IoRequest {
     /** Written by the ring only, on completion; see {@link #selectedBuffer()}. */
     public final void selectedBuffer(int id) {
         this.selectedBuffer = id;
+    }
+
+    /**
+     * The file's size (stx_size) for a STATX that succeeded, set by the ring before it hands the
+     * completion back: a CQE's result is an int, a size is not. 0 for every other request.
+     */
+    public final long size() {
+        return size;
+    }
+
+    /** Written by the ring only, on completion; see {@link #size()}. */
+    public final void size(long size) {
+        this.size = size;
     }
 
     /** Drops the references to caller objects, so a pooled request does not keep them alive. */

@@ -15,12 +15,15 @@ public final class Op {
     public static final byte CONNECT = 16;
     public static final byte OPENAT = 18;
     public static final byte CLOSE = 19;
+    public static final byte STATX = 21;
     public static final byte READ = 22;
     public static final byte WRITE = 23;
     public static final byte SEND = 26;
     public static final byte RECV = 27;
     public static final byte SPLICE = 30;
     public static final byte SHUTDOWN = 34;
+    public static final byte SOCKET = 45;
+    public static final byte FTRUNCATE = 55;
 
     /** Number of distinct opcode slots, for per-opcode counter arrays. */
     public static final int SLOTS = 64;
@@ -40,12 +43,15 @@ public final class Op {
             case CONNECT -> "connect";
             case OPENAT -> "openat";
             case CLOSE -> "close";
+            case STATX -> "statx";
             case READ -> "read";
             case WRITE -> "write";
             case SEND -> "send";
             case RECV -> "recv";
             case SPLICE -> "splice";
             case SHUTDOWN -> "shutdown";
+            case SOCKET -> "socket";
+            case FTRUNCATE -> "ftruncate";
             default -> "op" + op;
         };
     }

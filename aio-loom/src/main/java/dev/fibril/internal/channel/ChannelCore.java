@@ -89,7 +89,37 @@ final class ChannelCore implements CloseSignal {
 
     private void closeFd() {
         group.unregister(owner);
-        group.backend().close(fd);
+        // Only now, with no call of this channel in progress, so no request in flight names the fd
+        // when its number is released for reuse.
+        DescriptorCalls.close(group, fd);
+    }
+
+    /**
+     * The file's size: a STATX on the ring from a fibril of the group, where the backend's rings
+     * carry it; the backend's synchronous call elsewhere. Between {@link #begin} and {@link #end}.
+     * Returns {@code -errno} on failure; throws as {@link #call} on a cancellation.
+     */
+    long size() throws IOException {
+        return size(this);
+    }
+
+    /**
+     * As {@link #size()} for a call of channel {@code caller} (sendFile's socket): an interrupt
+     * closes {@code caller}, the interrupted call's channel, as java.nio's does; a close of this
+     * channel still ends the wait with {@link AsynchronousCloseException}.
+     */
+    long size(ChannelCore caller) throws IOException {
+        if (!DescriptorCalls.onRing(group, dev.fibril.aio.spi.Op.STATX)) {
+            return group.backend().size(fd);
+        }
+        IoRequest r = begin(caller, true);
+        try {
+            r.prepare(dev.fibril.aio.spi.Op.STATX, fd, null, 0, 0, 0);
+            int result = checkCancelled(caller.checkCancelled(IoCalls.submitAndAwait(r, 0, this)));
+            return result < 0 ? result : r.size(); // read before end() gives the request back
+        } finally {
+            IoCalls.end(r);
+        }
     }
 
     /**

@@ -13,7 +13,10 @@ import java.nio.channels.NonWritableChannelException;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's ring. */
+/**
+ * {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's
+ * ring, and so are size (STATX) and truncate (FTRUNCATE) from a fibril where the rings carry them.
+ */
 public final class FileChannelImpl implements FibrilFileChannel {
     /** {@code IORING_FSYNC_DATASYNC}. */
     private static final int FSYNC_DATASYNC = 1;
@@ -174,7 +177,12 @@ public final class FileChannelImpl implements FibrilFileChannel {
     }
 
     private long sizeOrThrow() throws IOException {
-        long size = core.group().backend().size(core.fd());
+        return sizeFor(core);
+    }
+
+    /** The size, for a call of channel {@code caller} (see {@link ChannelCore#size(ChannelCore)}). */
+    long sizeFor(ChannelCore caller) throws IOException {
+        long size = core.size(caller);
         if (size < 0) {
             ChannelCore.check((int) size, "fstat", path);
         }
@@ -193,7 +201,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
         positionLock.lock();
         try {
             if (size < sizeOrThrow()) {
-                ChannelCore.check(core.group().backend().truncate(core.fd(), size), "ftruncate", path);
+                ChannelCore.check(truncateTo(size), "ftruncate", path);
             }
             if (position > size) {
                 position = size;
@@ -203,6 +211,14 @@ public final class FileChannelImpl implements FibrilFileChannel {
             positionLock.unlock();
             core.end();
         }
+    }
+
+    /** An FTRUNCATE on the ring from a fibril of the group where the rings carry it, else the synchronous call. */
+    private int truncateTo(long size) throws IOException {
+        if (DescriptorCalls.onRing(core.group(), Op.FTRUNCATE)) {
+            return core.call(Op.FTRUNCATE, null, 0, 0, size, 0, null);
+        }
+        return core.group().backend().truncate(core.fd(), size);
     }
 
     ChannelCore core() {

@@ -33,7 +33,7 @@ final class SendFile {
     }
 
     static long transfer(FileChannelImpl file, SocketChannelImpl socket, long position, long count) throws IOException {
-        long size = file.size();
+        long size = file.sizeFor(socket.core()); // an interrupt while it waits closes the socket, not the file
         long end = count >= size - position ? size : position + count; // no overflow for huge counts
         if (position >= end) {
             return 0;

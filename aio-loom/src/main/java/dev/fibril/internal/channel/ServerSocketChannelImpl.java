@@ -61,7 +61,7 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
             try {
                 return new SocketChannelImpl(core.group(), fd, true);
             } catch (ClosedChannelException e) {
-                core.group().backend().close(fd); // runtime closed between accept and registration
+                DescriptorCalls.close(core.group(), fd); // runtime closed between accept and registration
                 throw e;
             }
         } finally {

@@ -21,7 +21,7 @@ import java.util.function.ToLongFunction;
 public final class FibrilMetrics implements MeterBinder {
     private static final byte[] REPORTED_OPS = {
             Op.NOP, Op.READ, Op.WRITE, Op.FSYNC, Op.ACCEPT, Op.CONNECT, Op.RECV, Op.SEND, Op.SHUTDOWN,
-            Op.TIMEOUT, Op.SPLICE, Op.POLL_ADD, Op.OPENAT, Op.CLOSE};
+            Op.TIMEOUT, Op.SPLICE, Op.POLL_ADD, Op.OPENAT, Op.CLOSE, Op.STATX, Op.FTRUNCATE, Op.SOCKET};
 
     private final CarrierGroup group;
 
@@ -115,7 +115,8 @@ public final class FibrilMetrics implements MeterBinder {
                 (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().capacity()),
                 (int) sum(group, c -> c.receiveBuffersIfMade() != null && c.receiveBuffersIfMade().kernelPicks() ? 1 : 0),
                 (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().lent()),
-                sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().waits()));
+                sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().waits()),
+                group.syncCallsOnCarriers());
     }
 
     private static long sum(CarrierGroup g, ToLongFunction<Carrier> f) {

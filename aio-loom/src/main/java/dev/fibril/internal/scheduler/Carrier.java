@@ -144,6 +144,11 @@ public final class Carrier implements Executor, IoDriver.Host {
         ownership.exit();
     }
 
+    /** True inside the loop, a command or a section of this carrier: a ring call may not start and park here. */
+    public boolean heldByCurrentThread() {
+        return ownership.heldByCurrentThread();
+    }
+
     /**
      * Inside a section of depth one: leaves it, parks the fibril, and enters again once unparked
      * (perhaps on another thread, if the carrier was handed off meanwhile).

@@ -350,6 +350,11 @@ public final class CarrierGroup {
         return backend;
     }
 
+    /** Synchronous open, socket, size, truncate and close calls made on a carrier's thread so far. */
+    public long syncCallsOnCarriers() {
+        return backend.syncCallsOnCarriers();
+    }
+
     /** The backend instance itself (for its own accounting); the runtime calls it through {@link #backend()}. */
     public Backend backendInstance() {
         return backend.unwrap();

@@ -125,6 +125,7 @@ final class ForeignRequest extends IoRequest implements CarrierCommand, Completi
     @Override
     public void onCompletion(Descriptor d) {
         int r = d.result();
+        size(d.size()); // a STATX's size; published to the caller with the result by the phase's end
         descriptor = null;
         carrier.pool().release(d);
         finish(r);

@@ -56,6 +56,28 @@ public final class IoCalls {
         }
     }
 
+    /**
+     * As {@link #begin} for a fibril of the group on its carrier, but never waits: null (and no
+     * section entered) when the carrier's pool is at its bound. For a call that must not wait for
+     * a descriptor, such as a close (the descriptors may all be held by requests that end only once
+     * something is closed); its caller then makes the call some other way.
+     */
+    public static Descriptor tryBegin(CarrierGroup group) throws ClosedChannelException {
+        group.ensureOpenForCalls();
+        Carrier c = Carrier.current();
+        c.enter();
+        Descriptor d = null;
+        try {
+            c.checkAcceptingRequests();
+            d = c.pool().tryAcquire();
+            return d;
+        } finally {
+            if (d == null) {
+                c.exit();
+            }
+        }
+    }
+
     /** A TAKEN descriptor of {@code c}, inside a section of it; parks outside it while the pool is at its bound. */
     public static Descriptor acquire(Carrier c) throws ClosedChannelException {
         c.checkAcceptingRequests();

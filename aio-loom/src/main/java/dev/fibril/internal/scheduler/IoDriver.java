@@ -162,6 +162,11 @@ public final class IoDriver implements CompletionSink {
         if (d.state() != Descriptor.SUBMITTED || d.isCancelRequested() || failure != null) {
             return;
         }
+        if (d.opcode() == Op.CLOSE) {
+            // Never cancelled: whether a cancelled CLOSE released the fd differs by kernel and
+            // backend, and a caller that closes again could close a number reused meanwhile.
+            return;
+        }
         d.markCancelRequested();
         // Rare path; the ring may hold it until its completion. By reference: the ring finds d's
         // slot from it, and a d that completed before the cancel reaches the kernel is not touched.
@@ -262,8 +267,9 @@ public final class IoDriver implements CompletionSink {
             return;
         }
         // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
-        boolean transientError = result == -Errno.EINTR
-                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0));
+        // Nor does a CLOSE: close(2) has released the fd whatever it reports.
+        boolean transientError = d.opcode() != Op.CLOSE && (result == -Errno.EINTR
+                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0)));
         if (transientError && !d.isCancelRequested() && !host.isStopping()) {
             // Never seen by the caller: the same request goes again, after this reap (d stays
             // SUBMITTED meanwhile, so it is neither released nor lost to a cancel). Counted as a

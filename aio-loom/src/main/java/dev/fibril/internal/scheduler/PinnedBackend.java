@@ -15,12 +15,28 @@ import java.net.InetSocketAddress;
  * blocked on that monitor in a ring call (pinned, see {@link Carrier}), the fibril could never
  * resume and the carrier would never wake. Rings are not wrapped: {@link Carrier} pins around its
  * own ring calls.
+ *
+ * <p>It also counts the calls among open, socket, size, truncate and close that a carrier's thread
+ * makes (a fibril on it, or its loop): the channel layer makes them as ring requests wherever the
+ * backend's rings carry the op, so on io_uring this stays 0 unless a feature is off.
  */
 final class PinnedBackend implements Backend {
     private final Backend backend;
+    private final java.util.concurrent.atomic.LongAdder syncCallsOnCarriers = new java.util.concurrent.atomic.LongAdder();
 
     PinnedBackend(Backend backend) {
         this.backend = backend;
+    }
+
+    /** Calls of open, socket, size, truncate and close made on a carrier's thread (any thread reads). */
+    long syncCallsOnCarriers() {
+        return syncCallsOnCarriers.sum();
+    }
+
+    private void countIfOnCarrier() {
+        if (Carrier.current() != null) {
+            syncCallsOnCarriers.increment();
+        }
     }
 
     /** The wrapped backend. */
@@ -55,6 +71,7 @@ final class PinnedBackend implements Backend {
 
     @Override
     public int open(String path, int flags, int mode) {
+        countIfOnCarrier();
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.open(path, flags, mode);
@@ -85,6 +102,7 @@ final class PinnedBackend implements Backend {
 
     @Override
     public int socket() {
+        countIfOnCarrier();
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.socket();
@@ -145,6 +163,7 @@ final class PinnedBackend implements Backend {
 
     @Override
     public long size(int fd) {
+        countIfOnCarrier();
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.size(fd);
@@ -155,6 +174,7 @@ final class PinnedBackend implements Backend {
 
     @Override
     public int truncate(int fd, long size) {
+        countIfOnCarrier();
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.truncate(fd, size);
@@ -165,6 +185,7 @@ final class PinnedBackend implements Backend {
 
     @Override
     public int close(int fd) {
+        countIfOnCarrier();
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {
             return backend.close(fd);

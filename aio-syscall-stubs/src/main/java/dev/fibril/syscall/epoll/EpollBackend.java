@@ -31,14 +31,17 @@ import java.util.BitSet;
  * <p>Where NIO differs from the kernel, this class imitates the kernel: the fd from {@link #socket()}
  * becomes a server socket at {@link #listen} (NIO has two channel types where Linux has one socket),
  * an fd whose connect failed stays a usable socket, O_APPEND and growing {@link #truncate} are
- * emulated (see {@link FileOpener} and {@link #truncate}). Sockets are dual-stack where the host
+ * emulated (see {@link FileOpener} and {@link #truncate}). The rings take OPENAT, CLOSE, STATX,
+ * FTRUNCATE and SOCKET too, and perform them at submission with this class's synchronous calls (on
+ * the ring owner's thread: the runtime's carrier hand-off then covers a slow one). Sockets are dual-stack where the host
  * has IPv6 (NIO's default), so IPv4 peers come back as {@link java.net.Inet4Address}.
  */
 public final class EpollBackend implements Backend {
     /** Submissions one ring holds between flushes, unless given. */
     public static final int DEFAULT_SUBMISSION_ENTRIES = 4096;
     private static final long SUPPORTED_OPS = bits(Op.NOP, Op.READ, Op.WRITE, Op.FSYNC, Op.ACCEPT, Op.CONNECT, Op.RECV,
-            Op.SEND, Op.SHUTDOWN, Op.TIMEOUT, Op.LINK_TIMEOUT, Op.ASYNC_CANCEL, Op.POLL_ADD);
+            Op.SEND, Op.SHUTDOWN, Op.TIMEOUT, Op.LINK_TIMEOUT, Op.ASYNC_CANCEL, Op.POLL_ADD,
+            Op.OPENAT, Op.CLOSE, Op.STATX, Op.FTRUNCATE, Op.SOCKET);
 
     private final FdTable fds = new FdTable();
     private final int submissionEntries;

@@ -29,6 +29,7 @@ import static dev.fibril.syscall.epoll.RequestTable.TIMED;
  * <p>Owner thread only, like the ring.
  */
 final class EpollRequests {
+    private final EpollBackend backend;
     private final FdTable fds;
     private final RequestTable table;
     private final NioCalls calls;
@@ -41,7 +42,8 @@ final class EpollRequests {
     private long systemCalls;
     private long fastPathCompletions;
 
-    EpollRequests(FdTable fds, RequestTable table, Selector selector, long ringBit) {
+    EpollRequests(EpollBackend backend, FdTable fds, RequestTable table, Selector selector, long ringBit) {
+        this.backend = backend;
         this.fds = fds;
         this.table = table;
         this.calls = new NioCalls(fds);
@@ -127,8 +129,39 @@ final class EpollRequests {
             case Op.ASYNC_CANCEL -> complete(slot, cancel(table.cancelTargetOf(slot)));
             case Op.READ, Op.WRITE, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.FSYNC, Op.POLL_ADD ->
                     startIo(slot, op, r);
+            case Op.OPENAT, Op.CLOSE, Op.STATX, Op.FTRUNCATE, Op.SOCKET -> {
+                madeSystemCall = true;
+                systemCalls++;
+                complete(slot, descriptorCall(op, r));
+            }
             default -> complete(slot, -Errno.EINVAL);
         }
+    }
+
+    /**
+     * OPENAT, CLOSE, STATX, FTRUNCATE and SOCKET: the backend's synchronous call, made here at
+     * submission on the ring owner's thread (epoll has no asynchronous open or close), so a slow
+     * file system holds the carrier's thread until the runtime's hand-off gives the carrier to a
+     * spare. The request then completes at once.
+     */
+    private int descriptorCall(byte op, IoRequest r) {
+        return switch (op) {
+            case Op.OPENAT -> {
+                String path = NioCalls.path(r);
+                yield path == null ? -Errno.EFAULT : backend.open(path, r.opFlags(), (int) r.offset());
+            }
+            case Op.CLOSE -> backend.close(r.fd());
+            case Op.STATX -> {
+                long size = backend.size(r.fd());
+                if (size < 0) {
+                    yield (int) size;
+                }
+                r.size(size);
+                yield 0;
+            }
+            case Op.FTRUNCATE -> backend.truncate(r.fd(), r.offset());
+            default -> backend.socket();
+        };
     }
 
     private void arm(int slot, long delayNanos) {

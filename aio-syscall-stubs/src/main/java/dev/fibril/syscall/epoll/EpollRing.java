@@ -103,7 +103,7 @@ public final class EpollRing implements CompletionRing {
         this.ringBit = 1L << Math.min(id, 63);
         this.submissions = new int[submissionEntries];
         this.selector = Selector.open();
-        this.requests = new EpollRequests(fds, table, selector, ringBit);
+        this.requests = new EpollRequests(backend, fds, table, selector, ringBit);
         this.readiness = requests.readiness();
     }
 

@@ -62,6 +62,19 @@ final class NioCalls {
         return position > buffer.capacity() - length || (fills && buffer.isReadOnly()) ? -Errno.EFAULT : 0;
     }
 
+    /** An OPENAT's path, the UTF-8 bytes of its buffer region; null when the region is not valid. */
+    static String path(IoRequest r) {
+        ByteBuffer buffer = r.buffer();
+        int position = r.position();
+        int length = r.length();
+        if (buffer == null || length < 0 || position < 0 || position > buffer.capacity() - length) {
+            return null;
+        }
+        byte[] bytes = new byte[length]; // the control plane: a String is what NIO opens by
+        buffer.get(position, bytes);
+        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /**
      * READ, WRITE, FSYNC or POLL_ADD on a file: blocking positional calls, shielded from the
      * caller's interrupts ({@link InterruptShield}). Socket-only opcodes get -ENOTSOCK.

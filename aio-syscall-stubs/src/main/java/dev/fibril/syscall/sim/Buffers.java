@@ -38,4 +38,16 @@ final class Buffers {
         }
         return buffer.duplicate().clear();
     }
+
+    /** An OPENAT's path, the UTF-8 bytes of its buffer region; null when the region is not valid. */
+    static String path(dev.fibril.aio.spi.IoRequest r) {
+        ByteBuffer buffer = r.buffer();
+        int length = r.length();
+        if (length < 0 || buffer == null || check(buffer, r.position(), length, false) != 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length]; // the control plane: files are found by their String name
+        buffer.get(r.position(), bytes);
+        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

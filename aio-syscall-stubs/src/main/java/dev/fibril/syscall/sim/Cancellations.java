@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
  * decides against a completion racing in); a completion not yet due, in the heap or held by a
  * REORDER fault, is replaced by {@code -ECANCELED} due now (a cancelled ACCEPT's new fd is closed).
  * Anything else (due already, queued behind the cancel, completed, and, as in io_uring, a link
- * timeout or a chain member held behind its predecessor) gives {@code -ENOENT}.
+ * timeout or a chain member held behind its predecessor) gives {@code -ENOENT}; an OPENAT, SOCKET
+ * or CLOSE not yet due gives {@code -EALREADY} and completes as it ran.
  *
  * <p>Owner thread only, but for {@link #descriptorClosed}.
  */
@@ -60,11 +61,17 @@ final class Cancellations {
                 if (completions.dueAt(at) <= now) {
                     return -Errno.ENOENT;
                 }
+                if (runsToItsEnd(completions.opcodeAt(at))) {
+                    return -Errno.EALREADY;
+                }
                 cancelUndelivered(at, now);
             }
             case RequestSlots.HELD -> {
                 if (held.due[at] <= now) {
                     return -Errno.ENOENT;
+                }
+                if (runsToItsEnd(held.opcode[at])) {
+                    return -Errno.EALREADY;
                 }
                 if (held.opcode[at] == Op.ACCEPT && held.result[at] >= 0) {
                     kernel.close(held.result[at]);
@@ -77,6 +84,15 @@ final class Cancellations {
             }
         }
         return 0;
+    }
+
+    /**
+     * OPENAT, SOCKET and CLOSE, once run, complete with what they did, as io_uring's do (they run
+     * in a kernel worker that a cancel does not stop): a cancel gets {@code -EALREADY}, and the new
+     * fd reaches the caller, who must close it.
+     */
+    private static boolean runsToItsEnd(byte opcode) {
+        return opcode == Op.OPENAT || opcode == Op.SOCKET || opcode == Op.CLOSE;
     }
 
     /** Any thread: {@code descriptor} was closed; completions held back for it are to complete with -ECANCELED. */

@@ -10,7 +10,11 @@ import dev.fibril.aio.Errno;
  * <p>"Data ops" are READ and WRITE on files and SEND, RECV, READ and WRITE on sockets.
  */
 public enum Fault {
-    /** Data ops: the op has no effect and completes with {@code -EINTR}. */
+    /**
+     * Data ops, and OPENAT, STATX, FTRUNCATE and SOCKET: the op has no effect and completes with
+     * {@code -EINTR}. CLOSE too completes with {@code -EINTR}, but has released the fd, as Linux's
+     * close(2) does (so nobody may close it again).
+     */
     EINTR(-Errno.EINTR),
     /** Data ops: the op has no effect and completes with {@code -EAGAIN}. */
     EAGAIN(-Errno.EAGAIN),

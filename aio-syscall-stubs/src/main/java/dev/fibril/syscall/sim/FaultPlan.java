@@ -18,6 +18,8 @@ final class FaultPlan {
     static final int FILE_SYNC = 3;
     static final int SOCKET_READ = 4;
     static final int SOCKET_WRITE = 5;
+    /** OPENAT, CLOSE, STATX, FTRUNCATE, SOCKET: the calls a fibril makes through the ring instead of synchronously. */
+    static final int DESCRIPTOR_CALL = 6;
 
     private final double[] probability;
     private final long maxDelayNanos;
@@ -33,6 +35,9 @@ final class FaultPlan {
     int injectError(int target, SplittableRandom random) {
         if (target == OTHER) {
             return 0;
+        }
+        if (target == DESCRIPTOR_CALL) {
+            return fires(Fault.EINTR, random) ? Fault.EINTR.result() : 0;
         }
         boolean data = target != FILE_SYNC;
         boolean file = target <= FILE_SYNC;

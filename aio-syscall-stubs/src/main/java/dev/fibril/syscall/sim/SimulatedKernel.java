@@ -71,11 +71,14 @@ public final class SimulatedKernel implements Backend {
         return new Builder();
     }
 
-    /** The simulated kernel has no pipes (so sendFile reads and sends), polling or ring-side open/close. */
+    /**
+     * The simulated kernel has no pipes (so sendFile reads and sends) and no polling. Its rings run
+     * OPENAT, CLOSE, STATX, FTRUNCATE and SOCKET as requests, with their latency and faults.
+     */
     @Override
     public boolean supports(int op) {
         return switch (op) {
-            case Op.SPLICE, Op.POLL_ADD, Op.OPENAT, Op.CLOSE -> false;
+            case Op.SPLICE, Op.POLL_ADD -> false;
             default -> op >= 0 && op < Op.SLOTS;
         };
     }

@@ -65,6 +65,9 @@ final class SimulatedOps {
         int length = result == 0 ? faults.shorten(target, request.length(), faultRandom) : request.length();
         delay = SimulatedRing.saturatedAdd(delay, faults.injectDelay(faultRandom));
         boolean reorder = faults.decideReorder(faultRandom);
+        if (result != 0 && op == Op.CLOSE) {
+            kernel.close(request.fd()); // close(2) releases the fd even when it reports EINTR
+        }
         if (result == 0) {
             if (op == Op.TIMEOUT && request.offset() > 0) {
                 delay = SimulatedRing.saturatedAdd(delay, request.offset());
@@ -96,6 +99,24 @@ final class SimulatedOps {
                 return request.offset() < 0 ? -Errno.EINVAL : -Errno.ETIME;
             case Op.ASYNC_CANCEL:
                 return cancels.asyncCancel(request, now);
+            case Op.OPENAT: {
+                String path = Buffers.path(request);
+                return path == null ? -Errno.EFAULT : kernel.open(path, request.opFlags(), (int) request.offset());
+            }
+            case Op.SOCKET:
+                return kernel.socket();
+            case Op.CLOSE:
+                return kernel.close(request.fd());
+            case Op.STATX: {
+                long size = kernel.size(request.fd());
+                if (size < 0) {
+                    return (int) size;
+                }
+                request.size(size);
+                return 0;
+            }
+            case Op.FTRUNCATE:
+                return kernel.truncate(request.fd(), request.offset());
             default:
                 break;
         }
@@ -184,14 +205,26 @@ final class SimulatedOps {
         }
     }
 
+    /**
+     * Ops whose completion a close of their fd cancels while latency holds it back. Not CLOSE
+     * itself, which has released the fd when it ran; nor OPENAT and SOCKET, which name none.
+     */
     private static boolean usesDescriptor(byte op) {
         return switch (op) {
-            case Op.READ, Op.WRITE, Op.FSYNC, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN -> true;
+            case Op.READ, Op.WRITE, Op.FSYNC, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.STATX,
+                 Op.FTRUNCATE -> true;
             default -> false;
         };
     }
 
     private static int faultTarget(byte op, Descriptor descriptor) {
+        switch (op) {
+            case Op.OPENAT, Op.CLOSE, Op.STATX, Op.FTRUNCATE, Op.SOCKET -> {
+                return FaultPlan.DESCRIPTOR_CALL;
+            }
+            default -> {
+            }
+        }
         if (descriptor instanceof OpenFile) {
             return switch (op) {
                 case Op.READ -> FaultPlan.FILE_READ;

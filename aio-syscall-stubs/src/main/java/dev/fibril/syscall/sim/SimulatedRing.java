@@ -54,7 +54,7 @@ import java.util.function.LongSupplier;
  * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
  * kernel's clock; {@link LinkChains}, shared with the epoll ring, says how.
  *
- * <p>Unsupported: the opcodes POLL_ADD, OPENAT, CLOSE and SPLICE complete with {@code -EINVAL}, as
+ * <p>Unsupported: the opcodes POLL_ADD and SPLICE complete with {@code -EINVAL}, as
  * io_uring does for an op it does not know.
  *
  * <p>Shutdown: {@link #close()} cancels the ops still waiting on sockets (so no socket keeps an op

@@ -17,7 +17,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * Asks the kernel, feature by feature, what {@link IoUringFeature}s it has: a setup flag by
  * setting up a 4-entry ring with it (and what it depends on), a register opcode by calling it on
- * the probe's own ring. Called once per JVM by {@link IoUringProbe}, on a kernel where a plain ring
+ * the probe's own ring, a ring opcode by its entry in the IORING_REGISTER_PROBE table. Called once per JVM by {@link IoUringProbe}, on a kernel where a plain ring
  * works. Returns, for each feature the kernel refuses, why.
  */
 final class FeatureProbe {
@@ -26,8 +26,14 @@ final class FeatureProbe {
     private FeatureProbe() {
     }
 
-    static Map<IoUringFeature, String> run(MemorySegment callState, RingMapping ring) {
+    static Map<IoUringFeature, String> run(MemorySegment callState, RingMapping ring, long[] ops) {
         Map<IoUringFeature, String> refused = new EnumMap<>(IoUringFeature.class);
+        for (IoUringFeature f : IoUringFeature.values()) {
+            if (f.op >= 0 && (ops[f.op >>> 6] & 1L << f.op) == 0) {
+                refused.put(f, "kernel too old (IORING_REGISTER_PROBE does not list IORING_OP_"
+                        + f.name() + "; needs Linux " + f.since + "): the synchronous call runs on the carrier instead");
+            }
+        }
         setupFlag(refused, callState, IoUringFeature.R_DISABLED, IORING_SETUP_R_DISABLED);
         setupFlag(refused, callState, IoUringFeature.SUBMIT_ALL, IORING_SETUP_SUBMIT_ALL);
         setupFlag(refused, callState, IoUringFeature.COOP_TASKRUN, IORING_SETUP_COOP_TASKRUN);

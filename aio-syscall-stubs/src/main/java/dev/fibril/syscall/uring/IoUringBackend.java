@@ -21,7 +21,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The io_uring {@link Backend}: opens one {@link IoUringRing} per carrier and answers the
- * synchronous calls with plain libc calls. Thread-safe; the synchronous calls allocate (they are
+ * synchronous calls with plain libc calls (the runtime's fibrils make open, socket, size, truncate
+ * and close as OPENAT, SOCKET, STATX, FTRUNCATE and CLOSE requests instead, where {@link #supports}
+ * says so). Thread-safe; the synchronous calls allocate (they are
  * the control plane), the rings do not.
  *
  * <p>Sockets are IPv6 dual-stack ({@code AF_INET6}, {@code IPV6_V6ONLY} off) where the host has
@@ -101,10 +103,15 @@ public final class IoUringBackend implements Backend {
         return true;
     }
 
-    /** Whether the kernel supports opcode {@code op} ({@link dev.fibril.aio.spi.Op} values). */
+    /**
+     * Whether the rings carry opcode {@code op} ({@link dev.fibril.aio.spi.Op} values): the kernel
+     * supports it, and, for the ops that stand in for a synchronous call (OPENAT, CLOSE, STATX,
+     * FTRUNCATE, SOCKET), its {@link IoUringFeature} is not switched off.
+     */
     @Override
     public boolean supports(int op) {
-        return probe().supports(op);
+        IoUringFeature feature = IoUringFeature.ofOp(op);
+        return feature != null ? features.enabled(feature) : probe().supports(op);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.fibril.syscall.uring;
 
+import dev.fibril.aio.spi.Op;
+
 import java.util.Locale;
 
 /**
@@ -25,13 +27,42 @@ public enum IoUringFeature {
     /** IORING_REGISTER_PBUF_RING: provided buffer rings, the kernel picks a buffer when data arrives. */
     PBUF_RING("5.19"),
     /** IOU_PBUF_RING_INC: a provided buffer is consumed in pieces, several receives per buffer. */
-    PBUF_RING_INC("6.12");
+    PBUF_RING_INC("6.12"),
+    /** IORING_OP_OPENAT: a fibril's open is a ring request, so a slow file system parks the fibril, not its carrier. */
+    OPENAT("5.6", Op.OPENAT),
+    /** IORING_OP_CLOSE: a fibril's close is a ring request (a close can flush, on NFS for one). */
+    CLOSE("5.6", Op.CLOSE),
+    /** IORING_OP_STATX: a file channel's size() is a ring request. */
+    STATX("5.6", Op.STATX),
+    /** IORING_OP_FTRUNCATE: a file channel's truncate() is a ring request. */
+    FTRUNCATE("6.9", Op.FTRUNCATE),
+    /** IORING_OP_SOCKET: a fibril's new socket is a ring request. */
+    SOCKET("5.19", Op.SOCKET);
 
     /** The first mainline Linux version with the feature. */
     public final String since;
+    /** The {@link Op} that the feature is, for a ring opcode the kernel must list (IORING_REGISTER_PROBE); -1 otherwise. */
+    public final int op;
 
     IoUringFeature(String since) {
+        this(since, -1);
+    }
+
+    IoUringFeature(String since, int op) {
         this.since = since;
+        this.op = op;
+    }
+
+    /** The feature that is ring opcode {@code op}, or null when {@code op} is not an optional one. */
+    public static IoUringFeature ofOp(int op) {
+        return switch (op) {
+            case Op.OPENAT -> OPENAT;
+            case Op.CLOSE -> CLOSE;
+            case Op.STATX -> STATX;
+            case Op.FTRUNCATE -> FTRUNCATE;
+            case Op.SOCKET -> SOCKET;
+            default -> null;
+        };
     }
 
     /** The lower-case name used in properties, logs and {@link dev.fibril.aio.BackendFeatures}. */

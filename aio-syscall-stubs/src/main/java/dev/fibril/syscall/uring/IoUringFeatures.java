@@ -133,6 +133,11 @@ public final class IoUringFeatures {
         use.put(IoUringFeature.SYNC_CANCEL, enabled(IoUringFeature.SYNC_CANCEL));
         use.put(IoUringFeature.PBUF_RING, enabled(IoUringFeature.PBUF_RING));
         use.put(IoUringFeature.PBUF_RING_INC, false); // probed, not used: see ProvidedBufferRing
+        for (IoUringFeature f : IoUringFeature.values()) {
+            if (f.op >= 0) {
+                use.put(f, enabled(f));
+            }
+        }
         return use;
     }
 

@@ -145,7 +145,7 @@ public final class IoUringProbe {
                     return unavailable("kernel lacks IORING_FEAT_EXT_ARG (needs Linux 5.11) for timed waits", 0);
                 }
                 return new IoUringProbe(true, "available", 0, ring.features, ring.setupFlags, ops,
-                        FeatureProbe.run(callState, ring));
+                        FeatureProbe.run(callState, ring, ops));
             } finally {
                 ring.close(callState);
             }

@@ -78,7 +78,7 @@ public final class IoUringRing implements CompletionRing {
         this.cq = new CompletionQueue(mapping);
         this.table = new InFlightTable(arena, config.initialSlots());
         this.bounce = new BounceBufferPool(arena, config.bounceBufferSize(), config.initialBounceBuffers());
-        this.codec = new RequestCodec(sq, table, bounce, backend.socketFamily(), backend.descriptorCounter());
+        this.codec = new RequestCodec(sq, table, bounce, backend.socketFamily(), backend.descriptorCounter(), arena);
         this.enter = new RingEnter(carrierIndex, mapping.fd, callState, arena);
         this.wakeup = new RingWakeup(eventFd, arena);
         this.reaper = new RingReaper(carrierIndex, sq, cq, table, codec, enter, wakeup, callState);

@@ -3,15 +3,20 @@ package dev.fibril.syscall.uring;
 import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.linux.Libc;
 import dev.fibril.syscall.linux.LinuxConstants;
 import dev.fibril.syscall.linux.SockaddrLayout;
+import dev.fibril.syscall.linux.StatxLayout;
 import dev.fibril.syscall.linux.TimespecLayout;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Turns an {@link IoRequest} into an SQE on enqueue ({@link #encode}) and a CQE back into the
@@ -30,6 +35,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *  OPENAT        fd = dir fd (AT_FDCWD = -100), buffer region = path bytes (no NUL needed),
  *                opFlags = open flags (O_CLOEXEC is added), offset = mode
  *  CLOSE         fd
+ *  STATX         fd: statx(fd, "", AT_EMPTY_PATH, STATX_SIZE) into a bounce buffer (the struct, then
+ *                the empty path's NUL), held until the CQE; stx_size goes to the request's size()
+ *  FTRUNCATE     fd, offset = length
+ *  SOCKET        a stream socket of the backend's family, SOCK_CLOEXEC; an AF_INET6 one gets
+ *                IPV6_V6ONLY off when it completes (a setsockopt, in memory, that never waits)
  *  ACCEPT        fd = listening socket; the new socket gets SOCK_CLOEXEC
  *  CONNECT       fd, address (copied into the slot's native scratch memory)
  *  POLL_ADD      fd, opFlags = poll events (POLLIN = 1, POLLOUT = 4), one shot
@@ -57,16 +67,21 @@ final class RequestCodec {
     private final BounceBufferPool bounce;
     private final int socketFamily;
     private final AtomicInteger openDescriptors;
+    /** The ring's call state and an int of native memory, for a new socket's setsockopt: allocated once. */
+    private final MemorySegment callState;
+    private final MemorySegment intValue;
     /** The ring's provided buffers, once given; null before. */
     private ProvidedBufferRing provided;
 
     RequestCodec(SubmissionQueue sq, InFlightTable table, BounceBufferPool bounce, int socketFamily,
-                 AtomicInteger openDescriptors) {
+                 AtomicInteger openDescriptors, Arena arena) {
         this.sq = sq;
         this.table = table;
         this.bounce = bounce;
         this.socketFamily = socketFamily;
         this.openDescriptors = openDescriptors;
+        this.callState = Libc.allocateCallState(arena);
+        this.intValue = arena.allocate(JAVA_INT);
     }
 
     void provided(ProvidedBufferRing provided) {
@@ -135,6 +150,17 @@ final class RequestCodec {
             case Op.SPLICE -> sq.claim(op, r.opFlags(), userData)
                     .spliceFdIn(r.fd()).addr(r.offset()).off(-1L).len(r.length());
             case Op.SHUTDOWN -> sq.claim(op, r.fd(), userData).len(r.opFlags());
+            case Op.STATX -> {
+                return prepareStatx(slot, r, userData);
+            }
+            case Op.FTRUNCATE -> {
+                if (r.offset() < 0) {
+                    return -Errno.EINVAL;
+                }
+                sq.claim(op, r.fd(), userData).off(r.offset());
+            }
+            case Op.SOCKET -> sq.claim(op, socketFamily, userData)
+                    .off(LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC).len(0);
             default -> {
                 return -Errno.EINVAL;
             }
@@ -217,6 +243,23 @@ final class RequestCodec {
     }
 
     /**
+     * The statx struct and the empty path's NUL in a bounce buffer of the slot's own until its CQE:
+     * the in-flight slot's scratch (32 bytes) is too small for the 256 the kernel writes.
+     */
+    private int prepareStatx(int slot, IoRequest r, long userData) {
+        int bounceIndex = bounce.acquire();
+        MemorySegment buffer = bounce.segment(bounceIndex);
+        buffer.set(JAVA_BYTE, StatxLayout.SIZE, (byte) 0); // the path "", which AT_EMPTY_PATH reads
+        sq.claim(Op.STATX, r.fd(), userData)
+                .addr(buffer.address() + StatxLayout.SIZE)
+                .len(LinuxConstants.STATX_SIZE)
+                .off(buffer.address()) // addr2: the statx buffer
+                .opFlags(LinuxConstants.AT_EMPTY_PATH);
+        table.markKernel(slot, null, 0, bounceIndex);
+        return 0;
+    }
+
+    /**
      * The result to deliver for slot {@code slot} whose CQE carried {@code res}: copies a bounced
      * read out (only the {@code res} bytes), gives the bounce buffer back, counts descriptors. A
      * kernel-internal errno (512 and up) never gets past here: see {@link LinuxErrno#userVisible}.
@@ -236,19 +279,43 @@ final class RequestCodec {
             ByteBuffer buffer = table.buffer(slot);
             if (res > 0 && buffer != null && (op == Op.READ || op == Op.RECV)) {
                 bounce.copyOut(bounceIndex, buffer, table.position(slot), res);
+            } else if (res >= 0 && op == Op.STATX) {
+                table.request(slot).size(bounce.segment(bounceIndex).get(JAVA_LONG, StatxLayout.STX_SIZE_OFFSET));
             }
             bounce.release(bounceIndex);
         }
-        if (res >= 0 && (op == Op.ACCEPT || op == Op.OPENAT)) {
+        if (res >= 0 && op == Op.SOCKET) {
+            res = dualStack(res);
+        }
+        if (res >= 0 && opensDescriptor(op)) {
             openDescriptors.incrementAndGet();
-        } else if (res == 0 && op == Op.CLOSE) {
+        } else if (op == Op.CLOSE && res != -Errno.EBADF && res != -Errno.ECANCELED) {
+            // an error of the file's flush (EIO, EINTR): Linux released the fd all the same
             openDescriptors.decrementAndGet();
         }
         return res;
     }
 
+    /** A new AF_INET6 socket takes IPv4 peers too, as IoUringBackend.socket()'s do; on failure it is closed. */
+    private int dualStack(int fd) {
+        if (socketFamily != LinuxConstants.AF_INET6) {
+            return fd;
+        }
+        intValue.set(JAVA_INT, 0, 0);
+        int r = Libc.setsockopt(callState, fd, LinuxConstants.IPPROTO_IPV6, LinuxConstants.IPV6_V6ONLY, intValue);
+        if (r < 0) {
+            Libc.close(callState, fd);
+            return r;
+        }
+        return fd;
+    }
+
+    private static boolean opensDescriptor(byte op) {
+        return op == Op.ACCEPT || op == Op.OPENAT || op == Op.SOCKET;
+    }
+
     /**
-     * Undoes what a completion delivered to nobody created: a descriptor from an ACCEPT or OPENAT
+     * Undoes what a completion delivered to nobody created: a descriptor from an ACCEPT, OPENAT or SOCKET
      * that completed while the ring was being closed would otherwise leak. Call after {@link #decode}.
      */
     void abandon(int slot, int result, MemorySegment callState) {
@@ -257,8 +324,7 @@ final class RequestCodec {
         if (picked >= 0 && provided != null) {
             provided.recycle(picked); // nobody will release it
         }
-        if (result >= 0 && (op == Op.ACCEPT || op == Op.OPENAT)
-                && dev.fibril.syscall.linux.Libc.close(callState, result) == 0) {
+        if (result >= 0 && opensDescriptor(op) && Libc.close(callState, result) == 0) {
             openDescriptors.decrementAndGet();
         }
     }

@@ -240,7 +240,7 @@ final class ChaosDriver implements CompletionSink {
             case 0 -> request(Op.READ, 1_000 + random.nextInt(100), buffer, 0, 16, 0);
             case 1 -> request(Op.WRITE, file, buffer, 0, -1, 0);
             case 2 -> request(Op.RECV, socket, buffer, buffer.capacity() - 1, 2, 0);
-            default -> request((byte) (40 + random.nextInt(20)), file, null, 0, 0, 0);
+            default -> request((byte) (56 + random.nextInt(8)), file, null, 0, 0, 0); // opcodes the simulated kernel does not know
         };
     }
 
