@@ -15,7 +15,7 @@ import java.net.InetSocketAddress;
  * </pre>
  *
  * <p>Threads: any. Transitions hold the socket's monitor. The data path (RECV, SEND, ACCEPT,
- * SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
+ * POLL_ADD, SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
  * transition, and then takes only the connection's or listener's lock.
  *
  * <p>Socket options are an immutable {@link Options} in a volatile field, replaced under the
@@ -184,6 +184,21 @@ final class MemorySocket implements Descriptor {
     int send(PendingOp op, boolean dontWait) {
         Connection c = connection;
         return c != null ? c.send(side, op, dontWait) : notConnected();
+    }
+
+    /** POLL_ADD: the ready mask, or WAITING; an unconnected socket is at once POLLOUT and POLLHUP, as on Linux. */
+    int poll(PendingOp op) {
+        Connection c = connection;
+        if (c != null) {
+            return c.poll(side, op);
+        }
+        Listener l = listener;
+        if (l != null) {
+            return l.poll(op);
+        }
+        synchronized (this) {
+            return state == CLOSED ? -Errno.EBADF : (op.events & Connection.POLLOUT) | Connection.POLLHUP;
+        }
     }
 
     int shutdown(int how) {

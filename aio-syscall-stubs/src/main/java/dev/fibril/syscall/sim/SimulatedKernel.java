@@ -71,11 +71,15 @@ public final class SimulatedKernel implements Backend {
         return new Builder();
     }
 
-    /** The simulated kernel has no pipes (so sendFile reads and sends), polling or ring-side open/close. */
+    /**
+     * The simulated kernel has no pipes (so sendFile reads and sends) and no ring-side open/close.
+     * POLL_ADD waits for POLLIN or POLLOUT on a socket (readable, writable, accept queue not empty)
+     * as a one-shot poll does; a regular file is always ready.
+     */
     @Override
     public boolean supports(int op) {
         return switch (op) {
-            case Op.SPLICE, Op.POLL_ADD, Op.OPENAT, Op.CLOSE -> false;
+            case Op.SPLICE, Op.OPENAT, Op.CLOSE -> false;
             default -> op >= 0 && op < Op.SLOTS;
         };
     }

@@ -31,7 +31,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Execution: every op runs when flushed; file ops, NOP, CONNECT, SHUTDOWN and socket ops that
  * can complete at once finish then, and only their completion is delayed by the latency model.
- * RECV, SEND and ACCEPT that cannot complete wait on their socket as {@link PendingOp}s; once they
+ * RECV, SEND, ACCEPT and POLL_ADD that cannot complete wait on their socket as {@link PendingOp}s; once they
  * complete, their latency counts from then. TIMEOUT completes with {@code -ETIME} its
  * {@code offset()} nanoseconds (plus its latency) after the flush. Faults are decided at flush time
  * from this ring's random stream (seeded from the kernel's seed and the ring's index), so one seed
@@ -54,7 +54,7 @@ import java.util.function.LongSupplier;
  * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
  * kernel's clock; {@link LinkChains}, shared with the epoll ring, says how.
  *
- * <p>Unsupported: the opcodes POLL_ADD, OPENAT, CLOSE and SPLICE complete with {@code -EINVAL}, as
+ * <p>Unsupported: the opcodes OPENAT, CLOSE and SPLICE complete with {@code -EINVAL}, as
  * io_uring does for an op it does not know.
  *
  * <p>Shutdown: {@link #close()} cancels the ops still waiting on sockets (so no socket keeps an op
