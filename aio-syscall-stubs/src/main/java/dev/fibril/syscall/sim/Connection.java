@@ -18,7 +18,8 @@ import java.util.ArrayDeque;
  * <p>Shutdown: SHUT_RD on a side makes its RECVs return 0 and the peer's SENDs fail with EPIPE;
  * SHUT_WR makes its SENDs fail with EPIPE and the peer's RECVs return 0 once the inbox is drained.
  * close is both, plus cancelling the side's own waiters. A reset (the listener closed before the
- * server end was accepted) fails both directions with ECONNRESET.
+ * server end was accepted, or an injected {@link Fault#ECONNRESET}) fails both directions with
+ * ECONNRESET.
  *
  * <p>Readiness (POLL_ADD): a side is readable when a RECV would not wait (bytes in its inbox, end
  * of stream, a reset) and writable when a SEND would not wait (room in the peer's inbox, or the
@@ -160,7 +161,7 @@ final class Connection implements Waitable {
         pump();
     }
 
-    /** The connection was refused after the client saw it established: both directions fail with ECONNRESET. */
+    /** The connection was refused after the client saw it established, or reset by a fault: both directions fail with ECONNRESET. */
     synchronized void reset() {
         reset = true;
         pump();

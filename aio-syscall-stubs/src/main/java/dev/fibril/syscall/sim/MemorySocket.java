@@ -211,6 +211,14 @@ final class MemorySocket implements Descriptor {
         return l != null ? l.accept(op) : -Errno.EINVAL;
     }
 
+    /** An injected ECONNRESET: the connection, if any, fails both directions from now on. */
+    void reset() {
+        Connection c = connection;
+        if (c != null) {
+            c.reset();
+        }
+    }
+
     /** A server end that will never be accepted (listener closed, or no fd left): its client sees ECONNRESET. */
     void refuse() {
         connection.reset();

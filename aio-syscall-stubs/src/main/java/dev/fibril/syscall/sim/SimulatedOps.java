@@ -62,6 +62,9 @@ final class SimulatedOps {
         Descriptor descriptor = usesDescriptor(op) ? kernel.descriptor(request.fd()) : null;
         int target = faultTarget(op, descriptor);
         int result = faults.injectError(target, faultRandom);
+        if (result == -Errno.ECONNRESET && descriptor instanceof MemorySocket socket) {
+            socket.reset(); // the connection is gone for both ends, as a real reset leaves it
+        }
         int length = result == 0 ? faults.shorten(target, request.length(), faultRandom) : request.length();
         delay = SimulatedRing.saturatedAdd(delay, faults.injectDelay(faultRandom));
         boolean reorder = faults.decideReorder(faultRandom);
