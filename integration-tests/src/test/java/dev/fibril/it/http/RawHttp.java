@@ -170,13 +170,19 @@ final class RawHttp implements Closeable {
     /** Reads one whole response (Content-Length, chunked, or until the connection ends); null at end of stream. */
     Response read() throws IOException {
         Head head = readHead();
-        if (head == null) {
-            return null;
-        }
+        return head == null ? null : new Response(head, readBody(head));
+    }
+
+    /** Reads the body that {@code head} announced (Content-Length, chunked, or until the connection ends). */
+    byte[] readBody(Head head) throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (head.chunked()) {
             for (int size = chunkSize(); size > 0; size = chunkSize()) {
-                body.write(in.readNBytes(size));
+                byte[] b = in.readNBytes(size);
+                if (b.length < size) {
+                    throw new EOFException("chunk ended after " + b.length + " of " + size + " bytes");
+                }
+                body.write(b);
                 expectLine("");
             }
             for (String trailer = readLine(false); !trailer.isEmpty(); trailer = readLine(false)) {
@@ -191,7 +197,7 @@ final class RawHttp implements Closeable {
         } else if (head.status() >= 200 && head.status() != 204 && head.status() != 304) {
             body.write(in.readAllBytes());
         }
-        return new Response(head, body.toByteArray());
+        return body.toByteArray();
     }
 
     /** The body's stream after {@link #readHead()}; the caller reads as much as the head announced. */
