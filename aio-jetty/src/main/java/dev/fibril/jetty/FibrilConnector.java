@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Jetty network connector whose accepts and socket I/O go through a {@link FibrilRuntime} and
- * its backend (io_uring or epoll). It plugs in where a {@link org.eclipse.jetty.server.ServerConnector}
+ * its backend (io_uring, epoll, or the simulated kernel with its in-process sockets). It plugs in where a {@link org.eclipse.jetty.server.ServerConnector}
  * would, with Jetty's own connection factories (HTTP/1.1, h2c) unchanged:
  *
  * <pre>{@code
@@ -153,13 +153,14 @@ public class FibrilConnector extends AbstractNetworkConnector {
      * Listens on the configured host and port.
      *
      * @throws UnsupportedOperationException if the runtime's backend cannot wait for a socket to
-     *         become writable (POLL_ADD), which the end points' non-blocking writes need: the simulated kernel
+     *         become writable (POLL_ADD), which the end points' non-blocking writes need (io_uring,
+     *         epoll and the simulated kernel can)
      */
     @Override
     public void open() throws IOException {
         if (!runtime.backend().supports(Op.POLL_ADD)) {
             throw new UnsupportedOperationException("FibrilConnector needs a backend that waits for writability (POLL_ADD); "
-                    + runtime.backendName() + " has none: use io_uring or epoll");
+                    + runtime.backendName() + " has none: use io_uring, epoll or simulated");
         }
         if (serverChannel == null) {
             String host = getHost();

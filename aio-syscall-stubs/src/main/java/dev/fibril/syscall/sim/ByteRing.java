@@ -24,6 +24,11 @@ final class ByteRing {
         return size;
     }
 
+    /** Bytes a write could add now. */
+    int room() {
+        return capacity - size;
+    }
+
     /** Copies up to {@code length} bytes from {@code src[index...]}, as many as there is room for. Returns the count. */
     int write(ByteBuffer src, int index, int length) {
         int n = Math.min(length, capacity - size);

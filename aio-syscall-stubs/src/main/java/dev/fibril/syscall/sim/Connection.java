@@ -18,7 +18,14 @@ import java.util.ArrayDeque;
  * <p>Shutdown: SHUT_RD on a side makes its RECVs return 0 and the peer's SENDs fail with EPIPE;
  * SHUT_WR makes its SENDs fail with EPIPE and the peer's RECVs return 0 once the inbox is drained.
  * close is both, plus cancelling the side's own waiters. A reset (the listener closed before the
- * server end was accepted) fails both directions with ECONNRESET.
+ * server end was accepted, or an injected {@link Fault#ECONNRESET}) fails both directions with
+ * ECONNRESET.
+ *
+ * <p>Readiness (POLL_ADD): a side is readable when a RECV would not wait (bytes in its inbox, end
+ * of stream, a reset) and writable when a SEND would not wait (room in the peer's inbox, or the
+ * error the SEND would return); a reset adds POLLERR, both directions finished add POLLHUP, as
+ * Linux's {@code tcp_poll} reports them. A poll waits until one of its events (or POLLERR or
+ * POLLHUP) holds; polls are independent of each other and of the RECVs and SENDs queued.
  */
 final class Connection implements Waitable {
     static final int CLIENT = 0;
@@ -28,10 +35,17 @@ final class Connection implements Waitable {
     static final int SHUT_WR = 1;
     static final int SHUT_RDWR = 2;
 
+    // poll(2) events: include/uapi/asm-generic/poll.h
+    static final int POLLIN = 0x1;
+    static final int POLLOUT = 0x4;
+    static final int POLLERR = 0x8;
+    static final int POLLHUP = 0x10;
+
     private static final class Side {
         final ByteRing inbox;
         final ArrayDeque<PendingOp> receivers = new ArrayDeque<>();
         final ArrayDeque<PendingOp> senders = new ArrayDeque<>();
+        final ArrayDeque<PendingOp> pollers = new ArrayDeque<>();
         boolean readShut;
         boolean writeShut;
         boolean closed;
@@ -94,6 +108,24 @@ final class Connection implements Waitable {
         return SimulatedRing.WAITING;
     }
 
+    /**
+     * POLL_ADD on {@code side}: the ready mask ({@code events} that hold, plus POLLERR and POLLHUP
+     * when they hold), {@code -EBADF} once the side is closed, or WAITING until one holds.
+     */
+    synchronized int poll(int side, PendingOp op) {
+        Side me = sides[side];
+        if (me.closed) {
+            return -Errno.EBADF;
+        }
+        int ready = ready(side, op.events);
+        if (ready != 0) {
+            return ready;
+        }
+        op.await(this, side);
+        me.pollers.addLast(op);
+        return SimulatedRing.WAITING;
+    }
+
     synchronized int shutdown(int side, int how) {
         Side me = sides[side];
         if (me.closed) {
@@ -125,10 +157,11 @@ final class Connection implements Waitable {
         me.inbox.clear();
         cancelAll(me.receivers);
         cancelAll(me.senders);
+        cancelAll(me.pollers);
         pump();
     }
 
-    /** The connection was refused after the client saw it established: both directions fail with ECONNRESET. */
+    /** The connection was refused after the client saw it established, or reset by a fault: both directions fail with ECONNRESET. */
     synchronized void reset() {
         reset = true;
         pump();
@@ -140,8 +173,8 @@ final class Connection implements Waitable {
             return false;
         }
         Side side = sides[op.side];
-        if (!side.receivers.remove(op)) {
-            side.senders.remove(op);
+        if (!side.receivers.remove(op) && !side.senders.remove(op)) {
+            side.pollers.remove(op);
         }
         op.complete(-Errno.ECANCELED);
         return true;
@@ -186,6 +219,47 @@ final class Connection implements Waitable {
                 progress |= completeReady(sides[side].senders, side, false);
             }
         } while (progress);
+        // Last: every state change a poll can see was made above, and completing a poll changes none.
+        for (int side = 0; side < 2; side++) {
+            completeReadyPolls(side);
+        }
+    }
+
+    private void completeReadyPolls(int side) {
+        ArrayDeque<PendingOp> pollers = sides[side].pollers;
+        // Each poll looked at once, in turn: the ready complete, the others go back in their order.
+        for (int n = pollers.size(); n > 0; n--) {
+            PendingOp op = pollers.pollFirst();
+            int ready = ready(side, op.events);
+            if (ready != 0) {
+                op.complete(ready);
+            } else {
+                pollers.addLast(op);
+            }
+        }
+    }
+
+    /** The poll(2) mask of {@code side} for {@code events}: those that hold, with POLLERR and POLLHUP always reported. */
+    private int ready(int side, int events) {
+        Side me = sides[side];
+        Side peer = sides[1 - side];
+        int mask = 0;
+        boolean readable = me.receivers.isEmpty() && (reset || me.readShut || me.inbox.size() > 0 || peer.writeShut);
+        boolean writable = me.senders.isEmpty() && (reset || me.writeShut || peer.readShut || peer.inbox.room() > 0);
+        if (readable) {
+            mask |= POLLIN;
+        }
+        if (writable) {
+            mask |= POLLOUT;
+        }
+        mask &= events;
+        if (reset) {
+            mask |= POLLERR;
+        }
+        if (reset || ((me.readShut || peer.writeShut) && (me.writeShut || peer.readShut))) {
+            mask |= POLLHUP;
+        }
+        return mask;
     }
 
     private boolean completeReady(ArrayDeque<PendingOp> waiters, int side, boolean receiving) {

@@ -24,7 +24,11 @@ public enum Fault {
     SHORT_READ(0),
     /** File WRITE and socket SEND of more than one byte: transfers a random count in {@code [1, length - 1]}. */
     SHORT_WRITE(0),
-    /** Socket SEND and RECV: the op has no effect (no data moves) and completes with {@code -ECONNRESET}. */
+    /**
+     * Socket SEND and RECV: the connection is reset, as by an RST from the peer. The op moves no
+     * data and completes with {@code -ECONNRESET}, and so does every RECV and SEND after it on either
+     * end (those waiting complete at once); a poll of either end reports POLLERR and POLLHUP.
+     */
     ECONNRESET(-Errno.ECONNRESET),
     /** Any op: adds a random latency in {@code [1, maxFaultDelay]} nanoseconds, which also reorders completions. */
     DELAY(0),

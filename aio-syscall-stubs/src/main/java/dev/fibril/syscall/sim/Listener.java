@@ -21,6 +21,8 @@ final class Listener implements Waitable {
     private final DescriptorTable table;
     private final ArrayDeque<MemorySocket> queued = new ArrayDeque<>();
     private final ArrayDeque<PendingOp> acceptors = new ArrayDeque<>();
+    /** POLL_ADDs waiting for a connection to accept (POLLIN). */
+    private final ArrayDeque<PendingOp> pollers = new ArrayDeque<>();
     private boolean closed;
 
     Listener(MemorySocket socket, int port, int backlog, DescriptorTable table) {
@@ -57,6 +59,27 @@ final class Listener implements Waitable {
         return SimulatedRing.WAITING;
     }
 
+    /**
+     * POLL_ADD: POLLIN (when asked for) once a connection waits to be accepted and no ACCEPT is
+     * queued before it, {@code -EBADF} once closed, or WAITING.
+     */
+    synchronized int poll(PendingOp op) {
+        if (closed) {
+            return -Errno.EBADF;
+        }
+        int ready = ready(op.events);
+        if (ready != 0) {
+            return ready;
+        }
+        op.await(this, 0);
+        pollers.addLast(op);
+        return SimulatedRing.WAITING;
+    }
+
+    private int ready(int events) {
+        return acceptors.isEmpty() && !queued.isEmpty() ? events & Connection.POLLIN : 0;
+    }
+
     /** A client connects: hands {@code serverEnd} to a waiting ACCEPT or queues it. False when refused (closed, backlog full, no fd). */
     synchronized boolean offer(MemorySocket serverEnd) {
         if (closed) {
@@ -72,6 +95,16 @@ final class Listener implements Waitable {
             return false;
         }
         queued.addLast(serverEnd);
+        // A listener is only ever readable (Linux's inet_csk_listen_poll): a poll for POLLOUT alone keeps waiting.
+        for (int n = pollers.size(); n > 0; n--) {
+            PendingOp poller = pollers.pollFirst();
+            int ready = ready(poller.events);
+            if (ready != 0) {
+                poller.complete(ready);
+            } else {
+                pollers.addLast(poller);
+            }
+        }
         return true;
     }
 
@@ -79,6 +112,9 @@ final class Listener implements Waitable {
     synchronized List<MemorySocket> close() {
         closed = true;
         for (PendingOp op = acceptors.pollFirst(); op != null; op = acceptors.pollFirst()) {
+            op.complete(-Errno.ECANCELED);
+        }
+        for (PendingOp op = pollers.pollFirst(); op != null; op = pollers.pollFirst()) {
             op.complete(-Errno.ECANCELED);
         }
         List<MemorySocket> refused = new ArrayList<>(queued);
@@ -91,7 +127,9 @@ final class Listener implements Waitable {
         if (!op.waiting) {
             return false;
         }
-        acceptors.remove(op);
+        if (!acceptors.remove(op)) {
+            pollers.remove(op);
+        }
         op.complete(-Errno.ECANCELED);
         return true;
     }

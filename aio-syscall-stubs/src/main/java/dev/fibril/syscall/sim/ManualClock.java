@@ -36,6 +36,11 @@ public final class ManualClock implements LongSupplier {
         return nanos.addAndGet(deltaNanos);
     }
 
+    /** Moves the clock forward to {@code nanos} if it is behind it (never back); returns the time now. */
+    public long advanceTo(long nanos) {
+        return this.nanos.accumulateAndGet(nanos, Math::max);
+    }
+
     public long advance(Duration delta) {
         return advance(delta.toNanos());
     }

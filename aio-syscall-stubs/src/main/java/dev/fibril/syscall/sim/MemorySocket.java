@@ -15,7 +15,7 @@ import java.net.InetSocketAddress;
  * </pre>
  *
  * <p>Threads: any. Transitions hold the socket's monitor. The data path (RECV, SEND, ACCEPT,
- * SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
+ * POLL_ADD, SHUTDOWN) reads the volatile {@link #connection} or {@link #listener}, each written once on its
  * transition, and then takes only the connection's or listener's lock.
  *
  * <p>Socket options are an immutable {@link Options} in a volatile field, replaced under the
@@ -186,6 +186,21 @@ final class MemorySocket implements Descriptor {
         return c != null ? c.send(side, op, dontWait) : notConnected();
     }
 
+    /** POLL_ADD: the ready mask, or WAITING; an unconnected socket is at once POLLOUT and POLLHUP, as on Linux. */
+    int poll(PendingOp op) {
+        Connection c = connection;
+        if (c != null) {
+            return c.poll(side, op);
+        }
+        Listener l = listener;
+        if (l != null) {
+            return l.poll(op);
+        }
+        synchronized (this) {
+            return state == CLOSED ? -Errno.EBADF : (op.events & Connection.POLLOUT) | Connection.POLLHUP;
+        }
+    }
+
     int shutdown(int how) {
         Connection c = connection;
         return c != null ? c.shutdown(side, how) : notConnected();
@@ -194,6 +209,14 @@ final class MemorySocket implements Descriptor {
     int accept(PendingOp op) {
         Listener l = listener;
         return l != null ? l.accept(op) : -Errno.EINVAL;
+    }
+
+    /** An injected ECONNRESET: the connection, if any, fails both directions from now on. */
+    void reset() {
+        Connection c = connection;
+        if (c != null) {
+            c.reset();
+        }
     }
 
     /** A server end that will never be accepted (listener closed, or no fd left): its client sees ECONNRESET. */

@@ -31,6 +31,8 @@ final class PendingOp {
     ByteBuffer buffer;
     int position;
     int length;
+    /** A POLL_ADD's events (poll(2) bits); 0 for other ops. */
+    int events;
     long delayNanos;
     Waitable waitable;
     int side;
@@ -58,6 +60,7 @@ final class PendingOp {
         this.position = position;
         this.length = length;
         this.delayNanos = delayNanos;
+        this.events = 0;
     }
 
     /** Owner thread, under {@code waitable}'s lock, before the op joins its wait queue. */

@@ -53,11 +53,14 @@ public final class SimulatedKernel implements Backend {
     private final Loopback loopback;
     private final AtomicLongArray faultsInjected = new AtomicLongArray(Fault.COUNT);
     private final Set<SimulatedRing> rings = ConcurrentHashMap.newKeySet();
+    /** The clock when time is virtual ({@link Builder#virtualTime()}), else null. */
+    private final ManualClock virtualClock;
     private volatile boolean closed;
 
     private SimulatedKernel(Builder builder) {
         this.seed = builder.seed;
         this.clock = builder.clock;
+        this.virtualClock = builder.virtualTime ? (ManualClock) builder.clock : null;
         this.latency = new LatencyModel(builder.latency, builder.latencyByOpcode);
         this.faults = new FaultPlan(builder.faultProbability, builder.maxFaultDelayNanos, faultsInjected);
         this.submissionEntries = builder.submissionEntries;
@@ -72,13 +75,15 @@ public final class SimulatedKernel implements Backend {
     }
 
     /**
-     * The simulated kernel has no pipes (so sendFile reads and sends) and no polling. Its rings run
-     * OPENAT, CLOSE, STATX, FTRUNCATE and SOCKET as requests, with their latency and faults.
+     * The simulated kernel has no pipes (so sendFile reads and sends). Its rings run OPENAT, CLOSE,
+     * STATX, FTRUNCATE and SOCKET as requests, with their latency and faults. POLL_ADD waits for
+     * POLLIN or POLLOUT on a socket (readable, writable, accept queue not empty) as a one-shot poll
+     * does; a regular file is always ready.
      */
     @Override
     public boolean supports(int op) {
         return switch (op) {
-            case Op.SPLICE, Op.POLL_ADD -> false;
+            case Op.SPLICE -> false;
             default -> op >= 0 && op < Op.SLOTS;
         };
     }
@@ -238,6 +243,11 @@ public final class SimulatedKernel implements Backend {
         return files.unlink(path);
     }
 
+    /** The virtual clock, which a ring with nothing to do but wait moves on; null with real or manual time. */
+    ManualClock virtualClock() {
+        return virtualClock;
+    }
+
     Descriptor descriptor(int fd) {
         return descriptors.get(fd);
     }
@@ -256,6 +266,7 @@ public final class SimulatedKernel implements Backend {
     public static final class Builder {
         private long seed;
         private LongSupplier clock = System::nanoTime;
+        private boolean virtualTime;
         private Latency latency = Latency.none();
         private final Latency[] latencyByOpcode = new Latency[Op.SLOTS];
         private final double[] faultProbability = new double[Fault.COUNT];
@@ -278,6 +289,21 @@ public final class SimulatedKernel implements Backend {
         /** The time source in nanoseconds; must be thread-safe and never go back. Default {@code System::nanoTime}. */
         public Builder clock(LongSupplier clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            this.virtualTime = false;
+            return this;
+        }
+
+        /**
+         * Virtual time: the clock starts at 0 and moves only when a ring waits with nothing due, and
+         * then at once to its next due completion or link deadline, instead of the ring sleeping
+         * until then. Latencies, DELAY faults, TIMEOUTs and read timeouts then cost no real time, and
+         * how far the clock has moved depends on what the rings did, not on how fast they ran, so a
+         * seed replays a run on one ring whose inputs come only from its own fibrils. A ring's await
+         * timeout stays real time.
+         */
+        public Builder virtualTime() {
+            this.clock = new ManualClock();
+            this.virtualTime = true;
             return this;
         }
 

@@ -62,6 +62,9 @@ final class SimulatedOps {
         Descriptor descriptor = usesDescriptor(op) ? kernel.descriptor(request.fd()) : null;
         int target = faultTarget(op, descriptor);
         int result = faults.injectError(target, faultRandom);
+        if (result == -Errno.ECONNRESET && descriptor instanceof MemorySocket socket) {
+            socket.reset(); // the connection is gone for both ends, as a real reset leaves it
+        }
         int length = result == 0 ? faults.shorten(target, request.length(), faultRandom) : request.length();
         delay = SimulatedRing.saturatedAdd(delay, faults.injectDelay(faultRandom));
         boolean reorder = faults.decideReorder(faultRandom);
@@ -128,12 +131,16 @@ final class SimulatedOps {
                 case Op.READ -> file.read(request.buffer(), request.position(), request.length(), length, request.offset());
                 case Op.WRITE -> file.write(request.buffer(), request.position(), request.length(), length, request.offset());
                 case Op.FSYNC -> file.fsync();
+                // a regular file is always ready, as poll(2) reports it
+                case Op.POLL_ADD -> pollEvents(request) == 0 ? -Errno.EINVAL
+                        : pollEvents(request) & (Connection.POLLIN | Connection.POLLOUT);
                 default -> -Errno.ENOTSOCK;
             };
         }
         if (descriptor instanceof MemorySocket socket) {
             return switch (op) {
                 case Op.READ, Op.RECV, Op.WRITE, Op.SEND, Op.ACCEPT -> waitable(request, op, socket, length, delay);
+                case Op.POLL_ADD -> poll(request, socket, delay);
                 case Op.CONNECT -> socket.connect(request.address());
                 case Op.SHUTDOWN -> socket.shutdown(request.opFlags());
                 default -> -Errno.EINVAL;
@@ -168,6 +175,30 @@ final class SimulatedOps {
             slots.move(p.token, RequestSlots.WAITING, p.slot);
         }
         return result;
+    }
+
+    /** POLL_ADD on a socket, one shot: the ready mask now, or WAITING as a PendingOp until one of its events holds. */
+    private int poll(IoRequest request, MemorySocket socket, long delay) {
+        int events = pollEvents(request);
+        if (events == 0) {
+            return -Errno.EINVAL; // nothing to wait for, as the epoll backend answers
+        }
+        PendingOp p = pending.acquire();
+        p.prepare(request.ringToken(), Op.POLL_ADD, socket, null, 0, 0, delay);
+        p.events = events;
+        int result = socket.poll(p);
+        if (result != SimulatedRing.WAITING) {
+            pending.release(p);
+        } else {
+            lastWaiting = p;
+            slots.move(p.token, RequestSlots.WAITING, p.slot);
+        }
+        return result;
+    }
+
+    /** The events a POLL_ADD asks for: POLLIN and POLLOUT; POLLERR and POLLHUP are reported unasked. */
+    private static int pollEvents(IoRequest request) {
+        return request.opFlags() & (Connection.POLLIN | Connection.POLLOUT);
     }
 
     /** The ring as {@link LinkChains} sees it: a chain member runs as any request, on the ring's clock and latency. */
@@ -212,7 +243,7 @@ final class SimulatedOps {
     private static boolean usesDescriptor(byte op) {
         return switch (op) {
             case Op.READ, Op.WRITE, Op.FSYNC, Op.RECV, Op.SEND, Op.ACCEPT, Op.CONNECT, Op.SHUTDOWN, Op.STATX,
-                 Op.FTRUNCATE -> true;
+                 Op.FTRUNCATE, Op.POLL_ADD -> true;
             default -> false;
         };
     }

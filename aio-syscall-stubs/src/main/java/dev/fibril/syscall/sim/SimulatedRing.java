@@ -31,11 +31,15 @@ import java.util.function.LongSupplier;
  *
  * <p>Execution: every op runs when flushed; file ops, NOP, CONNECT, SHUTDOWN and socket ops that
  * can complete at once finish then, and only their completion is delayed by the latency model.
- * RECV, SEND and ACCEPT that cannot complete wait on their socket as {@link PendingOp}s; once they
+ * RECV, SEND, ACCEPT and POLL_ADD that cannot complete wait on their socket as {@link PendingOp}s; once they
  * complete, their latency counts from then. TIMEOUT completes with {@code -ETIME} its
  * {@code offset()} nanoseconds (plus its latency) after the flush. Faults are decided at flush time
  * from this ring's random stream (seeded from the kernel's seed and the ring's index), so one seed
  * and one sequence of submissions give one sequence of completions.
+ *
+ * <p>Time: the kernel's clock (real by default). With virtual time ({@link SimulatedKernel.Builder#virtualTime()})
+ * an await that finds nothing due moves the clock to the next due completion or link deadline and
+ * returns, rather than sleeping until then.
  *
  * <p>Closing an fd (any thread) tells every ring; the owner completes, at its next reap or await,
  * the completions it still holds back for that descriptor with {@code -ECANCELED}.
@@ -54,7 +58,7 @@ import java.util.function.LongSupplier;
  * <p>Links: {@link IoRequest#FLAG_LINK} chains and LINK_TIMEOUT run as in io_uring, on the
  * kernel's clock; {@link LinkChains}, shared with the epoll ring, says how.
  *
- * <p>Unsupported: the opcodes POLL_ADD and SPLICE complete with {@code -EINVAL}, as
+ * <p>Unsupported: the opcode SPLICE completes with {@code -EINVAL}, as
  * io_uring does for an op it does not know.
  *
  * <p>Shutdown: {@link #close()} cancels the ops still waiting on sockets (so no socket keeps an op
@@ -77,6 +81,8 @@ public final class SimulatedRing implements CompletionRing {
     private final SimulatedKernel kernel;
     private final int index;
     private final LongSupplier clock;
+    /** The kernel's virtual clock, moved on by {@link #await} when nothing else can happen; null with real time. */
+    private final ManualClock virtualClock;
 
     private final IoRequest[] submissions;
     private final int mask;
@@ -105,6 +111,7 @@ public final class SimulatedRing implements CompletionRing {
         this.kernel = kernel;
         this.index = index;
         this.clock = clock;
+        this.virtualClock = kernel.virtualClock();
         this.submissions = new IoRequest[submissionEntries];
         this.mask = submissionEntries - 1;
         this.completions = new CompletionHeap(slots, Math.max(64, submissionEntries));
@@ -219,14 +226,22 @@ public final class SimulatedRing implements CompletionRing {
                     return;
                 }
             }
+            long next = Long.MAX_VALUE; // on the kernel's clock: when the next completion or link deadline is due
             if (!completions.isEmpty()) {
-                long untilDue = completions.peekDue() - now;
-                // Positive unless it overflowed (a saturated due time): then only the timeout bounds the park.
-                park = untilDue > 0 ? Math.min(park, untilDue) : park;
+                next = completions.peekDue();
             }
             if (chains.hasArmed()) {
-                long untilDeadline = chains.earliestDeadline() - now;
-                park = untilDeadline > 0 ? Math.min(park, untilDeadline) : park;
+                next = Math.min(next, chains.earliestDeadline());
+            }
+            if (virtualClock != null && next != Long.MAX_VALUE && next > now) {
+                // Nothing is due and the owner has nothing to run: in virtual time the wait is over at once.
+                virtualClock.advanceTo(next);
+                continue;
+            }
+            if (next != Long.MAX_VALUE) {
+                long untilNext = next - now;
+                // Positive unless it overflowed (a saturated due time): then only the timeout bounds the park.
+                park = untilNext > 0 ? Math.min(park, untilNext) : park;
             }
             if (park == Long.MAX_VALUE) {
                 LockSupport.park(this);

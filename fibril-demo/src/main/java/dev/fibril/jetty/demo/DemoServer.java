@@ -61,7 +61,9 @@ public final class DemoServer implements AutoCloseable {
         boolean needsRuntime = o.connector == ConnectorKind.FIBRIL || o.pool == PoolKind.FIBRIL;
         this.recording = o.jfr == null ? null : FlightRecording.start(o.jfr); // first: the runtime's start is in it
         FibrilRuntime.Builder rb = Fibril.runtime().carriers(o.carriers);
-        if (o.backend != null) {
+        if (o.backendInstance != null) {
+            rb.backend(o.backendInstance);
+        } else if (o.backend != null) {
             rb.backend(o.backend);
         }
         this.runtime = needsRuntime ? rb.build() : null;
@@ -219,6 +221,7 @@ public final class DemoServer implements AutoCloseable {
         private ConnectorKind connector = ConnectorKind.FIBRIL;
         private PoolKind pool;
         private String backend;
+        private dev.fibril.aio.spi.Backend backendInstance;
         private int carriers = Runtime.getRuntime().availableProcessors();
         private Path files;
         private Duration idleTimeout = Duration.ofSeconds(30);
@@ -263,6 +266,17 @@ public final class DemoServer implements AutoCloseable {
         /** io_uring, epoll or simulated; null for Fibril's choice (io_uring when the kernel allows). */
         public Options backend(String backend) {
             this.backend = backend;
+            this.backendInstance = null;
+            return this;
+        }
+
+        /**
+         * This backend instance, for example a {@code SimulatedKernel} built with a seed and faults;
+         * the runtime closes it when the server closes.
+         */
+        public Options backend(dev.fibril.aio.spi.Backend backend) {
+            this.backendInstance = backend;
+            this.backend = null;
             return this;
         }
 

@@ -1,8 +1,0 @@
-package dev.fibril.it;
-
-class EpollChannelContractTest extends ChannelContractTest {
-    @Override
-    String backend() {
-        return "epoll";
-    }
-}

@@ -1,0 +1,106 @@
+package dev.fibril.it;
+
+import dev.fibril.Fibril;
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilSocketChannel;
+import dev.fibril.aio.spi.Op;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Files: positional reads and writes, short transfers of large heap buffers, and a file range sent over a socket. */
+@ParameterizedClass
+@EnumSource(ChannelBackend.class)
+class FileChannelContractTest extends ChannelContract {
+    FileChannelContractTest(ChannelBackend backend) {
+        super(backend);
+    }
+
+    @Test
+    void shouldWriteReadPositionallyAndSeeEndOfFile() throws Exception {
+        inFibril(() -> {
+            try (FibrilFileChannel f = rt.openFile(file("positional"), READ, WRITE, CREATE)) {
+                assertEquals(5, f.write(ByteBuffer.wrap("hello".getBytes()), 100));
+                assertEquals(105, f.size());
+                ByteBuffer direct = ByteBuffer.allocateDirect(5);
+                assertEquals(5, f.read(direct, 100));
+                byte[] got = new byte[5];
+                direct.flip().get(got);
+                assertArrayEquals("hello".getBytes(), got);
+                ByteBuffer hole = ByteBuffer.allocate(4);
+                assertEquals(4, f.read(hole, 0));
+                assertArrayEquals(new byte[4], hole.array(), "a hole reads as zeros");
+                assertEquals(-1, f.read(ByteBuffer.allocate(1), 105));
+                f.force(true);
+                f.force(false);
+                f.truncate(3);
+                assertEquals(3, f.size());
+            }
+        });
+    }
+
+    @Test
+    void shouldMoveLargeHeapBuffersThroughShortTransfers() throws Exception {
+        byte[] data = pattern(3 * MIB + 17, 1);
+        inFibril(() -> {
+            try (FibrilFileChannel f = rt.openFile(file("large"), READ, WRITE, CREATE)) {
+                assertEquals(data.length, f.write(ByteBuffer.wrap(data), 0), "a write writes every byte");
+                ByteBuffer back = ByteBuffer.allocate(data.length);
+                while (back.hasRemaining()) {
+                    int n = f.read(back, back.position());
+                    assertTrue(n > 0, "read returned " + n);
+                }
+                assertArrayEquals(data, back.array());
+            }
+        });
+    }
+
+    @Test
+    void shouldSendAFileRangeOverASocketByteExact() throws Exception {
+        byte[] data = pattern(5 * MIB + 123, 7);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        rt.meterBinder().bindTo(registry);
+        inFibril(() -> {
+            try (FibrilFileChannel f = rt.openFile(file("sendfile"), READ, WRITE, CREATE);
+                 FibrilSocketChannel client = rt.openSocket()) {
+                f.write(ByteBuffer.wrap(data), 0);
+                client.connect(address);
+                try (FibrilSocketChannel peer = server.accept()) {
+                    long from = 1000;
+                    Thread sender = rt.start(() -> {
+                        try {
+                            assertEquals(data.length - from, client.sendFile(f, from, Long.MAX_VALUE),
+                                    "a count past the end sends up to the end of the file");
+                            assertEquals(0, client.sendFile(f, data.length, 10), "nothing past the end");
+                            client.shutdownOutput();
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    ByteBuffer got = ByteBuffer.allocate(data.length - (int) from);
+                    readFully(peer, got);
+                    assertEquals(-1, peer.read(ByteBuffer.allocate(1)));
+                    assertTrue(sender.join(Duration.ofMinutes(1)));
+                    assertEquals(ByteBuffer.wrap(data, (int) from, data.length - (int) from), got.flip());
+                }
+            }
+        });
+        double splices = registry.get("fibril.completions").tags("op", "splice", "outcome", "ok").functionCounter().count();
+        if (rt.backend().supports(Op.SPLICE)) {
+            assertTrue(splices >= 2 * (data.length / (64 * 1024)), "sent through SPLICE chains: " + splices);
+        } else {
+            assertEquals(0, splices, "no SPLICE on this backend: read and send");
+        }
+        await().until(() -> rt.stats().descriptorsInUse() == 0);
+    }
+}
