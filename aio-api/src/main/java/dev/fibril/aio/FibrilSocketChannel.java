@@ -21,8 +21,7 @@ public interface FibrilSocketChannel extends ByteChannel {
      * connection costs no buffer; elsewhere it waits for the socket to be readable, then takes a
      * buffer and reads. The buffers are the runtime's, per carrier (see
      * {@code FibrilRuntime.Builder.receiveBuffers}); when all are lent the receive waits for one to
-     * come back (back-pressure: the bytes wait in the socket), and each buffer that comes back
-     * wakes one waiting receive. The {@link #readTimeout} applies to both waits, for bytes and for
+     * come back (back-pressure: the bytes wait in the socket). The {@link #readTimeout} applies to both waits, for bytes and for
      * a buffer, and a close or an interrupt ends either. From a fibril nothing is allocated; off a fibril the channel
      * lends a buffer of its own, made once.
      *

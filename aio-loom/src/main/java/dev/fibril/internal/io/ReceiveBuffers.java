@@ -114,11 +114,7 @@ public final class ReceiveBuffers {
         return views[id];
     }
 
-    /**
-     * Gives buffer {@code id} back (to the kernel's ring, or the free stack) and wakes the oldest
-     * waiter: one buffer, one wake, so a burst on many connections does not send every waiter
-     * back to the kernel for each buffer that returns. Owner.
-     */
+    /** Gives buffer {@code id} back (to the kernel's ring, or the free stack) and wakes the waiters. Owner. */
     public void give(int id) {
         lent--;
         if (kernelPicks) {
@@ -126,7 +122,7 @@ public final class ReceiveBuffers {
         } else {
             free[freeTop++] = id;
         }
-        wakeOne();
+        wakeAll();
     }
 
     /**
@@ -159,28 +155,35 @@ public final class ReceiveBuffers {
         waits++;
         waiters.add(Thread.currentThread());
         waited = true;
+        // A buffer may have come back between the receive that found none and this registration
+        // (with no waiter to wake then): one buffer free now wakes a waiter at once, so that buffer
+        // cannot lie unused in the ring while receives wait for it.
+        drainReturns();
+        if (lent < count) {
+            wakeAll();
+        }
     }
 
     /**
      * Forgets the current fibril's registration (it stopped waiting). A fibril that was woken for a
      * buffer but gives up instead of receiving ({@code leaving}: interrupted, closed, timed out)
-     * passes its wake to the next waiter, so the buffer it was woken for cannot sit unused while
-     * others wait. Owner.
+     * wakes the others while a buffer is free, so that buffer cannot sit unused while they wait.
+     * Owner.
      */
     public void removeWaiter(boolean leaving) {
         boolean woken = !waiters.remove(Thread.currentThread());
-        if (woken && leaving) {
-            wakeOne();
+        if (woken && leaving && lent < count) {
+            wakeAll();
         }
         waited = !waiters.isEmpty();
     }
 
-    private void wakeOne() {
-        Thread t = waiters.poll();
-        if (t != null) {
+    private void wakeAll() {
+        Thread t;
+        while ((t = waiters.poll()) != null) {
             LockSupport.unpark(t);
         }
-        waited = !waiters.isEmpty();
+        waited = false;
     }
 
     /** Fibrils waiting for a buffer now. Owner (tests). */
