@@ -21,9 +21,9 @@ public interface FibrilSocketChannel extends ByteChannel {
      * connection costs no buffer; elsewhere it waits for the socket to be readable, then takes a
      * buffer and reads. The buffers are the runtime's, per carrier (see
      * {@code FibrilRuntime.Builder.receiveBuffers}); when all are lent the receive waits for one to
-     * come back (back-pressure: the bytes wait in the socket). The {@link #readTimeout} applies to both waits, for bytes and for
-     * a buffer, and a close or an interrupt ends either. From a fibril nothing is allocated; off a fibril the channel
-     * lends a buffer of its own, made once.
+     * come back (back-pressure: the bytes wait in the socket). The {@link #readTimeout} applies
+     * to both waits, for bytes and for a buffer, and a close or an interrupt ends either. From a
+     * fibril nothing is allocated; off a fibril the channel lends a buffer of its own, made once.
      *
      * @throws IllegalStateException if the buffer lent before was not released
      * @throws java.net.SocketTimeoutException if the read timeout passed (the channel stays open)

@@ -156,8 +156,8 @@ public final class ReceiveBuffers {
         waiters.add(Thread.currentThread());
         waited = true;
         // A buffer may have come back between the receive that found none and this registration
-        // (with no waiter to wake then): one buffer free now wakes a waiter at once, so that buffer
-        // cannot lie unused in the ring while receives wait for it.
+        // (with no waiter to wake then): a buffer free now wakes the waiters at once, this one too,
+        // so that buffer cannot lie unused in the ring while receives wait for it.
         drainReturns();
         if (lent < count) {
             wakeAll();
@@ -184,11 +184,6 @@ public final class ReceiveBuffers {
             LockSupport.unpark(t);
         }
         waited = false;
-    }
-
-    /** Fibrils waiting for a buffer now. Owner (tests). */
-    public int waiting() {
-        return waiters.size();
     }
 
     /** Buffers made so far (0 before the first receive on the carrier). Racy read for gauges. */
