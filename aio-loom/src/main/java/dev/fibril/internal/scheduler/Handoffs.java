@@ -60,8 +60,6 @@ public final class Handoffs {
     private volatile boolean monitorParked;
     /** Times the monitor woke to look at the carriers (written by the monitor only). */
     private volatile long monitorLooks;
-    /** Looks at which a carrier past the threshold was not handed off: its thread had waited for a CPU (monitor only). */
-    private volatile long preempted;
     private volatile boolean shutdown;
 
     Handoffs(Duration threshold, int maxSpares) {
@@ -136,13 +134,13 @@ public final class Handoffs {
                     // Seen on one fibril for the threshold: held, unless its thread spent the time
                     // waiting for a CPU (a busy machine preempted it). The thread's own times decide,
                     // over the looks from the first one past the threshold.
-                    ThreadSchedule ts = c.driverThread() == null ? null : c.driverThread().schedule;
+                    DriverThread driver = c.driverThread();
+                    ThreadSchedule ts = driver == null ? null : driver.schedule;
                     long cpu = ts == null ? -1 : ts.cpuNanos();
                     if (cpu >= 0 && confirmCpu[i] < 0) {
                         confirmCpu[i] = cpu; // decided at the next look
-                    } else if (cpu >= 0 && !ThreadSchedule.held(ts.state(), cpu - confirmCpu[i], thresholdNanos)) {
-                        preempted++; // single writer
-                    } else if (handOff(c, word, now - since[i])) {
+                    } else if ((cpu < 0 || ThreadSchedule.held(ts.state(), cpu - confirmCpu[i], thresholdNanos))
+                            && handOff(c, word, now - since[i])) {
                         since[i] = UNSEEN;
                         confirmCpu[i] = -1;
                     }
@@ -304,14 +302,6 @@ public final class Handoffs {
     /** Times the monitor has looked at the carriers so far: it stops counting while every carrier sleeps. */
     public long monitorLooks() {
         return monitorLooks;
-    }
-
-    /**
-     * Looks at which a carrier seen on one fibril past the threshold was not handed off because its
-     * thread had spent the time waiting for a CPU, not running or blocked in the kernel.
-     */
-    public long preemptedLooks() {
-        return preempted;
     }
 
     /** Whether a held carrier is handed off at all (a threshold was set). */
