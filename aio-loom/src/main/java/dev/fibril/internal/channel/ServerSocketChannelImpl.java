@@ -18,10 +18,13 @@ import java.util.Set;
 /** {@link FibrilServerSocketChannel}: listen through the backend, ACCEPT requests through the ring. */
 public final class ServerSocketChannelImpl implements FibrilServerSocketChannel {
     private final ChannelCore core;
+    /** Accepts through one multishot ACCEPT, where the backend has it; null otherwise. */
+    private final MultishotAccept multishot;
     private volatile boolean bound;
 
     public ServerSocketChannelImpl(CarrierGroup group, int fd) throws ClosedChannelException {
         this.core = new ChannelCore(group, this, fd);
+        this.multishot = MultishotAccept.createIfSupported(core);
     }
 
     @Override
@@ -57,7 +60,10 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
             if (!bound) {
                 throw new NotYetBoundException();
             }
-            int fd = ChannelCore.check(core.call(Op.ACCEPT, null, 0, 0, 0, 0, null), "accept");
+            int fd = multishot != null ? multishot.accept() : -1;
+            if (fd < 0) {
+                fd = ChannelCore.check(core.call(Op.ACCEPT, null, 0, 0, 0, 0, null), "accept");
+            }
             try {
                 return new SocketChannelImpl(core.group(), fd, true);
             } catch (ClosedChannelException e) {
@@ -101,6 +107,9 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
     @Override
     public void close() {
         core.close();
+        if (multishot != null) {
+            multishot.onClose();
+        }
     }
 
     @Override

@@ -266,6 +266,11 @@ public final class IoDriver implements CompletionSink {
             stats.staleCompletions++;
             return;
         }
+        if (d.more()) {
+            stats.completionsOk[d.opcode()]++; // a multishot request goes on: only its last completion ends it
+            d.completeMore(result);
+            return;
+        }
         // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
         // Nor does a CLOSE: close(2) has released the fd whatever it reports.
         boolean transientError = d.opcode() != Op.CLOSE && (result == -Errno.EINTR
