@@ -35,13 +35,20 @@ import java.util.concurrent.locks.LockSupport;
  *
  * The ACCEPT counts as a call of the channel while armed ({@link ChannelCore#begin}), so the
  * listening fd is closed only after its last completion; at the close every fd still queued is
- * closed, by whoever sees the queue last: the close (nothing armed) or the last completion.
+ * closed, by whoever sees the queue last: the close (nothing armed) or, after the last completion,
+ * a fibril of the group (so the CLOSEs are ring requests, not synchronous calls on the carrier),
+ * which then ends the ACCEPT's call and wakes the waiters, whose calls end last. The close waits
+ * for that, so a close with no accept in progress returns with the fd closed, as before. Its
+ * descriptor is a standing one ({@link dev.fibril.internal.io.DescriptorPool#standing}): it lives
+ * as long as the listening server, not as long as a call.
  */
 final class MultishotAccept implements CompletionListener {
     /** Fds queued before the ACCEPT is cancelled; those the kernel posts before the cancel lands queue too. */
     static final int QUEUE_BOUND = 64;
     private static final int IDLE = 0;
     private static final int ARMED = 1;
+    /** How long a close waits for the cancelled ACCEPT to end before it returns anyway. */
+    private static final long CLOSE_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final ChannelCore core;
     // Accepts are not the data path: an fd boxed per connection, next to the channel object made for it.
@@ -122,6 +129,7 @@ final class MultishotAccept implements CompletionListener {
                 throw e;
             }
             carrier = Carrier.current();
+            d.pool().standing(d, true);
             d.notifies(this);
             d.channel(core);
             submit(d);
@@ -169,13 +177,30 @@ final class MultishotAccept implements CompletionListener {
             error.set(-res); // EMFILE and the like: the next accept throws it, the one after arms again
         }
         pausing = false;
+        d.pool().standing(d, false);
         d.pool().release(d);
-        state.set(IDLE);
-        if (closed) {
-            closeQueued();
+        if (!closed) {
+            state.set(IDLE);
+            wakeAll();
+            core.end();
+            return;
         }
-        wakeAll();
-        core.end(); // the last call of a closed channel closes its fd
+        try {
+            core.group().start(this::endClosed);
+        } catch (RuntimeException stopping) {
+            endClosed(); // the runtime takes no more fibrils: synchronous closes, then
+        }
+    }
+
+    /** After the last completion on a closed channel: closes the queued fds, ends the ACCEPT's call, wakes everyone. */
+    private void endClosed() {
+        try {
+            closeQueued();
+            core.end(); // closes the listening fd unless an accept caller's call ends later
+        } finally {
+            state.set(IDLE);
+            wakeAll();
+        }
     }
 
     @Override
@@ -183,17 +208,31 @@ final class MultishotAccept implements CompletionListener {
         wakeAll(); // they throw the carrier's failure; d stays out of the pool
     }
 
-    /** The channel was closed: wakes the waiters and, with nothing armed, closes the queued fds. Any thread. */
+    /**
+     * The channel was closed (its requests are being cancelled): with nothing armed, closes the
+     * queued fds and wakes the waiters; else waits (at most {@link #CLOSE_WAIT_NANOS}, and not on
+     * the ACCEPT's own carrier thread, which must reap the cancel) until the last completion was
+     * dealt with, which wakes them. Any thread.
+     */
     void onClose() {
         if (state.get() == IDLE) {
-            closeQueued(); // else the last completion does, after the kernel posted its last fd
+            closeQueued();
+            wakeAll();
+            return;
         }
-        wakeAll();
-    }
-
-    /** Fds accepted and not taken yet (tests). */
-    int queued() {
-        return queued.get();
+        Carrier c = carrier;
+        if (c == null || (!Thread.currentThread().isVirtual() && Carrier.current() == c) || c.heldByCurrentThread()) {
+            return;
+        }
+        Thread me = Thread.currentThread();
+        waiters.add(me);
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        long left;
+        while (state.get() == ARMED && c.failure() == null && !c.isTerminated() && !me.isInterrupted()
+                && (left = deadline - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(this, left);
+        }
+        waiters.remove(me);
     }
 
     private void offer(int fd) {

@@ -17,6 +17,8 @@ public final class DescriptorPool {
     private int allocated;
     private final int bound;
     private int inUse;
+    /** Taken descriptors that carry a standing request (a listening server's multishot ACCEPT), not counted in {@link #inUse}. */
+    private int standing;
     private int highWater;
     private long waits;
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
@@ -108,8 +110,27 @@ public final class DescriptorPool {
         return waiters.pollFirst();
     }
 
+    /** Descriptors taken by calls in progress; a standing request's is counted in {@link #standing()} instead. */
     public int inUse() {
         return inUse;
+    }
+
+    /**
+     * Moves taken descriptor {@code d} from {@link #inUse()} to {@link #standing()} ({@code standing}
+     * true) or back, before it is released: a standing request lives as long as a listening server,
+     * not as long as a call, and leak checks count calls.
+     */
+    public void standing(Descriptor d, boolean standing) {
+        if (d.pool() != this || d.state() == Descriptor.FREE) {
+            throw new IllegalStateException("descriptor " + d.index() + " is not taken from this pool");
+        }
+        inUse += standing ? -1 : 1;
+        this.standing += standing ? 1 : -1;
+    }
+
+    /** Descriptors that carry a standing request now. */
+    public int standing() {
+        return standing;
     }
 
     /** The most descriptors ever in use at once. */

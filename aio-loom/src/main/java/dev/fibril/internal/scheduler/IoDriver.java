@@ -267,7 +267,7 @@ public final class IoDriver implements CompletionSink {
             return;
         }
         if (d.more()) {
-            stats.completionsOk[d.opcode()]++; // a multishot request goes on: only its last completion ends it
+            (result >= 0 ? stats.completionsOk : stats.completionsFailed)[d.opcode()]++; // only the last one ends it
             d.completeMore(result);
             return;
         }
