@@ -39,8 +39,8 @@ import java.util.concurrent.locks.LockSupport;
  * a fibril of the group (so the CLOSEs are ring requests, not synchronous calls on the carrier),
  * which then ends the ACCEPT's call and wakes the waiters, whose calls end last. The close waits
  * for that, so a close with no accept in progress returns with the fd closed, as before. Its
- * descriptor is a standing one ({@link dev.fibril.internal.io.DescriptorPool#standing}): it lives
- * as long as the listening server, not as long as a call.
+ * descriptor is a standing one ({@link dev.fibril.internal.io.DescriptorPool#stand}): it lives as
+ * long as the listening server, and counts as a call's only while an accept caller waits.
  */
 final class MultishotAccept implements CompletionListener {
     /** Fds queued before the ACCEPT is cancelled; those the kernel posts before the cancel lands queue too. */
@@ -129,7 +129,7 @@ final class MultishotAccept implements CompletionListener {
                 throw e;
             }
             carrier = Carrier.current();
-            d.pool().standing(d, true);
+            d.pool().stand(d, () -> !waiters.isEmpty());
             d.notifies(this);
             d.channel(core);
             submit(d);
@@ -177,7 +177,7 @@ final class MultishotAccept implements CompletionListener {
             error.set(-res); // EMFILE and the like: the next accept throws it, the one after arms again
         }
         pausing = false;
-        d.pool().standing(d, false);
+        d.pool().unstand(d);
         d.pool().release(d);
         if (!closed) {
             state.set(IDLE);
