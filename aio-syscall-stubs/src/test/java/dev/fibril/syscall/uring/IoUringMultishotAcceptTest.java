@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -102,16 +101,9 @@ class IoUringMultishotAcceptTest extends IoUringTestBase {
 
     @Test
     void shouldRefuseAMultishotAcceptWhereTheFeatureIsOff() {
-        ring.close();
-        backend.close();
-        IoUringFeatures off = IoUringFeatures.resolve(IoUringBackend.probe(),
-                Map.of(IoUringFeature.ACCEPT_MULTISHOT.propertyName(), "false")::get);
-        backend = new IoUringBackend(IoUringConfig.DEFAULT, off);
+        FeatureSwitch.reopenWithout(this, IoUringFeature.ACCEPT_MULTISHOT);
         assertFalse(backend.acceptsMultishot());
         assertFalse(backend.features(false).isActive("accept_multishot"));
-        ring = backend.openRing(0);
-        ring.start();
-        driver = new dev.fibril.syscall.RingDriver(ring);
         int server = listen();
         try {
             IoRequest accept = driver.withOpFlags(driver.request(Op.ACCEPT, server, null, 0, 0, 0), IoRequest.ACCEPT_MULTISHOT);

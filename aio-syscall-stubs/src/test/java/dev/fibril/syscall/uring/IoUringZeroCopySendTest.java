@@ -4,7 +4,6 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
-import dev.fibril.syscall.RingDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -102,16 +101,9 @@ class IoUringZeroCopySendTest extends IoUringTestBase {
 
     @Test
     void shouldSendPlainWhenSwitchedOff() {
-        ring.close();
-        backend.close();
-        IoUringFeatures off = IoUringFeatures.resolve(IoUringBackend.probe(),
-                Map.of(IoUringFeature.SEND_ZC.propertyName(), "false")::get);
-        assertTrue(off.reason(IoUringFeature.SEND_ZC) != null, "switched off");
-        assertTrue(!off.report(false).isActive("send_zc"), "reported off");
-        backend = new IoUringBackend(IoUringConfig.DEFAULT, off);
-        ring = backend.openRing(0);
-        ring.start();
-        driver = new RingDriver(ring);
+        FeatureSwitch.reopenWithout(this, IoUringFeature.SEND_ZC);
+        assertTrue(backend.ioUringFeatures().reason(IoUringFeature.SEND_ZC) != null, "switched off");
+        assertTrue(!backend.features(false).isActive("send_zc"), "reported off");
         int[] pair = connectedPair();
         ByteBuffer large = pattern(CHUNK);
         assertEquals(CHUNK, driver.run(driver.request(Op.SEND, pair[0], large, 0, CHUNK, 0)));
