@@ -2,10 +2,9 @@ package dev.fibril.syscall.uring;
 
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
 
 import java.lang.foreign.MemorySegment;
-
-import dev.fibril.aio.spi.Op;
 
 import static dev.fibril.syscall.uring.IoUringConstants.IORING_CQE_F_MORE;
 import static dev.fibril.syscall.uring.IoUringConstants.IORING_SQ_CQ_OVERFLOW;
