@@ -38,6 +38,20 @@ public class IoRequest {
      */
     public static final int SEND_DONTWAIT = 0x40;
 
+    /** {@link #opFlags()} of a SHUTDOWN: shutdown(2)'s {@code how} (include/linux/net.h). */
+    public static final int SHUT_RD = 0;
+    public static final int SHUT_WR = 1;
+    public static final int SHUT_RDWR = 2;
+
+    /**
+     * {@link #opFlags()} of a POLL_ADD and the bits of its result: poll(2)'s events
+     * (include/uapi/asm-generic/poll.h). POLLERR and POLLHUP are reported unasked.
+     */
+    public static final int POLLIN = 0x1;
+    public static final int POLLOUT = 0x4;
+    public static final int POLLERR = 0x8;
+    public static final int POLLHUP = 0x10;
+
     private byte opcode;
     private int fd;
     private ByteBuffer buffer;

@@ -26,7 +26,6 @@ import java.util.Objects;
  * handed the buffer to. The lent state is published through {@link #lentView} (volatile).
  */
 final class LentReceive {
-    private static final int POLLIN = 0x1;
     private static final int NONE = -1;
     /** The lent buffer is the channel's own (a receive off a fibril). */
     private static final int OWN = -2;
@@ -93,14 +92,14 @@ final class LentReceive {
                     id = r.selectedBuffer();
                     if (id >= 0) {
                         pool.picked();
-                    } else if (n == -ENOBUFS) {
+                    } else if (n == -Errno.ENOBUFS) {
                         timeoutNanos = awaitBuffer(c, pool, deadline, timeout);
                         continue;
                     }
                 } else {
                     if (core.group().backend().supports(Op.POLL_ADD)) {
                         r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
-                        r.opFlags(POLLIN);
+                        r.opFlags(IoRequest.POLLIN);
                         int ready = core.submit(r, timeoutNanos);
                         timedOut(ready, timeoutNanos, timeout);
                         ChannelCore.check(ready, "poll");
@@ -133,7 +132,6 @@ final class LentReceive {
         }
     }
 
-    private static final int ENOBUFS = 105; // Linux, include/uapi/asm-generic/errno.h
 
     private static void timedOut(int result, long timeoutNanos, java.time.Duration timeout) throws SocketTimeoutException {
         if (result == -Errno.ECANCELED && timeoutNanos > 0) {

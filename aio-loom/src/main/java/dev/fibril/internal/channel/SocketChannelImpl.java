@@ -25,12 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
 public final class SocketChannelImpl implements FibrilSocketChannel {
-    /** poll(2)'s POLLIN (include/uapi/asm-generic/poll.h), the event a POLL_ADD waits for. */
-    private static final int POLLIN = 0x1;
-
-    private static final int SHUT_RD = 0;
-    private static final int SHUT_WR = 1;
-    private static final int POLLOUT = 0x4;
     private static final int UNCONNECTED = 0;
     private static final int CONNECTING = 1;
     private static final int CONNECTED = 2;
@@ -125,7 +119,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             if (!dst.isDirect() && core.group().backend().copiesHeapBuffers()) {
                 // Wait for data holding no native copy of the heap buffer, then receive at once:
                 // an idle connection read into a heap buffer costs no bounce buffer.
-                int ready = core.call(Op.POLL_ADD, null, 0, 0, 0, POLLIN, null, timeoutNanos);
+                int ready = core.call(Op.POLL_ADD, null, 0, 0, 0, IoRequest.POLLIN, null, timeoutNanos);
                 if (ready == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
                     throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
                 }
@@ -233,7 +227,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
                 throw new UnsupportedOperationException("the " + core.group().backend().name()
                         + " backend cannot wait for a socket to become writable (no POLL_ADD)");
             }
-            ChannelCore.check(core.call(Op.POLL_ADD, null, 0, 0, 0, POLLOUT, null), "poll");
+            ChannelCore.check(core.call(Op.POLL_ADD, null, 0, 0, 0, IoRequest.POLLOUT, null), "poll");
         } finally {
             core.end();
         }
@@ -251,7 +245,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             return;
         }
         r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
-        r.opFlags(POLLOUT);
+        r.opFlags(IoRequest.POLLOUT);
         ChannelCore.check(core.submit(r), "poll");
     }
 
@@ -317,13 +311,13 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     @Override
     public void shutdownInput() throws IOException {
-        shutdown(SHUT_RD);
+        shutdown(IoRequest.SHUT_RD);
         inputShut = true;
     }
 
     @Override
     public void shutdownOutput() throws IOException {
-        shutdown(SHUT_WR);
+        shutdown(IoRequest.SHUT_WR);
         outputShut = true;
     }
 
