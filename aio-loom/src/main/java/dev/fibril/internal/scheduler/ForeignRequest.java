@@ -7,10 +7,10 @@ import java.nio.channels.ClosedChannelException;
 /**
  * A request made by a thread that is not a fibril of the carrier (a platform thread, a default
  * virtual thread, or any thread when the scheduler hook is unavailable): its caller's side. The
- * caller fills this object as a template, hands its {@link ForeignCommand} (the carrier's side)
- * to the carrier and blocks until the phase says how the request ended. Allocates three objects
- * per call (this, its command and their phase): this is the slow path; fibrils use descriptors
- * directly.
+ * caller fills this object as a template through its {@link IoCall}, hands its
+ * {@link ForeignCommand} (the carrier's side) to the carrier and blocks until the phase says how
+ * the request ended. Allocates four objects per call (this, its call, its command and their
+ * phase): this is the slow path; fibrils use pooled descriptors directly.
  *
  * <p>Its phase, and the hand-off between caller and carrier, are {@link ForeignPhase}'s; what
  * the carrier does in each phase is {@link ForeignCommand}'s. The caller moves the phase only
@@ -20,11 +20,18 @@ final class ForeignRequest extends IoRequest implements ForeignPhase.Caller {
     private final Carrier carrier;
     private final ForeignPhase phase;
     private final ForeignCommand command;
+    private final IoCall call;
 
     ForeignRequest(Carrier carrier) {
         this.carrier = carrier;
         this.phase = new ForeignPhase(Thread.currentThread());
         this.command = new ForeignCommand(carrier, this, phase);
+        this.call = new IoCall(null, this);
+    }
+
+    /** The call that fills this request and submits it (see {@link IoCall}). */
+    IoCall call() {
+        return call;
     }
 
     /**
