@@ -137,6 +137,13 @@ public class IoRequest {
         return length;
     }
 
+    /** Sets {@link #buffer()}, {@link #position()} and {@link #length()} of a prepared request. */
+    public final void buffer(ByteBuffer buffer, int position, int length) {
+        this.buffer = buffer;
+        this.position = position;
+        this.length = length;
+    }
+
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
      * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a
@@ -144,6 +151,11 @@ public class IoRequest {
      */
     public final long offset() {
         return offset;
+    }
+
+    /** Sets {@link #offset()} of a prepared request. */
+    public final void offset(long offset) {
+        this.offset = offset;
     }
 
     /** SQE flags such as {@link #FLAG_LINK}. */

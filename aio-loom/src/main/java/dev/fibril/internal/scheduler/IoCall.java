@@ -35,16 +35,8 @@ import java.nio.channels.ClosedChannelException;
 public final class IoCall {
     /** The carrier whose section the call is in; null for a foreign request's call. */
     private final Carrier carrier;
+    /** The request the call fills in place: set up by {@link #op}, then by the setters. */
     private final IoRequest request;
-    private byte op;
-    private int fd;
-    private ByteBuffer buffer;
-    private int position;
-    private int length;
-    private long offset;
-    private int flags;
-    private int opFlags;
-    private InetSocketAddress address;
     private long timeoutNanos;
 
     IoCall(Carrier carrier, IoRequest request) {
@@ -95,45 +87,35 @@ public final class IoCall {
 
     /** Starts a new request on this call: {@code op} on {@code fd}, every other field cleared. */
     public IoCall op(byte op, int fd) {
-        this.op = op;
-        this.fd = fd;
-        this.buffer = null;
-        this.position = 0;
-        this.length = 0;
-        this.offset = 0;
-        this.flags = 0;
-        this.opFlags = 0;
-        this.address = null;
-        this.timeoutNanos = 0;
+        request.prepare(op, fd, null, 0, 0, 0);
+        timeoutNanos = 0;
         return this;
     }
 
     public IoCall buffer(ByteBuffer buffer, int position, int length) {
-        this.buffer = buffer;
-        this.position = position;
-        this.length = length;
+        request.buffer(buffer, position, length);
         return this;
     }
 
     public IoCall offset(long offset) {
-        this.offset = offset;
+        request.offset(offset);
         return this;
     }
 
     /** SQE flags such as {@link IoRequest#FLAG_BUFFER_SELECT}. */
     public IoCall flags(int flags) {
-        this.flags = flags;
+        request.flags(flags);
         return this;
     }
 
     /** The op's own value; see {@link IoRequest#opFlags()}. */
     public IoCall opFlags(int opFlags) {
-        this.opFlags = opFlags;
+        request.opFlags(opFlags);
         return this;
     }
 
     public IoCall address(InetSocketAddress address) {
-        this.address = address;
+        request.address(address);
         return this;
     }
 
@@ -160,10 +142,6 @@ public final class IoCall {
      * here. The buffer's memory session is held as {@link IoCalls#submitAndAwait} says.
      */
     public int submit(CloseSignal closing) throws ClosedChannelException {
-        request.prepare(op, fd, buffer, position, length, offset);
-        request.flags(flags);
-        request.opFlags(opFlags);
-        request.address(address);
         return IoCalls.submitAndAwait(carrier, request, timeoutNanos, closing);
     }
 
@@ -184,8 +162,6 @@ public final class IoCall {
      * because the carrier failed) is left where it is: the kernel may still hold it.
      */
     public void end() {
-        buffer = null; // the pooled call keeps no caller's buffer
-        address = null;
         if (carrier != null) {
             IoCalls.end(carrier, (Descriptor) request);
         }
