@@ -130,7 +130,6 @@ final class LentReceive {
         }
     }
 
-
     private static void timedOut(int result, long timeoutNanos, java.time.Duration timeout) throws SocketTimeoutException {
         if (result == -Errno.ECANCELED && timeoutNanos > 0) {
             throw new SocketTimeoutException("receive timed out after " + timeout.toMillis() + " ms");
