@@ -1,10 +1,9 @@
 package dev.fibril;
 
-import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.CloseSignal;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 
 import dev.fibril.aio.Errno;
 
@@ -92,12 +91,11 @@ public final class Fibril {
 
     /** A request that names no fd (NOP, TIMEOUT) on carrier {@code c}, from one of its fibrils. */
     private static int ringCall(Carrier c, byte op, long offset) throws IOException {
-        IoRequest r = IoCalls.begin(c.group(), -1);
+        IoCall call = IoCall.begin(c.group(), -1);
         try {
-            r.prepare(op, -1, null, 0, 0, offset);
-            return IoCalls.submitAndAwait(r, CloseSignal.NEVER);
+            return call.op(op, -1).offset(offset).submit(CloseSignal.NEVER);
         } finally {
-            IoCalls.end(r);
+            call.end();
         }
     }
 }

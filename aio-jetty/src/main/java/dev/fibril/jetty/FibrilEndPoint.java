@@ -17,7 +17,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.FillInterest;
-import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
@@ -50,10 +49,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private static final int IDLE = 0;
     private static final int READING = 1;
     private static final int FILLING = 2;
-    /** Writes of several buffers totalling at most this many bytes are copied into one send. */
-    private static final int GATHER_LIMIT = 8 * 1024;
-    /** Bytes of a mapped file sent per sendFile: the idle timeout sees progress after each. */
-    private static final long SEND_FILE_CHUNK = 64 * 1024;
 
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
@@ -64,22 +59,13 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private ByteBuffer lent;
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
-    private final Runnable completeWrite = this::runCompleteWrite;
     private final FillWorker worker;
     private volatile boolean wanted;
     private volatile boolean eof;
     private volatile IOException readFailure;
     private volatile Thread reader;
     private volatile MappedFile mapped;
-    /** The fibril that completes pending writes; started on the first one, ends with the connection. */
-    private volatile Thread writer;
-    /** A write is pending: set by {@link #onIncompleteFlush}, taken by the writer. */
-    private volatile boolean writeWanted;
-    /**
-     * The mapped file the last flush stopped at, or null when it stopped at a full socket. Written
-     * by flush, read by the writer after {@link #writeWanted}; Jetty's WriteFlusher orders the two.
-     */
-    private MappedFile stalledOn;
+    private final EndPointWriter output;
 
     FibrilEndPoint(FibrilConnector connector, FibrilSocketChannel channel) throws IOException {
         super(connector.getScheduler());
@@ -88,6 +74,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
         this.worker = new FillWorker(connector.getRuntime(), this);
+        this.output = new EndPointWriter(this, connector, channel);
     }
 
     @Override
@@ -249,7 +236,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
      * Only the runtime's close interrupts the connection's fibrils: the connection ends. (Parking
      * again with the interrupt set would return at once, for ever, and never give the carrier back.)
      */
-    private void endIfInterrupted() {
+    void endIfInterrupted() {
         if (Thread.interrupted()) {
             close(new ClosedByInterruptException());
         }
@@ -259,11 +246,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
         getFillInterest().fillable();
     }
 
-    private void runCompleteWrite() {
-        getWriteFlusher().completeWrite();
-    }
-
-    private void dispatch(Runnable task) {
+    /** Runs {@code task} on a fibril of its own; a runtime that refuses it closes the connection. */
+    void dispatch(Runnable task) {
         try {
             connector.getRuntime().start(task);
         } catch (RejectedExecutionException e) {
@@ -281,143 +265,13 @@ public class FibrilEndPoint extends AbstractEndPoint {
      */
     @Override
     public boolean flush(ByteBuffer... buffers) throws IOException {
-        stalledOn = null;
-        try {
-            MappedFile file = mapped;
-            if (buffers.length > 1 && (file == null || !file.isIn(buffers))) {
-                long total = 0;
-                int nonEmpty = 0;
-                for (ByteBuffer b : buffers) {
-                    if (b.hasRemaining()) {
-                        total += b.remaining();
-                        nonEmpty++;
-                    }
-                }
-                if (nonEmpty > 1 && total <= GATHER_LIMIT) {
-                    return flushGathered(buffers, (int) total);
-                }
-            }
-            for (ByteBuffer b : buffers) {
-                if (!b.hasRemaining()) {
-                    continue;
-                }
-                if (file != null && b == file.buffer()) {
-                    stalledOn = file; // sent from the file by the writer fibril, which may park
-                    return false;
-                }
-                while (b.hasRemaining()) {
-                    if (channel.tryWrite(b) == 0) {
-                        return false;
-                    }
-                    notIdle();
-                }
-            }
-            return true;
-        } catch (IOException e) {
-            throw new EofException(e);
-        }
+        return output.flush(mapped, buffers);
     }
 
-    /**
-     * Copies {@code buffers} into one send; consumes from them only the bytes the kernel took. The
-     * copy goes through a buffer of the connector's pool, held only for the send (tryWrite returns
-     * once the kernel has taken the bytes), so an idle connection keeps no buffer of its own.
-     */
-    private boolean flushGathered(ByteBuffer[] buffers, int total) throws IOException {
-        RetainableByteBuffer pooled = connector.getByteBufferPool().acquire(GATHER_LIMIT, true);
-        try {
-            return sendGathered(pooled.getByteBuffer(), buffers, total);
-        } finally {
-            pooled.release();
-        }
-    }
-
-    private boolean sendGathered(ByteBuffer out, ByteBuffer[] buffers, int total) throws IOException {
-        out.clear();
-        for (ByteBuffer b : buffers) {
-            int n = b.remaining();
-            out.put(out.position(), b, b.position(), n); // absolute: b keeps its position until sent
-            out.position(out.position() + n);
-        }
-        out.flip();
-        int sent = channel.tryWrite(out);
-        if (sent == 0) {
-            return false;
-        }
-        notIdle();
-        for (int i = 0, left = sent; left > 0; i++) {
-            ByteBuffer b = buffers[i];
-            int n = Math.min(left, b.remaining());
-            b.position(b.position() + n);
-            left -= n;
-        }
-        return sent == total;
-    }
-
-    /**
-     * Jetty's write is pending (its WriteFlusher is PENDING and calls nothing until
-     * {@code completeWrite}): the writer fibril waits until the socket can take more, or sends the
-     * mapped file, then completes the write. Called by one thread at a time (the WriteFlusher
-     * has one write in progress), hence the plain lazy start.
-     */
+    /** Jetty's write is pending: the writer fibril completes it (see {@link EndPointWriter}). */
     @Override
     protected void onIncompleteFlush() {
-        writeWanted = true; // after flush set stalledOn: the writer reads it after this flag
-        Thread w = writer;
-        if (w == null) {
-            try {
-                writer = connector.getRuntime().start(this::writeLoop);
-            } catch (RejectedExecutionException e) {
-                getWriteFlusher().onFail(e);
-                close(e);
-            }
-        } else if (w != Thread.currentThread()) {
-            LockSupport.unpark(w);
-        }
-        // on the writer itself (completeWrite flushed and found it incomplete): its loop sees the flag
-    }
-
-    private void writeLoop() {
-        while (isOpen()) {
-            if (!writeWanted) {
-                LockSupport.park(this);
-                endIfInterrupted();
-                continue;
-            }
-            writeWanted = false;
-            MappedFile file = stalledOn;
-            try {
-                if (file != null) {
-                    sendMapped(file);
-                } else {
-                    channel.awaitWritable();
-                }
-            } catch (IOException | RuntimeException t) {
-                if (isOpen()) { // else the close that ended the wait already failed Jetty's write
-                    getWriteFlusher().onFail(t);
-                    close(t);
-                }
-                return;
-            }
-            switch (getWriteFlusher().getCallbackInvocationType()) {
-                case NON_BLOCKING -> getWriteFlusher().completeWrite();
-                case EITHER -> Invocable.invokeNonBlocking(completeWrite);
-                // a callback that blocks must not hold the writer: it may wait for a write of its own
-                default -> dispatch(completeWrite);
-            }
-        }
-    }
-
-    /**
-     * Sends the rest of {@code file}'s buffer from the file, a chunk at a time, each chunk counting
-     * as activity for the idle timeout; stops early if the write is no longer pending (failed or
-     * cancelled meanwhile).
-     */
-    private void sendMapped(MappedFile file) throws IOException {
-        while (file.buffer().hasRemaining() && getWriteFlusher().isPending()) {
-            connector.sentFile(file.sendTo(channel, SEND_FILE_CHUNK));
-            notIdle();
-        }
+        output.onIncompleteFlush();
     }
 
     /**
@@ -476,10 +330,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         if (r != null) {
             LockSupport.unpark(r);
         }
-        Thread w = writer;
-        if (w != null) {
-            LockSupport.unpark(w); // the channel's close cancelled its wait, if it was in one
-        }
+        output.onClose();
         worker.stop();
     }
 

@@ -9,8 +9,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.eclipse.jetty.util.VirtualThreads;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
@@ -42,13 +40,11 @@ public class FibrilThreadPool extends ContainerLifeCycle
     private static final Logger LOG = LoggerFactory.getLogger(FibrilThreadPool.class);
 
     private final FibrilRuntime runtime;
-    private final AtomicInteger running = new AtomicInteger();
+    private final TaskSlots running = new TaskSlots();
     private final AtomicInteger queuedCount = new AtomicInteger();
     private final ConcurrentLinkedDeque<Runnable> queue = new ConcurrentLinkedDeque<>();
     private final LongAdder completed = new LongAdder();
     private final LongAdder rejected = new LongAdder();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition drained = lock.newCondition();
     private volatile boolean stopping;
     private volatile int maxThreads = 10_000;
     private volatile int reservedThreads = -1;
@@ -149,7 +145,7 @@ public class FibrilThreadPool extends ContainerLifeCycle
     @Override
     @ManagedAttribute("tasks running now")
     public int getThreads() {
-        return running.get();
+        return running.running();
     }
 
     /** Always 0: a fibril exits when the queue is empty. */
@@ -176,7 +172,7 @@ public class FibrilThreadPool extends ContainerLifeCycle
     @Override
     @ManagedAttribute("true when only the reserved slots are left")
     public boolean isLowOnThreads() {
-        return running.get() >= maxThreads - getReservedThreads();
+        return running.running() >= maxThreads - getReservedThreads();
     }
 
     @Override
@@ -246,18 +242,16 @@ public class FibrilThreadPool extends ContainerLifeCycle
 
     /** Starts {@code task} on a fibril if fewer than {@code limit} run; throws (uncounted) if the runtime refuses. */
     private boolean tryStart(Runnable task, int limit) {
-        for (int n = running.get(); n < limit; n = running.get()) {
-            if (running.compareAndSet(n, n + 1)) {
-                try {
-                    runtime.start(() -> runFrom(task));
-                } catch (RejectedExecutionException e) {
-                    release();
-                    throw new RejectedExecutionException(name + ": the Fibril runtime refused a task", e);
-                }
-                return true;
-            }
+        if (!running.tryTake(limit)) {
+            return false;
         }
-        return false;
+        try {
+            runtime.start(() -> runFrom(task));
+        } catch (RejectedExecutionException e) {
+            release();
+            throw new RejectedExecutionException(name + ": the Fibril runtime refused a task", e);
+        }
+        return true;
     }
 
     private void runFrom(Runnable first) {
@@ -324,14 +318,7 @@ public class FibrilThreadPool extends ContainerLifeCycle
     }
 
     private void release() {
-        if (running.decrementAndGet() == 0 || stopping) {
-            lock.lock();
-            try {
-                drained.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
+        running.give(stopping);
     }
 
     private void reject(Runnable task, String why) {
@@ -363,51 +350,23 @@ public class FibrilThreadPool extends ContainerLifeCycle
                 }
             }
         }
-        lock.lock();
-        try {
-            drained.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        running.wakeWaiters();
         long timeout = getStopTimeout();
-        if (timeout > 0 && !awaitIdle(timeout, TimeUnit.MILLISECONDS)) {
-            LOG.warn("{} stopped with {} tasks still running after {} ms", name, running.get(), timeout);
-        }
-    }
-
-    private boolean awaitIdle(long time, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(time);
-        lock.lock();
-        try {
-            while (running.get() > 0) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = drained.awaitNanos(nanos);
-            }
-            return true;
-        } finally {
-            lock.unlock();
+        if (timeout > 0 && !running.awaitIdle(TimeUnit.MILLISECONDS.toNanos(timeout))) {
+            LOG.warn("{} stopped with {} tasks still running after {} ms", name, running.running(), timeout);
         }
     }
 
     /** Waits until the pool is stopping and its tasks have ended. */
     @Override
     public void join() throws InterruptedException {
-        lock.lock();
-        try {
-            while (!stopping || running.get() > 0) {
-                drained.await();
-            }
-        } finally {
-            lock.unlock();
-        }
+        running.awaitStoppedAndIdle(() -> stopping);
     }
 
     @Override
     public void dump(Appendable out, String indent) throws IOException {
         Dumpable.dumpObjects(out, indent, this,
-                "running=" + running.get() + "/" + maxThreads + " reserved=" + getReservedThreads()
+                "running=" + running.running() + "/" + maxThreads + " reserved=" + getReservedThreads()
                         + " queued=" + queuedCount.get() + "/" + maxQueued
                         + " completed=" + completed.sum() + " rejected=" + rejected.sum(),
                 "runtime backend=" + runtime.backendName() + " " + runtime.stats());
@@ -416,6 +375,6 @@ public class FibrilThreadPool extends ContainerLifeCycle
     @Override
     public String toString() {
         return String.format("%s@%x{%s,running=%d/%d,queued=%d}", getClass().getSimpleName(), hashCode(), getState(),
-                running.get(), maxThreads, queuedCount.get());
+                running.running(), maxThreads, queuedCount.get());
     }
 }

@@ -11,6 +11,7 @@ import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.syscall.sim.Fault;
 import dev.fibril.syscall.sim.Latency;
 import dev.fibril.syscall.sim.SimulatedKernel;
+import dev.fibril.syscall.sim.SimulatedKernelBuilder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -55,7 +56,7 @@ class FaultsALot {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void shouldCompleteEveryRequestExactlyOnceUnderEveryFaultKind() throws Exception {
-        SimulatedKernel.Builder kernel = SimulatedKernel.builder().seed(20261127L)
+        SimulatedKernelBuilder kernel = SimulatedKernel.builder().seed(20261127L)
                 .latency(Latency.uniform(0, 20_000))
                 .maxFaultDelay(Duration.ofMillis(2));
         for (Fault f : Fault.values()) {

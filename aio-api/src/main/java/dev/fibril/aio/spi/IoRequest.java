@@ -48,6 +48,20 @@ public class IoRequest {
      */
     public static final int ACCEPT_MULTISHOT = 1;
 
+    /** {@link #opFlags()} of a SHUTDOWN: shutdown(2)'s {@code how} (include/linux/net.h). */
+    public static final int SHUT_RD = 0;
+    public static final int SHUT_WR = 1;
+    public static final int SHUT_RDWR = 2;
+
+    /**
+     * {@link #opFlags()} of a POLL_ADD and the bits of its result: poll(2)'s events
+     * (include/uapi/asm-generic/poll.h). POLLERR and POLLHUP are reported unasked.
+     */
+    public static final int POLLIN = 0x1;
+    public static final int POLLOUT = 0x4;
+    public static final int POLLERR = 0x8;
+    public static final int POLLHUP = 0x10;
+
     private byte opcode;
     private int fd;
     private ByteBuffer buffer;
@@ -135,6 +149,13 @@ public class IoRequest {
         return length;
     }
 
+    /** Sets {@link #buffer()}, {@link #position()} and {@link #length()} of a prepared request. */
+    public final void buffer(ByteBuffer buffer, int position, int length) {
+        this.buffer = buffer;
+        this.position = position;
+        this.length = length;
+    }
+
     /**
      * The file offset for READ/WRITE (-1: the file's current position; not used by Fibril), the
      * timeout in nanoseconds for TIMEOUT and LINK_TIMEOUT, the input offset for SPLICE (-1 for a
@@ -142,6 +163,11 @@ public class IoRequest {
      */
     public final long offset() {
         return offset;
+    }
+
+    /** Sets {@link #offset()} of a prepared request. */
+    public final void offset(long offset) {
+        this.offset = offset;
     }
 
     /** SQE flags such as {@link #FLAG_LINK}. */

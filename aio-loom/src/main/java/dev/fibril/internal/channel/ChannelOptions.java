@@ -12,7 +12,7 @@ import java.util.Set;
  * The socket options of Fibril's channels: each {@link SocketOption} as the backend's
  * setsockopt(2) level and name, its value as an int (booleans as 0 or 1). Arguments are checked
  * in java.nio's order (name, support, value) before the channel's state; the call itself counts
- * in on the channel's core, so close cannot free the fd while the backend uses it. Stateless.
+ * in on the channel's handle, so close cannot free the fd while the backend uses it. Stateless.
  */
 final class ChannelOptions {
     /** What {@link dev.fibril.aio.FibrilSocketChannel} takes. */
@@ -28,31 +28,31 @@ final class ChannelOptions {
     private ChannelOptions() {
     }
 
-    /** Sets {@code name} on {@code core}'s socket; see {@link dev.fibril.aio.FibrilSocketChannel#setOption}. */
-    static <T> void set(ChannelCore core, Set<SocketOption<?>> supported, SocketOption<T> name, T value)
+    /** Sets {@code name} on {@code fd}'s socket; see {@link dev.fibril.aio.FibrilSocketChannel#setOption}. */
+    static <T> void set(FdHandle fd, Set<SocketOption<?>> supported, SocketOption<T> name, T value)
             throws IOException {
         checkSupported(supported, name);
         Objects.requireNonNull(value, "value");
         int raw = encode(name, value);
-        core.begin();
+        fd.begin();
         try {
-            Backend backend = core.group().backend();
-            ChannelCore.check(backend.setOption(core.fd(), level(name), optionName(name), raw), "setsockopt", name);
+            Backend backend = fd.group().backend();
+            FdCalls.check(backend.setOption(fd.fd(), level(name), optionName(name), raw), "setsockopt", name);
         } finally {
-            core.end();
+            fd.end();
         }
     }
 
-    /** The value of {@code name} on {@code core}'s socket; see {@link dev.fibril.aio.FibrilSocketChannel#getOption}. */
-    static <T> T get(ChannelCore core, Set<SocketOption<?>> supported, SocketOption<T> name) throws IOException {
+    /** The value of {@code name} on {@code fd}'s socket; see {@link dev.fibril.aio.FibrilSocketChannel#getOption}. */
+    static <T> T get(FdHandle fd, Set<SocketOption<?>> supported, SocketOption<T> name) throws IOException {
         checkSupported(supported, name);
         int raw;
-        core.begin();
+        fd.begin();
         try {
-            Backend backend = core.group().backend();
-            raw = ChannelCore.check(backend.getOption(core.fd(), level(name), optionName(name)), "getsockopt", name);
+            Backend backend = fd.group().backend();
+            raw = FdCalls.check(backend.getOption(fd.fd(), level(name), optionName(name)), "getsockopt", name);
         } finally {
-            core.end();
+            fd.end();
         }
         return name.type() == Boolean.class ? name.type().cast(raw != 0) : name.type().cast(raw);
     }

@@ -1,12 +1,11 @@
 package dev.fibril.internal.channel;
 
 import dev.fibril.aio.ErrnoException;
-import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.CarrierGroup;
 import dev.fibril.internal.scheduler.CloseSignal;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +19,8 @@ import java.nio.charset.StandardCharsets;
  * SOCKET, CLOSE) and parks, so a slow file system parks the fibril, not the carrier's thread. Any
  * other caller (a platform thread, the runtime's construction and close, a fibril inside a section
  * of its carrier) and a backend whose rings lack the op make the backend's synchronous call. The
- * file calls fstat and ftruncate take the same path through {@link ChannelCore#size} and
- * {@link ChannelCore#call}, with {@link #onRing} deciding.
+ * file calls fstat and ftruncate take the same path through {@link FdCalls#size} and
+ * {@link FdCalls#run}, with {@link #onRing} deciding.
  *
  * <p>Interrupts. On a fibril, an open or socket whose caller is interrupted before or while it
  * runs throws {@link ClosedByInterruptException}, as java.nio's channel calls do, and leaves nothing
@@ -45,11 +44,11 @@ public final class DescriptorCalls {
      * rings carry {@code op}.
      */
     static boolean onRing(CarrierGroup group, byte op) {
-        return isFibrilOf(group) && !Carrier.current().heldByCurrentThread() && group.backend().supports(op);
+        Carrier c = Carrier.current();
+        return isFibrilOf(c, group) && !c.heldByCurrentThread() && group.backend().supports(op);
     }
 
-    private static boolean isFibrilOf(CarrierGroup group) {
-        Carrier c = Carrier.current();
+    private static boolean isFibrilOf(Carrier c, CarrierGroup group) {
         return c != null && c.group() == group && Thread.currentThread().isVirtual();
     }
 
@@ -89,23 +88,22 @@ public final class DescriptorCalls {
         if (onRing(group, Op.CLOSE)) {
             boolean interrupted = Thread.interrupted();
             try {
-                IoRequest r;
+                IoCall call;
                 try {
                     // never waits for a descriptor: they may all be held by requests that end only
                     // once something is closed; at the bound the synchronous close goes instead
-                    r = IoCalls.tryBegin(group);
+                    call = IoCall.tryBegin(group);
                 } catch (ClosedChannelException e) {
-                    r = null; // the carrier takes no more requests (stopping past its deadline, failed)
+                    call = null; // the carrier takes no more requests (stopping past its deadline, failed)
                 }
-                if (r != null) {
+                if (call != null) {
                     try {
-                        r.prepare(Op.CLOSE, fd, null, 0, 0, 0);
-                        IoCalls.submitAndAwait(r, NOT_A_CHANNEL);
+                        call.op(Op.CLOSE, fd).submit(NOT_A_CHANNEL);
                     } catch (ClosedChannelException e) {
                         // the carrier failed with the CLOSE submitted: it may have run, so the fd
                         // number, perhaps reused meanwhile, must not be closed again
                     } finally {
-                        IoCalls.end(r);
+                        call.end();
                     }
                     return;
                 }
@@ -120,13 +118,11 @@ public final class DescriptorCalls {
 
     private static int submit(CarrierGroup group, byte op, int fd, ByteBuffer buffer, int length, long offset, int opFlags)
             throws ClosedChannelException {
-        IoRequest r = IoCalls.begin(group, fd);
+        IoCall call = IoCall.begin(group, fd);
         try {
-            r.prepare(op, fd, buffer, 0, length, offset);
-            r.opFlags(opFlags);
-            return IoCalls.submitAndAwait(r, NOT_A_CHANNEL);
+            return call.op(op, fd).buffer(buffer, 0, length).offset(offset).opFlags(opFlags).submit(NOT_A_CHANNEL);
         } finally {
-            IoCalls.end(r);
+            call.end();
         }
     }
 
@@ -135,7 +131,7 @@ public final class DescriptorCalls {
      * fd (if any) is closed and the interrupt wins.
      */
     private static int made(CarrierGroup group, int fd, String operation, String path) throws IOException {
-        if (isFibrilOf(group) && Thread.currentThread().isInterrupted()) {
+        if (Thread.currentThread().isInterrupted() && isFibrilOf(Carrier.current(), group)) {
             if (fd >= 0) {
                 close(group, fd);
             }

@@ -1,9 +1,9 @@
 package dev.fibril.internal.channel;
 
 import dev.fibril.aio.FibrilFileChannel;
-import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.CarrierGroup;
+import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,13 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's
  * ring, and so are size (STATX) and truncate (FTRUNCATE) from a fibril where the rings carry them.
  */
-public final class FileChannelImpl implements FibrilFileChannel {
+public final class FileChannelImpl extends AbstractChannel implements FibrilFileChannel {
     /** {@code IORING_FSYNC_DATASYNC}. */
     private static final int FSYNC_DATASYNC = 1;
     /** Largest single transfer, as Linux caps read/write at about 2 GiB. */
     private static final int MAX_TRANSFER = 1 << 30;
 
-    private final ChannelCore core;
     private final boolean readable;
     private final boolean writable;
     private final boolean append;
@@ -34,7 +33,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
 
     public FileChannelImpl(CarrierGroup group, int fd, String path, boolean readable, boolean writable, boolean append)
             throws ClosedChannelException {
-        this.core = new ChannelCore(group, this, fd);
+        super(group, fd, "FibrilFileChannel", java.util.Set.of());
         this.path = path;
         this.readable = readable;
         this.writable = writable;
@@ -45,18 +44,18 @@ public final class FileChannelImpl implements FibrilFileChannel {
     public int read(ByteBuffer dst, long position) throws IOException {
         checkRead(dst);
         checkPosition(position);
-        core.begin();
+        handle.begin();
         try {
             return readAt(dst, position);
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
         checkRead(dst);
-        core.begin();
+        handle.begin();
         positionLock.lock();
         try {
             int n = readAt(dst, position);
@@ -66,7 +65,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
             return n;
         } finally {
             positionLock.unlock();
-            core.end();
+            handle.end();
         }
     }
 
@@ -75,7 +74,8 @@ public final class FileChannelImpl implements FibrilFileChannel {
         if (length == 0) {
             return 0;
         }
-        int n = ChannelCore.check(core.call(Op.READ, dst, dst.position(), length, at, 0, null), "pread", path);
+        int n = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at)),
+                "pread", path);
         if (n == 0) {
             return -1;
         }
@@ -87,18 +87,18 @@ public final class FileChannelImpl implements FibrilFileChannel {
     public int write(ByteBuffer src, long position) throws IOException {
         checkWrite(src);
         checkPosition(position);
-        core.begin();
+        handle.begin();
         try {
             return writeAt(src, position);
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
         checkWrite(src);
-        core.begin();
+        handle.begin();
         positionLock.lock();
         try {
             long at = append ? sizeOrThrow() : position;
@@ -107,7 +107,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
             return n;
         } finally {
             positionLock.unlock();
-            core.end();
+            handle.end();
         }
     }
 
@@ -117,34 +117,34 @@ public final class FileChannelImpl implements FibrilFileChannel {
         if (!src.hasRemaining()) {
             return 0;
         }
-        IoRequest r = core.beginRequest();
+        IoCall r = FdCalls.begin(handle, Op.WRITE);
         try {
             while (src.hasRemaining()) {
                 int length = Math.min(src.remaining(), MAX_TRANSFER);
-                r.prepare(Op.WRITE, core.fd(), src, src.position(), length, at + total);
-                int n = ChannelCore.check(core.submit(r), "pwrite", path);
+                r.op(Op.WRITE, handle.fd()).buffer(src, src.position(), length).offset(at + total);
+                int n = FdCalls.check(FdCalls.submit(handle, r), "pwrite", path);
                 src.position(src.position() + n);
                 total += n;
             }
         } finally {
-            dev.fibril.internal.scheduler.IoCalls.end(r);
+            r.end();
         }
         return total;
     }
 
     @Override
     public void force(boolean metaData) throws IOException {
-        core.begin();
+        handle.begin();
         try {
-            ChannelCore.check(core.call(Op.FSYNC, null, 0, 0, 0, metaData ? 0 : FSYNC_DATASYNC, null), "fsync", path);
+            FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.FSYNC).opFlags(metaData ? 0 : FSYNC_DATASYNC)), "fsync", path);
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public long position() throws IOException {
-        ensureOpen();
+        handle.ensureOpen();
         positionLock.lock();
         try {
             return position;
@@ -156,7 +156,7 @@ public final class FileChannelImpl implements FibrilFileChannel {
     @Override
     public FibrilFileChannel position(long newPosition) throws IOException {
         checkPosition(newPosition);
-        ensureOpen();
+        handle.ensureOpen();
         positionLock.lock();
         try {
             position = newPosition;
@@ -168,23 +168,23 @@ public final class FileChannelImpl implements FibrilFileChannel {
 
     @Override
     public long size() throws IOException {
-        core.begin();
+        handle.begin();
         try {
             return sizeOrThrow();
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     private long sizeOrThrow() throws IOException {
-        return sizeFor(core);
+        return sizeFor(handle);
     }
 
-    /** The size, for a call of channel {@code caller} (see {@link ChannelCore#size(ChannelCore)}). */
-    long sizeFor(ChannelCore caller) throws IOException {
-        long size = core.size(caller);
+    /** The size, for a call of channel {@code caller} (see {@link FdCalls#size}). */
+    long sizeFor(FdHandle caller) throws IOException {
+        long size = FdCalls.size(caller, handle);
         if (size < 0) {
-            ChannelCore.check((int) size, "fstat", path);
+            FdCalls.check((int) size, "fstat", path);
         }
         return size;
     }
@@ -197,11 +197,11 @@ public final class FileChannelImpl implements FibrilFileChannel {
         if (!writable) {
             throw new NonWritableChannelException();
         }
-        core.begin();
+        handle.begin();
         positionLock.lock();
         try {
             if (size < sizeOrThrow()) {
-                ChannelCore.check(truncateTo(size), "ftruncate", path);
+                FdCalls.check(truncateTo(size), "ftruncate", path);
             }
             if (position > size) {
                 position = size;
@@ -209,20 +209,16 @@ public final class FileChannelImpl implements FibrilFileChannel {
             return this;
         } finally {
             positionLock.unlock();
-            core.end();
+            handle.end();
         }
     }
 
     /** An FTRUNCATE on the ring from a fibril of the group where the rings carry it, else the synchronous call. */
     private int truncateTo(long size) throws IOException {
-        if (DescriptorCalls.onRing(core.group(), Op.FTRUNCATE)) {
-            return core.call(Op.FTRUNCATE, null, 0, 0, size, 0, null);
+        if (DescriptorCalls.onRing(group(), Op.FTRUNCATE)) {
+            return FdCalls.run(handle, FdCalls.begin(handle, Op.FTRUNCATE).offset(size));
         }
-        return core.group().backend().truncate(core.fd(), size);
-    }
-
-    ChannelCore core() {
-        return core;
+        return group().backend().truncate(handle.fd(), size);
     }
 
     boolean readable() {
@@ -234,24 +230,8 @@ public final class FileChannelImpl implements FibrilFileChannel {
     }
 
     @Override
-    public boolean isOpen() {
-        return !core.isClosed();
-    }
-
-    @Override
-    public void close() {
-        core.close();
-    }
-
-    @Override
-    public String toString() {
-        return "FibrilFileChannel[" + path + ", fd " + core.fd() + (isOpen() ? "" : ", closed") + "]";
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (core.isClosed()) {
-            throw new ClosedChannelException();
-        }
+    void describe(StringBuilder out) {
+        out.append(", ").append(path);
     }
 
     private void checkRead(ByteBuffer dst) {

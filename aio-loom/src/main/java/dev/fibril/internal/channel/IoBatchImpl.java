@@ -30,13 +30,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     private final Thread owner;
     private Descriptor[] prepared = new Descriptor[16];
     private int preparedCount;
-    private long[] tagByIndex = new long[64];
-    private ChannelCore[] coreByIndex = new ChannelCore[64];
-    /** The caller's buffer per descriptor index (the descriptor may carry a view of it). */
-    private ByteBuffer[] bufferByIndex = new ByteBuffer[64];
-    private int[] completed = new int[16];
-    private int completedHead;
-    private int completedCount;
+    private final BatchRecords records = new BatchRecords();
     private int submitted; // submitted, not yet reported
     private boolean closed;
 
@@ -52,7 +46,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         if (!f.readable()) {
             throw new NonReadableChannelException();
         }
-        prepare(f.core(), Op.READ, dst, position, tag);
+        prepare(f.handle, Op.READ, dst, position, tag);
     }
 
     @Override
@@ -63,24 +57,24 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         if (!f.writable()) {
             throw new NonWritableChannelException();
         }
-        prepare(f.core(), Op.WRITE, src, position, tag);
+        prepare(f.handle, Op.WRITE, src, position, tag);
     }
 
     @Override
     public void fsync(FibrilFileChannel file, long tag) throws IOException {
-        prepare(file(file).core(), Op.FSYNC, null, 0, tag);
+        prepare(file(file).handle, Op.FSYNC, null, 0, tag);
     }
 
     @Override
     public void recv(FibrilSocketChannel socket, ByteBuffer dst, long tag) throws IOException {
         checkTarget(dst, 0);
-        prepare(socket(socket).core(), Op.RECV, dst, 0, tag);
+        prepare(socket(socket).handle, Op.RECV, dst, 0, tag);
     }
 
     @Override
     public void send(FibrilSocketChannel socket, ByteBuffer src, long tag) throws IOException {
         Objects.requireNonNull(src, "src");
-        prepare(socket(socket).core(), Op.SEND, src, 0, tag);
+        prepare(socket(socket).handle, Op.SEND, src, 0, tag);
     }
 
     @Override
@@ -88,10 +82,10 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         prepare(null, Op.NOP, null, 0, tag);
     }
 
-    private void prepare(ChannelCore core, byte op, ByteBuffer buffer, long offset, long tag) throws IOException {
+    private void prepare(FdHandle handle, byte op, ByteBuffer buffer, long offset, long tag) throws IOException {
         checkOwner();
-        if (core != null) {
-            core.begin();
+        if (handle != null) {
+            handle.begin();
         }
         Descriptor d;
         carrier.enter(); // the batch's bookkeeping and the pool are the carrier's: see Ownership
@@ -99,33 +93,24 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             d = IoCalls.acquire(carrier);
         } catch (IOException | RuntimeException e) {
             carrier.exit();
-            if (core != null) {
-                core.end();
+            if (handle != null) {
+                handle.end();
             }
             throw e;
         }
         try {
-            record(d, core, op, buffer, offset, tag);
+            record(d, handle, op, buffer, offset, tag);
         } finally {
             carrier.exit();
         }
     }
 
-    private void record(Descriptor d, ChannelCore core, byte op, ByteBuffer buffer, long offset, long tag) {
-        int fd = core == null ? -1 : core.fd();
+    private void record(Descriptor d, FdHandle handle, byte op, ByteBuffer buffer, long offset, long tag) {
+        int fd = handle == null ? -1 : handle.fd();
         d.prepare(op, fd, buffer, buffer == null ? 0 : buffer.position(), buffer == null ? 0 : buffer.remaining(), offset);
         d.notifies(this);
-        d.channel(core);
-        int i = d.index();
-        if (i >= tagByIndex.length) {
-            int n = Math.max(i + 1, tagByIndex.length * 2);
-            tagByIndex = Arrays.copyOf(tagByIndex, n);
-            coreByIndex = Arrays.copyOf(coreByIndex, n);
-            bufferByIndex = Arrays.copyOf(bufferByIndex, n);
-        }
-        bufferByIndex[i] = buffer;
-        tagByIndex[i] = tag;
-        coreByIndex[i] = core;
+        d.channel(handle);
+        records.put(d.index(), tag, handle, buffer);
         if (preparedCount == prepared.length) {
             prepared = Arrays.copyOf(prepared, preparedCount * 2);
         }
@@ -166,8 +151,8 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             }
             prepared[i] = null;
             carrier.io().submit(d);
-            ChannelCore core = coreByIndex[d.index()];
-            if (core != null && core.isClosed()) {
+            FdHandle handle = records.handle(d.index());
+            if (handle != null && handle.isClosed()) {
                 carrier.io().cancel(d);
             }
         }
@@ -179,16 +164,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
 
     @Override
     public void onCompletion(Descriptor d) {
-        if (completedCount == completed.length) {
-            int[] bigger = new int[completed.length * 2];
-            for (int i = 0; i < completedCount; i++) {
-                bigger[i] = completed[(completedHead + i) % completed.length];
-            }
-            completed = bigger;
-            completedHead = 0;
-        }
-        completed[(completedHead + completedCount) % completed.length] = d.index();
-        completedCount++;
+        records.completed(d.index());
         if (owner != Thread.currentThread()) {
             LockSupport.unpark(owner);
         }
@@ -208,10 +184,10 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         carrier.enter();
         try {
             int want = Math.min(min, submitted);
-            if (completedCount < want) {
+            if (records.completedCount() < want) {
                 carrier.io().flushAndReap();
             }
-            while (completedCount < want) {
+            while (records.completedCount() < want) {
                 checkCarrier();
                 carrier.parkOutside(this);
                 if (Thread.interrupted()) {
@@ -241,28 +217,25 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
             ByteBuffer buffer;
             int end;
             long tag;
-            ChannelCore core;
+            FdHandle handle;
             try {
-                if (completedCount == 0) {
+                if (records.completedCount() == 0) {
                     return reported;
                 }
-                d = carrier.pool().byIndex(completed[completedHead]);
-                completedHead = (completedHead + 1) % completed.length;
-                completedCount--;
+                d = carrier.pool().byIndex(records.takeCompleted());
                 submitted--;
                 result = d.result();
-                buffer = bufferByIndex[d.index()];
-                bufferByIndex[d.index()] = null;
+                buffer = records.buffer(d.index());
                 end = d.position() + Math.max(result, 0);
-                tag = tagByIndex[d.index()];
-                core = coreByIndex[d.index()];
-                coreByIndex[d.index()] = null;
+                tag = records.tag(d.index());
+                handle = records.handle(d.index());
+                records.clear(d.index());
                 carrier.pool().release(d);
             } finally {
                 carrier.exit();
             }
-            if (core != null) {
-                core.end();
+            if (handle != null) {
+                handle.end();
             }
             BufferSessions.release(buffer);
             if (result > 0 && buffer != null && end <= buffer.limit()) {
@@ -308,10 +281,10 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         }
         try {
             while (submitted > 0) {
-                if (completedCount < submitted) {
+                if (records.completedCount() < submitted) {
                     carrier.io().flushAndReap();
                 }
-                while (completedCount < submitted) {
+                while (records.completedCount() < submitted) {
                     checkCarrier();
                     carrier.parkOutside(this);
                     if (Thread.interrupted() && !interrupted) {
@@ -333,12 +306,11 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
         for (int i = from; i < preparedCount; i++) {
             Descriptor d = prepared[i];
             prepared[i] = null;
-            ChannelCore core = coreByIndex[d.index()];
-            coreByIndex[d.index()] = null;
-            bufferByIndex[d.index()] = null;
+            FdHandle handle = records.handle(d.index());
+            records.clear(d.index());
             carrier.pool().release(d);
-            if (core != null) {
-                core.end();
+            if (handle != null) {
+                handle.end();
             }
         }
         preparedCount = 0;
@@ -354,7 +326,7 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     /** Throws the carrier's failure: its outstanding requests will never complete (their descriptors stay out of the pool). */
     private void checkCarrier() throws IOException {
         if (carrier.failure() != null) {
-            submitted = completedCount;
+            submitted = records.completedCount();
             throw carrier.failedException();
         }
     }
@@ -391,14 +363,14 @@ public final class IoBatchImpl implements IoBatch, CompletionListener {
     }
 
     private FileChannelImpl file(FibrilFileChannel file) {
-        if (file instanceof FileChannelImpl f && f.core().group() == carrier.group()) {
+        if (file instanceof FileChannelImpl f && f.handle.group() == carrier.group()) {
             return f;
         }
         throw new IllegalArgumentException("not a file channel of this runtime: " + file);
     }
 
     private SocketChannelImpl socket(FibrilSocketChannel socket) {
-        if (socket instanceof SocketChannelImpl s && s.core().group() == carrier.group()) {
+        if (socket instanceof SocketChannelImpl s && s.handle.group() == carrier.group()) {
             return s;
         }
         throw new IllegalArgumentException("not a socket channel of this runtime: " + socket);

@@ -5,7 +5,7 @@ import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.ReceiveBuffers;
 import dev.fibril.internal.scheduler.Carrier;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 import dev.fibril.internal.scheduler.RuntimeClosedException;
 
 import java.io.IOException;
@@ -26,13 +26,12 @@ import java.util.Objects;
  * handed the buffer to. The lent state is published through {@link #lentView} (volatile).
  */
 final class LentReceive {
-    private static final int POLLIN = 0x1;
     private static final int NONE = -1;
     /** The lent buffer is the channel's own (a receive off a fibril). */
     private static final int OWN = -2;
     private static final int OWN_SIZE = 16 * 1024;
 
-    private final ChannelCore core;
+    private final FdHandle handle;
     private int lentId = NONE;
     private Carrier lentFrom;
     private volatile ByteBuffer lentView;
@@ -41,14 +40,14 @@ final class LentReceive {
     /** The fibril parked for a buffer, which a close must wake; null when none. */
     private volatile Thread awaiting;
 
-    LentReceive(ChannelCore core) {
-        this.core = core;
+    LentReceive(FdHandle handle) {
+        this.handle = handle;
     }
 
     /** Whether the caller is a fibril of this runtime, so it can borrow its carrier's buffers. */
     boolean onFibril() {
         Carrier c = Carrier.current();
-        return c != null && c.group() == core.group() && Thread.currentThread().isVirtual();
+        return c != null && c.group() == handle.group() && Thread.currentThread().isVirtual();
     }
 
     void checkNothingLent() {
@@ -78,32 +77,30 @@ final class LentReceive {
      * limit the count), or null at end of stream.
      */
     ByteBuffer receive(long timeoutNanos, java.time.Duration timeout) throws IOException {
-        Carrier c = Carrier.current();
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
-        IoRequest r = core.beginRequest(); // a section of c: its buffers are ours to touch until end
+        IoCall r = FdCalls.begin(handle, Op.RECV); // a section of its carrier: its buffers are ours to touch until end
         try {
+            Carrier c = r.carrier(); // a fibril's call (see onFibril): its carrier, found once by begin
             ReceiveBuffers pool = c.receiveBuffers();
             while (true) {
                 int id;
                 int n;
                 if (pool.kernelPicks()) {
-                    r.prepare(Op.RECV, core.fd(), null, 0, pool.size(), 0);
-                    r.flags(IoRequest.FLAG_BUFFER_SELECT);
-                    n = core.submit(r, timeoutNanos);
-                    id = r.selectedBuffer();
+                    r.op(Op.RECV, handle.fd()).buffer(null, 0, pool.size()).flags(IoRequest.FLAG_BUFFER_SELECT);
+                    n = FdCalls.submit(handle, r.timeout(timeoutNanos));
+                    id = r.request().selectedBuffer();
                     if (id >= 0) {
                         pool.picked();
-                    } else if (n == -ENOBUFS) {
+                    } else if (n == -Errno.ENOBUFS) {
                         timeoutNanos = awaitBuffer(c, pool, deadline, timeout);
                         continue;
                     }
                 } else {
-                    if (core.group().backend().supports(Op.POLL_ADD)) {
-                        r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
-                        r.opFlags(POLLIN);
-                        int ready = core.submit(r, timeoutNanos);
+                    if (handle.group().backend().supports(Op.POLL_ADD)) {
+                        r.op(Op.POLL_ADD, handle.fd()).opFlags(IoRequest.POLLIN).timeout(timeoutNanos);
+                        int ready = FdCalls.submit(handle, r);
                         timedOut(ready, timeoutNanos, timeout);
-                        ChannelCore.check(ready, "poll");
+                        FdCalls.check(ready, "poll");
                         timeoutNanos = 0; // readable now
                     }
                     id = pool.take();
@@ -111,14 +108,14 @@ final class LentReceive {
                         timeoutNanos = awaitBuffer(c, pool, deadline, timeout);
                         continue;
                     }
-                    r.prepare(Op.RECV, core.fd(), pool.view(id), 0, pool.size(), 0);
-                    n = core.submit(r, timeoutNanos);
+                    r.op(Op.RECV, handle.fd()).buffer(pool.view(id), 0, pool.size()).timeout(timeoutNanos);
+                    n = FdCalls.submit(handle, r);
                 }
                 if (n <= 0 && id >= 0) {
                     pool.give(id);
                 }
                 timedOut(n, timeoutNanos, timeout);
-                ChannelCore.check(n, "recv");
+                FdCalls.check(n, "recv");
                 if (n == 0) {
                     return null;
                 }
@@ -129,11 +126,9 @@ final class LentReceive {
                 return view;
             }
         } finally {
-            IoCalls.end(r);
+            r.end();
         }
     }
-
-    private static final int ENOBUFS = 105; // Linux, include/uapi/asm-generic/errno.h
 
     private static void timedOut(int result, long timeoutNanos, java.time.Duration timeout) throws SocketTimeoutException {
         if (result == -Errno.ECANCELED && timeoutNanos > 0) {
@@ -152,7 +147,7 @@ final class LentReceive {
         boolean retry = false;
         long left = 0;
         try {
-            if (core.isClosed()) {
+            if (handle.isClosed()) {
                 throw new java.nio.channels.AsynchronousCloseException(); // closed before awaiting was seen
             }
             if (deadline == 0) {
@@ -160,7 +155,7 @@ final class LentReceive {
             } else {
                 c.parkOutsideNanos(pool, Math.max(1, deadline - System.nanoTime()));
             }
-            core.checkWaitEnded();
+            FdCalls.checkWaitEnded(handle);
             if (deadline != 0) {
                 left = deadline - System.nanoTime();
                 if (left <= 0) {

@@ -7,7 +7,7 @@ import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.CompletionListener;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.scheduler.Carrier;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -33,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  *                  again), an error (the next accept throws it), the channel's close, the runtime's
  * </pre>
  *
- * The ACCEPT counts as a call of the channel while armed ({@link ChannelCore#begin}), so the
+ * The ACCEPT counts as a call of the channel while armed ({@link FdHandle#begin}), so the
  * listening fd is closed only after its last completion; at the close every fd still queued is
  * closed, by whoever sees the queue last: the close (nothing armed) or, after the last completion,
  * a fibril of the group (so the CLOSEs are ring requests, not synchronous calls on the carrier),
@@ -50,7 +50,7 @@ final class MultishotAccept implements CompletionListener {
     /** How long a close waits for the cancelled ACCEPT to end before it returns anyway. */
     private static final long CLOSE_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
-    private final ChannelCore core;
+    private final FdHandle core;
     // Accepts are not the data path: an fd boxed per connection, next to the channel object made for it.
     private final ConcurrentLinkedQueue<Integer> accepted = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -63,12 +63,12 @@ final class MultishotAccept implements CompletionListener {
     /** The ACCEPT was cancelled because the queue is full; its carrier's only. */
     private boolean pausing;
 
-    private MultishotAccept(ChannelCore core) {
+    private MultishotAccept(FdHandle core) {
         this.core = core;
     }
 
     /** A helper for {@code core}'s listening socket, or null where the backend accepts single-shot only. */
-    static MultishotAccept createIfSupported(ChannelCore core) {
+    static MultishotAccept createIfSupported(FdHandle core) {
         return core.group().backend().acceptsMultishot() ? new MultishotAccept(core) : null;
     }
 
@@ -108,7 +108,7 @@ final class MultishotAccept implements CompletionListener {
                 LockSupport.park(this);
             }
             waiters.remove(me);
-            core.checkWaitEnded();
+            FdCalls.checkWaitEnded(core);
         }
     }
 
@@ -117,7 +117,8 @@ final class MultishotAccept implements CompletionListener {
         if (!DescriptorCalls.onRing(core.group(), Op.ACCEPT)) {
             return false;
         }
-        IoRequest r = IoCalls.begin(core.group(), core.fd());
+        IoCall call = IoCall.begin(core.group(), core.fd());
+        IoRequest r = call.request();
         try {
             if (!(r instanceof Descriptor d) || !state.compareAndSet(IDLE, ARMED)) {
                 return r instanceof Descriptor; // another caller armed it meanwhile
@@ -135,7 +136,7 @@ final class MultishotAccept implements CompletionListener {
             submit(d);
             return true;
         } finally {
-            IoCalls.end(r); // d stays out of the pool while SUBMITTED
+            call.end(); // d stays out of the pool while SUBMITTED
         }
     }
 

@@ -1,13 +1,12 @@
 package dev.fibril.internal.channel;
 
 import dev.fibril.aio.Errno;
-import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.SplicePipe;
 import dev.fibril.internal.io.SplicePipePool;
 import dev.fibril.internal.scheduler.Carrier;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,30 +31,49 @@ final class SendFile {
     private SendFile() {
     }
 
+    /** The file channel of {@code socket}'s runtime that {@code file} is, once the arguments are checked as java.nio's transferTo checks them. */
+    static FileChannelImpl checkArguments(SocketChannelImpl socket, dev.fibril.aio.FibrilFileChannel file, long position, long count) {
+        java.util.Objects.requireNonNull(file, "file");
+        if (position < 0) {
+            throw new IllegalArgumentException("negative file position: " + position);
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException("negative count: " + count);
+        }
+        if (!(file instanceof FileChannelImpl f) || f.group() != socket.group()) {
+            throw new IllegalArgumentException("not a file channel of this runtime: " + file);
+        }
+        if (!f.readable()) {
+            throw new java.nio.channels.NonReadableChannelException();
+        }
+        return f;
+    }
+
     static long transfer(FileChannelImpl file, SocketChannelImpl socket, long position, long count) throws IOException {
-        long size = file.sizeFor(socket.core()); // an interrupt while it waits closes the socket, not the file
+        long size = file.sizeFor(socket.handle); // an interrupt while it waits closes the socket, not the file
         long end = count >= size - position ? size : position + count; // no overflow for huge counts
         if (position >= end) {
             return 0;
         }
         try {
             Carrier c = Carrier.current();
-            if (c != null && c.group() == socket.core().group() && c.group().backend().supports(Op.SPLICE)) {
-                long sent = splice(c, file.core(), socket.core(), position, end);
+            if (c != null && c.group() == socket.group() && c.group().backend().supports(Op.SPLICE)) {
+                long sent = splice(c, file.handle, socket.handle, position, end);
                 if (sent >= 0) {
                     return sent;
                 }
             }
-            return readAndSend(file.core(), socket, position, end);
+            return readAndSend(file.handle, socket, position, end);
         } catch (ClosedByInterruptException e) {
-            socket.core().close(); // as java.nio: the interrupted call's channel is closed
+            socket.handle.close(); // as java.nio: the interrupted call's channel is closed
             throw e;
         }
     }
 
     /** The bytes sent through a chain, or -1 when there is no pipe for one or the kernel cannot splice the pair. */
-    private static long splice(Carrier c, ChannelCore file, ChannelCore socket, long position, long end) throws IOException {
-        Descriptor d = (Descriptor) IoCalls.begin(c.group(), socket.fd()); // a fibril of this group: a pooled one
+    private static long splice(Carrier c, FdHandle file, FdHandle socket, long position, long end) throws IOException {
+        IoCall call = IoCall.begin(c.group(), socket.fd()); // a fibril of this group: a pooled descriptor's call
+        Descriptor d = (Descriptor) call.request();
         SplicePipe pipe = null;
         SpliceChain chain = null;
         try {
@@ -73,11 +91,11 @@ final class SendFile {
                     c.io().splicePipes().discard(pipe); // it may hold bytes of this chain
                 }
             }
-            IoCalls.end(d);
+            call.end();
         }
     }
 
-    private static long readAndSend(ChannelCore file, SocketChannelImpl socket, long position, long end) throws IOException {
+    private static long readAndSend(FdHandle file, SocketChannelImpl socket, long position, long end) throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(SpliceChain.CHUNK, end - position));
         long sent = 0;
         while (position + sent < end) {
@@ -86,7 +104,7 @@ final class SendFile {
             if (n <= 0) {
                 break;
             }
-            if (socket.core().isClosed()) {
+            if (socket.handle.isClosed()) {
                 throw new AsynchronousCloseException();
             }
             socket.write(buf.position(0).limit(n)); // the request filled [0, n) and moved no position
@@ -99,11 +117,10 @@ final class SendFile {
      * One pread into {@code buf} (from 0 to its limit). Not {@link FileChannelImpl#read}: an
      * interrupt there would close the file channel, and the channel of this call is the socket.
      */
-    private static int readFile(ChannelCore file, ByteBuffer buf, long at) throws IOException {
-        IoRequest r = IoCalls.begin(file.group(), file.fd());
+    private static int readFile(FdHandle file, ByteBuffer buf, long at) throws IOException {
+        IoCall call = IoCall.begin(file.group(), file.fd());
         try {
-            r.prepare(Op.READ, file.fd(), buf, 0, buf.limit(), at);
-            int n = IoCalls.submitAndAwait(r, file);
+            int n = call.op(Op.READ, file.fd()).buffer(buf, 0, buf.limit()).offset(at).submit(file);
             if (n == -Errno.ECANCELED) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw new ClosedByInterruptException();
@@ -112,9 +129,9 @@ final class SendFile {
                     throw new AsynchronousCloseException();
                 }
             }
-            return ChannelCore.check(n, "sendFile: pread");
+            return FdCalls.check(n, "sendFile: pread");
         } finally {
-            IoCalls.end(r);
+            call.end();
         }
     }
 }

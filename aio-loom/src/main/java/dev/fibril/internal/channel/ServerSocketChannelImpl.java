@@ -13,18 +13,16 @@ import java.nio.channels.AlreadyBoundException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NotYetBoundException;
 import java.nio.channels.UnsupportedAddressTypeException;
-import java.util.Set;
 
 /** {@link FibrilServerSocketChannel}: listen through the backend, ACCEPT requests through the ring. */
-public final class ServerSocketChannelImpl implements FibrilServerSocketChannel {
-    private final ChannelCore core;
+public final class ServerSocketChannelImpl extends AbstractChannel implements FibrilServerSocketChannel {
     /** Accepts through one multishot ACCEPT, where the backend has it; null otherwise. */
     private final MultishotAccept multishot;
     private volatile boolean bound;
 
     public ServerSocketChannelImpl(CarrierGroup group, int fd) throws ClosedChannelException {
-        this.core = new ChannelCore(group, this, fd);
-        this.multishot = MultishotAccept.createIfSupported(core);
+        super(group, fd, "FibrilServerSocketChannel", ChannelOptions.SERVER_SOCKET);
+        this.multishot = MultishotAccept.createIfSupported(handle);
     }
 
     @Override
@@ -40,81 +38,67 @@ public final class ServerSocketChannelImpl implements FibrilServerSocketChannel 
         } else {
             throw new UnsupportedAddressTypeException();
         }
-        core.begin();
+        handle.begin();
         try {
             if (bound) {
                 throw new AlreadyBoundException();
             }
-            ChannelCore.check(core.group().backend().listen(core.fd(), inet, backlog), "listen on", inet);
+            FdCalls.check(group().backend().listen(handle.fd(), inet, backlog), "listen on", inet);
             bound = true;
             return this;
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public FibrilSocketChannel accept() throws IOException {
-        core.begin();
+        handle.begin();
         try {
             if (!bound) {
                 throw new NotYetBoundException();
             }
             int fd = multishot != null ? multishot.accept() : -1;
             if (fd < 0) {
-                fd = ChannelCore.check(core.call(Op.ACCEPT, null, 0, 0, 0, 0, null), "accept");
+                fd = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.ACCEPT)), "accept");
             }
             try {
-                return new SocketChannelImpl(core.group(), fd, true);
+                return new SocketChannelImpl(group(), fd, true);
             } catch (ClosedChannelException e) {
-                DescriptorCalls.close(core.group(), fd); // runtime closed between accept and registration
+                DescriptorCalls.close(group(), fd); // runtime closed between accept and registration
                 throw e;
             }
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public <T> FibrilServerSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        ChannelOptions.set(core, ChannelOptions.SERVER_SOCKET, name, value);
+        setOptionValue(name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        return ChannelOptions.get(core, ChannelOptions.SERVER_SOCKET, name);
-    }
-
-    @Override
-    public Set<SocketOption<?>> supportedOptions() {
-        return ChannelOptions.SERVER_SOCKET;
+        return optionValue(name);
     }
 
     @Override
     public InetSocketAddress localAddress() throws IOException {
-        if (core.isClosed()) {
-            throw new ClosedChannelException();
-        }
-        return bound ? core.group().backend().localAddress(core.fd()) : null;
+        handle.ensureOpen();
+        return bound ? backendLocalAddress() : null;
     }
 
     @Override
-    public boolean isOpen() {
-        return !core.isClosed();
-    }
-
-    @Override
-    public void close() {
-        core.close();
+    void onClosed() {
         if (multishot != null) {
             multishot.onClose();
         }
     }
 
     @Override
-    public String toString() {
-        return "FibrilServerSocketChannel[fd " + core.fd() + (bound ? ", bound" : "") + (isOpen() ? "" : ", closed") + "]";
+    void describe(StringBuilder out) {
+        out.append(bound ? ", bound" : "");
     }
-
 }

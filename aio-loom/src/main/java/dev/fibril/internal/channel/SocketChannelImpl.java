@@ -5,7 +5,7 @@ import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.CarrierGroup;
-import dev.fibril.internal.scheduler.IoCalls;
+import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -20,22 +20,14 @@ import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
-public final class SocketChannelImpl implements FibrilSocketChannel {
-    /** poll(2)'s POLLIN (include/uapi/asm-generic/poll.h), the event a POLL_ADD waits for. */
-    private static final int POLLIN = 0x1;
-
-    private static final int SHUT_RD = 0;
-    private static final int SHUT_WR = 1;
-    private static final int POLLOUT = 0x4;
+public final class SocketChannelImpl extends AbstractChannel implements FibrilSocketChannel {
     private static final int UNCONNECTED = 0;
     private static final int CONNECTING = 1;
     private static final int CONNECTED = 2;
 
-    private final ChannelCore core;
     private final AtomicInteger connectState;
     private final LentReceive lent;
     private volatile Duration readTimeout = Duration.ZERO;
@@ -43,14 +35,14 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     private volatile boolean outputShut;
 
     public SocketChannelImpl(CarrierGroup group, int fd, boolean connected) throws ClosedChannelException {
-        this.core = new ChannelCore(group, this, fd);
+        super(group, fd, "FibrilSocketChannel", ChannelOptions.SOCKET);
         this.connectState = new AtomicInteger(connected ? CONNECTED : UNCONNECTED);
-        this.lent = new LentReceive(core);
+        this.lent = new LentReceive(handle);
     }
 
     @Override
     public ByteBuffer receive() throws IOException {
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
             lent.checkNothingLent();
@@ -66,7 +58,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             }
             return lent.receive(timeoutNanos, timeout);
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -84,7 +76,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         if (inet.isUnresolved()) {
             throw new IllegalArgumentException("unresolved address: " + inet);
         }
-        core.begin();
+        handle.begin();
         try {
             if (!connectState.compareAndSet(UNCONNECTED, CONNECTING)) {
                 if (connectState.get() == CONNECTED) {
@@ -94,13 +86,13 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             }
             boolean ok = false;
             try {
-                ChannelCore.check(core.call(Op.CONNECT, null, 0, 0, 0, 0, inet), "connect to", inet);
+                FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.CONNECT).address(inet)), "connect to", inet);
                 ok = true;
             } finally {
                 connectState.set(ok ? CONNECTED : UNCONNECTED);
             }
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -110,7 +102,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("read into a read-only buffer");
         }
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
             if (inputShut) {
@@ -122,28 +114,31 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             }
             Duration timeout = readTimeout;
             long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
-            if (!dst.isDirect() && core.group().backend().copiesHeapBuffers()) {
+            if (!dst.isDirect() && group().backend().copiesHeapBuffers()) {
                 // Wait for data holding no native copy of the heap buffer, then receive at once:
                 // an idle connection read into a heap buffer costs no bounce buffer.
-                int ready = core.call(Op.POLL_ADD, null, 0, 0, 0, POLLIN, null, timeoutNanos);
-                if (ready == -dev.fibril.aio.Errno.ECANCELED && timeoutNanos > 0) {
-                    throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
-                }
-                ChannelCore.check(ready, "poll");
+                int ready = FdCalls.run(handle, FdCalls.begin(handle, Op.POLL_ADD).opFlags(IoRequest.POLLIN).timeout(timeoutNanos));
+                timedOut(ready, timeoutNanos, timeout);
+                FdCalls.check(ready, "poll");
                 timeoutNanos = 0; // readable now; a receive that still waits lost a race with another reader
             }
-            int n = core.call(Op.RECV, dst, dst.position(), length, 0, 0, null, timeoutNanos);
-            if (n == -Errno.ECANCELED && timeoutNanos > 0) {
-                throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
-            }
-            ChannelCore.check(n, "recv");
+            int n = FdCalls.run(handle, FdCalls.begin(handle, Op.RECV).buffer(dst, dst.position(), length).timeout(timeoutNanos));
+            timedOut(n, timeoutNanos, timeout);
+            FdCalls.check(n, "recv");
             if (n == 0) {
                 return -1;
             }
             dst.position(dst.position() + n);
             return n;
         } finally {
-            core.end();
+            handle.end();
+        }
+    }
+
+    /** A read's request that ended by its LINK_TIMEOUT, as java.net's exception. */
+    static void timedOut(int result, long timeoutNanos, Duration timeout) throws SocketTimeoutException {
+        if (result == -Errno.ECANCELED && timeoutNanos > 0) {
+            throw new SocketTimeoutException("read timed out after " + timeout.toMillis() + " ms");
         }
     }
 
@@ -154,7 +149,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     @Override
     public int write(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
             if (outputShut) {
@@ -164,11 +159,11 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             if (!src.hasRemaining()) {
                 return 0;
             }
-            IoRequest r = core.beginRequest();
+            IoCall r = FdCalls.begin(handle, Op.SEND);
             try {
                 while (src.hasRemaining()) {
-                    r.prepare(Op.SEND, core.fd(), src, src.position(), src.remaining(), 0);
-                    int n = ChannelCore.check(core.submit(r), "send");
+                    r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
+                    int n = FdCalls.check(FdCalls.submit(handle, r), "send");
                     if (n == 0) {
                         awaitWritable(r); // a send that moved nothing would only come back with 0 again
                         continue;
@@ -177,11 +172,11 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
                     total += n;
                 }
             } finally {
-                IoCalls.end(r);
+                r.end();
             }
             return total;
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -195,7 +190,7 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
     @Override
     public int tryWrite(ByteBuffer src) throws IOException {
         Objects.requireNonNull(src, "src");
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
             if (outputShut) {
@@ -204,15 +199,18 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             if (!src.hasRemaining()) {
                 return 0;
             }
-            int n = core.call(Op.SEND, src, src.position(), src.remaining(), 0, IoRequest.SEND_DONTWAIT, null);
+            // non-blocking: it ignores the interrupt status, as java.nio's non-blocking write does
+            IoCall call = FdCalls.begin(handle, handle, Op.SEND, false)
+                    .buffer(src, src.position(), src.remaining()).opFlags(IoRequest.SEND_DONTWAIT);
+            int n = FdCalls.run(handle, call);
             if (n == -Errno.EAGAIN) {
                 return 0;
             }
-            ChannelCore.check(n, "send");
+            FdCalls.check(n, "send");
             src.position(src.position() + n);
             return n;
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -223,67 +221,54 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
      */
     @Override
     public void awaitWritable() throws IOException {
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
             if (!canAwaitWritable()) {
-                throw new UnsupportedOperationException("the " + core.group().backend().name()
+                throw new UnsupportedOperationException("the " + group().backend().name()
                         + " backend cannot wait for a socket to become writable (no POLL_ADD)");
             }
-            ChannelCore.check(core.call(Op.POLL_ADD, null, 0, 0, 0, POLLOUT, null), "poll");
+            FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.POLL_ADD).opFlags(IoRequest.POLLOUT)), "poll");
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
     @Override
     public boolean canAwaitWritable() {
-        return core.group().backend().supports(Op.POLL_ADD);
+        return group().backend().supports(Op.POLL_ADD);
     }
 
     /** Parks on {@code r} (its descriptor reused: no second one held) until writable, where the backend can. */
-    private void awaitWritable(IoRequest r) throws IOException {
+    private void awaitWritable(IoCall r) throws IOException {
         if (!canAwaitWritable()) {
-            IoCalls.yieldOutside(r); // no readiness wait here: let the carrier run others before the next try
+            r.yieldOutside(); // no readiness wait here: let the carrier run others before the next try
             return;
         }
-        r.prepare(Op.POLL_ADD, core.fd(), null, 0, 0, 0);
-        r.opFlags(POLLOUT);
-        ChannelCore.check(core.submit(r), "poll");
+        r.op(Op.POLL_ADD, handle.fd()).opFlags(IoRequest.POLLOUT);
+        FdCalls.check(FdCalls.submit(handle, r), "poll");
     }
 
     @Override
     public long sendFile(dev.fibril.aio.FibrilFileChannel file, long position, long count) throws IOException {
-        Objects.requireNonNull(file, "file");
-        if (position < 0) {
-            throw new IllegalArgumentException("negative file position: " + position);
-        }
-        if (count < 0) {
-            throw new IllegalArgumentException("negative count: " + count);
-        }
-        if (!(file instanceof FileChannelImpl f) || f.core().group() != core.group()) {
-            throw new IllegalArgumentException("not a file channel of this runtime: " + file);
-        }
-        if (!f.readable()) {
-            throw new java.nio.channels.NonReadableChannelException();
-        }
-        core.begin();
+        FileChannelImpl f = SendFile.checkArguments(this, file, position, count);
+        handle.begin();
         try {
             ensureConnected();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
-            f.core().begin();
+            f.handle.begin();
             try {
                 return SendFile.transfer(f, this, position, count);
             } finally {
-                f.core().end();
+                f.handle.end();
             }
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -294,9 +279,9 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
             throw new IllegalArgumentException("negative read timeout: " + timeout);
         }
         // Refused here rather than failing every read with EINVAL: the timeout is a LINK_TIMEOUT.
-        if (!timeout.isZero() && !core.group().backend().supports(Op.LINK_TIMEOUT)) {
+        if (!timeout.isZero() && !group().backend().supports(Op.LINK_TIMEOUT)) {
             throw new UnsupportedOperationException("readTimeout needs the " + Op.name(Op.LINK_TIMEOUT)
-                    + " operation, which the " + core.group().backend().name() + " backend does not support");
+                    + " operation, which the " + group().backend().name() + " backend does not support");
         }
         this.readTimeout = timeout;
         return this;
@@ -317,23 +302,23 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     @Override
     public void shutdownInput() throws IOException {
-        shutdown(SHUT_RD);
+        shutdown(IoRequest.SHUT_RD);
         inputShut = true;
     }
 
     @Override
     public void shutdownOutput() throws IOException {
-        shutdown(SHUT_WR);
+        shutdown(IoRequest.SHUT_WR);
         outputShut = true;
     }
 
     private void shutdown(int how) throws IOException {
-        core.begin();
+        handle.begin();
         try {
             ensureConnected();
-            ChannelCore.check(core.call(Op.SHUTDOWN, null, 0, 0, 0, how, null), "shutdown");
+            FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.SHUTDOWN).opFlags(how)), "shutdown");
         } finally {
-            core.end();
+            handle.end();
         }
     }
 
@@ -344,62 +329,39 @@ public final class SocketChannelImpl implements FibrilSocketChannel {
 
     @Override
     public <T> FibrilSocketChannel setOption(SocketOption<T> name, T value) throws IOException {
-        ChannelOptions.set(core, ChannelOptions.SOCKET, name, value);
+        setOptionValue(name, value);
         return this;
     }
 
     @Override
     public <T> T getOption(SocketOption<T> name) throws IOException {
-        return ChannelOptions.get(core, ChannelOptions.SOCKET, name);
-    }
-
-    @Override
-    public Set<SocketOption<?>> supportedOptions() {
-        return ChannelOptions.SOCKET;
+        return optionValue(name);
     }
 
     @Override
     public InetSocketAddress localAddress() throws IOException {
-        ensureOpen();
-        return core.group().backend().localAddress(core.fd());
+        return backendLocalAddress();
     }
 
     @Override
     public InetSocketAddress remoteAddress() throws IOException {
-        ensureOpen();
-        return isConnected() ? core.group().backend().remoteAddress(core.fd()) : null;
-    }
-
-    ChannelCore core() {
-        return core;
+        handle.ensureOpen();
+        return isConnected() ? group().backend().remoteAddress(handle.fd()) : null;
     }
 
     @Override
-    public boolean isOpen() {
-        return !core.isClosed();
-    }
-
-    @Override
-    public void close() {
-        core.close();
+    void onClosed() {
         lent.onClose();
     }
 
     @Override
-    public String toString() {
-        return "FibrilSocketChannel[fd " + core.fd() + (isConnected() ? ", connected" : "")
-                + (isOpen() ? "" : ", closed") + "]";
+    void describe(StringBuilder out) {
+        out.append(isConnected() ? ", connected" : "");
     }
 
     private void ensureConnected() {
         if (connectState.get() != CONNECTED) {
             throw new NotYetConnectedException();
-        }
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-        if (core.isClosed()) {
-            throw new ClosedChannelException();
         }
     }
 }

@@ -53,8 +53,8 @@ final class SpliceChain implements CompletionListener {
     private final Carrier carrier;
     private final SplicePipe pipe;
     private Descriptor d;
-    private ChannelCore file;
-    private ChannelCore socket;
+    private FdHandle file;
+    private FdHandle socket;
     private Thread fibril;
     private long position;
     private long end;
@@ -93,7 +93,7 @@ final class SpliceChain implements CompletionListener {
      * @throws ClosedByInterruptException if interrupted (the caller closes the socket)
      * @throws AsynchronousCloseException if the socket or the file was closed meanwhile
      */
-    long transfer(Descriptor d, ChannelCore file, ChannelCore socket, long position, long end) throws IOException {
+    long transfer(Descriptor d, FdHandle file, FdHandle socket, long position, long end) throws IOException {
         this.d = d;
         this.file = file;
         this.socket = socket;

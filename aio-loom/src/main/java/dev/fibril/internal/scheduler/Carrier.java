@@ -8,6 +8,7 @@ import dev.fibril.internal.jdk.VirtualThreadBridge;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedChannelException;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +62,9 @@ public final class Carrier implements Executor, IoDriver.Host {
     private final AtomicInteger alive = new AtomicInteger();
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private final CarrierLoop loop;
-    /** Made by the owner on the first receive (see {@link #receiveBuffers()}). */
-    private dev.fibril.internal.io.ReceiveBuffers receiveBuffers;
+    private final CarrierReceiveBuffers receiveBuffers = new CarrierReceiveBuffers(this);
+    /** The call of each descriptor of the pool, by index, made on its first use (see {@link IoCall}). Owner only. */
+    private IoCall[] calls = new IoCall[0];
 
     @SuppressWarnings("unused") // accessed through LIFECYCLE
     private volatile CarrierLifecycle lifecycle = CarrierLifecycle.RUNNING;
@@ -174,63 +176,6 @@ public final class Carrier implements Executor, IoDriver.Host {
     }
 
     /**
-     * Inside a section: parks the current fibril until {@code d} is DONE, and returns its result.
-     * If the fibril is the last ready one, the batch is flushed and reaped first, and a completion
-     * that is already there is taken without parking. An interrupt submits ASYNC_CANCEL for
-     * {@code d} and keeps waiting for d's own completion (the kernel may still write its buffer
-     * until then); the interrupt status is restored before returning.
-     *
-     * @throws CarrierFailedException if this carrier gave up on its ring meanwhile; d then stays
-     *         SUBMITTED (out of the pool), as the kernel may still hold it
-     */
-    public int awaitDone(Descriptor d) throws ClosedChannelException {
-        if (local.isEmpty() && remote.isEmpty() && io.failure() == null) {
-            io.flushAndReap();
-            if (d.state() == Descriptor.DONE) {
-                stats.inlineCompletions++;
-                return d.result();
-            }
-        }
-        boolean interrupted = false;
-        SlowRequestEvent slow = null;
-        if (SlowRequestEvent.ENABLED.isEnabled() && SlowRequestEvent.counts(d.opcode())) { // off: no allocation
-            slow = new SlowRequestEvent();
-            slow.begin();
-        }
-        try {
-            while (d.state() != Descriptor.DONE) {
-                if (io.failure() != null) {
-                    // Nothing will complete d: it (and the buffer it names) stays out of the pool.
-                    d.releaseOnCompletion();
-                    throw io.failedException();
-                }
-                if (Thread.interrupted()) {
-                    interrupted = true;
-                    io.cancel(d);
-                    continue;
-                }
-                stats.parks++;
-                parkOutside(this);
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (slow != null) {
-            slow.end();
-            if (slow.shouldCommit()) {
-                slow.carrier = index;
-                slow.operation = dev.fibril.aio.spi.Op.name(d.opcode());
-                slow.fd = d.fd();
-                slow.result = d.result();
-                slow.commit();
-            }
-        }
-        return d.result();
-    }
-
-    /**
      * Throws unless new requests may start here: not on a failed carrier, and not on one that is
      * stopping and past its deadline (it waits only for what is still in the kernel).
      */
@@ -334,38 +279,33 @@ public final class Carrier implements Executor, IoDriver.Host {
         return io.pool();
     }
 
+    /** The call of {@code d}, a descriptor of this carrier's pool: made once, then pooled with it. Owner (inside a section). */
+    IoCall callFor(Descriptor d) {
+        int i = d.index();
+        if (i >= calls.length) {
+            calls = Arrays.copyOf(calls, Math.max(i + 1, calls.length * 2));
+        }
+        IoCall call = calls[i];
+        if (call == null) {
+            call = new IoCall(this, d);
+            calls[i] = call;
+        }
+        return call;
+    }
+
     /** The buffers {@code receive()} lends, made and offered to the ring on first use. Owner (inside a section). */
     public dev.fibril.internal.io.ReceiveBuffers receiveBuffers() {
-        dev.fibril.internal.io.ReceiveBuffers b = receiveBuffers;
-        if (b == null) {
-            b = new dev.fibril.internal.io.ReceiveBuffers(group.receiveBufferCount(), group.receiveBufferSize());
-            b.ensureReady(io.ring());
-            receiveBuffersView = b;
-            receiveBuffers = b;
-        }
-        return b;
+        return receiveBuffers.get();
     }
 
     /** The receive buffers for readers on other threads (gauges, foreign releases); null before the first receive. */
     public dev.fibril.internal.io.ReceiveBuffers receiveBuffersIfMade() {
-        return receiveBuffersView;
+        return receiveBuffers.ifMade();
     }
-
-    private volatile dev.fibril.internal.io.ReceiveBuffers receiveBuffersView;
-
-    /** A preallocated command: the owner gives back what other threads returned (wakes buffer waiters). */
-    private final CarrierCommand drainReceiveBuffers = () -> {
-        dev.fibril.internal.io.ReceiveBuffers b = receiveBuffers;
-        if (b != null) {
-            b.drainReturns();
-        }
-    };
 
     /** Any thread: buffer {@code id} of this carrier comes back from a reader on another thread. */
     public void returnReceiveBuffer(int id) {
-        if (receiveBuffersView.returnFromAnyThread(id)) {
-            submitCommand(drainReceiveBuffers); // a fibril waits for it: do not leave it to the next iteration
-        }
+        receiveBuffers.giveBack(id);
     }
 
     public CarrierGroup group() {

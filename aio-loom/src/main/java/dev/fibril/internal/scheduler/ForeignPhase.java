@@ -5,8 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The phase of a {@link ForeignRequest}, and the hand-off between its caller (a thread that is
- * not a fibril of the carrier) and the carrier that runs it:
+ * The phase of a foreign request, and the hand-off between its caller (a thread that is
+ * not a fibril of the carrier, {@link ForeignRequest}) and the carrier that runs it ({@link ForeignCommand}):
  *
  * <pre>
  *  IDLE -> QUEUED        caller: {@link #queue}, before it offers the command to the carrier

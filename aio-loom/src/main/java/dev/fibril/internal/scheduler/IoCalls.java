@@ -10,72 +10,13 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * The blocking-call protocol that channels use:
- *
- * <pre>
- *   IoRequest r = IoCalls.begin(group, fd);   // a pooled descriptor, or a foreign-call template
- *   try {
- *       r.prepare(Op.READ, fd, buffer, position, length, offset);
- *       int res = IoCalls.submitAndAwait(r);  // parks the fibril until the completion
- *   } finally {
- *       IoCalls.end(r);                        // back to the pool
- *   }
- * </pre>
- *
- * A fibril of one of the group's carriers takes a descriptor from its own carrier's pool (parking
- * while the pool is at its bound) and allocates nothing. Any other thread gets a
- * {@link ForeignRequest} on the carrier that {@code fd} maps to.
- *
- * <p>Sections. For a descriptor, {@code begin} enters a section of its carrier (see
- * {@link Ownership}) and {@code end} leaves it: the fibril owns the carrier in between and is
- * pinned to its thread, except while it parks for a completion or a descriptor, which leaves the
- * section and enters it again on resuming. So a call that completes at once costs one CAS, one
- * that parks two. Code between {@code begin} and {@code end} must not block or yield but through
- * this class ({@link #submitAndAwait}, {@link #yieldOutside}).
+ * The blocking-call protocol under {@link IoCall}: taking a descriptor (with back-pressure),
+ * submitting a request and waiting for its completion, giving the descriptor back, and the
+ * cancels a close sends. Every method that names a carrier is called inside a section of it
+ * (see {@link Ownership}), by the call's owner.
  */
 public final class IoCalls {
     private IoCalls() {
-    }
-
-    /**
-     * Takes a request handle for the current thread. A fibril parks here while its carrier's pool
-     * is exhausted (back-pressure); an interrupt during that wait throws.
-     */
-    public static IoRequest begin(CarrierGroup group, int fd) throws ClosedChannelException {
-        group.ensureOpenForCalls();
-        Carrier c = Carrier.current();
-        if (c == null || c.group() != group || !Thread.currentThread().isVirtual()) {
-            return new ForeignRequest(group.carrierFor(fd));
-        }
-        c.enter();
-        try {
-            return acquire(c);
-        } catch (ClosedChannelException | RuntimeException e) {
-            c.exit();
-            throw e;
-        }
-    }
-
-    /**
-     * As {@link #begin} for a fibril of the group on its carrier, but never waits: null (and no
-     * section entered) when the carrier's pool is at its bound. For a call that must not wait for
-     * a descriptor, such as a close (the descriptors may all be held by requests that end only once
-     * something is closed); its caller then makes the call some other way.
-     */
-    public static Descriptor tryBegin(CarrierGroup group) throws ClosedChannelException {
-        group.ensureOpenForCalls();
-        Carrier c = Carrier.current();
-        c.enter();
-        Descriptor d = null;
-        try {
-            c.checkAcceptingRequests();
-            d = c.pool().tryAcquire();
-            return d;
-        } finally {
-            if (d == null) {
-                c.exit();
-            }
-        }
     }
 
     /** A TAKEN descriptor of {@code c}, inside a section of it; parks outside it while the pool is at its bound. */
@@ -87,16 +28,10 @@ public final class IoCalls {
 
     /**
      * Submits the prepared request and parks (or blocks) until its completion; returns the CQE
-     * result. If {@code closing} reports the channel closed once the request is in the ring, the
-     * request is cancelled: a concurrent close either finds it submitted or is seen here.
-     */
-    public static int submitAndAwait(IoRequest request, CloseSignal closing) throws ClosedChannelException {
-        return submitAndAwait(request, 0, closing);
-    }
-
-    /**
-     * As {@link #submitAndAwait(IoRequest, CloseSignal)}, with a LINK_TIMEOUT of {@code timeoutNanos}
-     * (0: none) after the request: if it has not completed by then it completes with -ECANCELED.
+     * result. {@code c} is the carrier whose section the caller is in, or null for a foreign
+     * request. With a LINK_TIMEOUT of {@code timeoutNanos} (0: none) after the request: if it has
+     * not completed by then it completes with -ECANCELED. If {@code closing} reports the channel
+     * closed once the request is in the ring, the request is cancelled.
      *
      * <p>The buffer's memory session (a closeable {@code Arena}'s) is held from before the
      * submission until the completion was reaped, as java.nio holds it for a call; a call that
@@ -104,7 +39,8 @@ public final class IoCalls {
      *
      * @throws IllegalStateException if the buffer's arena is closed (nothing is submitted)
      */
-    public static int submitAndAwait(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
+    static int submitAndAwait(Carrier c, IoRequest request, long timeoutNanos, CloseSignal closing)
+            throws ClosedChannelException {
         ByteBuffer buffer = request.buffer();
         boolean inArena = BufferSessions.acquire(buffer); // false, at no cost, for most buffers
         if (inArena) {
@@ -118,7 +54,7 @@ public final class IoCalls {
         }
         int result;
         try {
-            result = submitAndAwaitHeld(request, timeoutNanos, closing);
+            result = submitAndAwaitHeld(c, request, timeoutNanos, closing);
         } catch (RuntimeClosedException notStarted) {
             if (inArena) {
                 BufferSessions.release(buffer);
@@ -131,36 +67,83 @@ public final class IoCalls {
         return result;
     }
 
-    private static int submitAndAwaitHeld(IoRequest request, long timeoutNanos, CloseSignal closing) throws ClosedChannelException {
-        if (request instanceof Descriptor d) {
-            Carrier c = Carrier.current(); // inside begin's section
-            IoDriver io = c.io();
-            d.retake(); // a follow-up request on the same descriptor (DONE), or its first (TAKEN)
-            d.awaitedBy(Thread.currentThread());
-            d.channel(closing);
-            if (timeoutNanos > 0) {
-                io.submitWithTimeout(d, timeoutNanos);
-            } else {
-                io.submit(d);
-            }
-            if (closing.isClosed()) {
-                io.cancel(d);
-            }
-            return c.awaitDone(d);
+    private static int submitAndAwaitHeld(Carrier c, IoRequest request, long timeoutNanos, CloseSignal closing)
+            throws ClosedChannelException {
+        if (c == null) {
+            return ((ForeignRequest) request).execute(timeoutNanos, closing);
         }
-        return ((ForeignRequest) request).execute(timeoutNanos, closing);
+        Descriptor d = (Descriptor) request;
+        IoDriver io = c.io();
+        d.retake(); // a follow-up request on the same descriptor (DONE), or its first (TAKEN)
+        d.awaitedBy(Thread.currentThread());
+        d.channel(closing);
+        if (timeoutNanos > 0) {
+            io.submitWithTimeout(d, timeoutNanos);
+        } else {
+            io.submit(d);
+        }
+        if (closing.isClosed()) {
+            io.cancel(d);
+        }
+        return awaitDone(c, d);
     }
 
     /**
-     * Between {@link #begin} and {@link #end}: lets the carrier run its other fibrils before this
-     * one goes on (leaving the section for the yield), or yields the thread off a fibril.
+     * Inside a section of {@code c}: parks the current fibril until {@code d} is DONE, and returns
+     * its result. If the fibril is the last ready one, the batch is flushed and reaped first, and
+     * a completion that is already there is taken without parking. An interrupt submits
+     * ASYNC_CANCEL for {@code d} and keeps waiting for d's own completion (the kernel may still
+     * write its buffer until then); the interrupt status is restored before returning.
+     *
+     * @throws CarrierFailedException if the carrier gave up on its ring meanwhile; d then stays
+     *         SUBMITTED (out of the pool), as the kernel may still hold it
      */
-    public static void yieldOutside(IoRequest request) throws ClosedChannelException {
-        if (request instanceof Descriptor) {
-            Carrier.current().yieldOutside();
-        } else {
-            Thread.yield();
+    static int awaitDone(Carrier c, Descriptor d) throws ClosedChannelException {
+        IoDriver io = c.io();
+        if (c.local().isEmpty() && c.remote().isEmpty() && io.failure() == null) {
+            io.flushAndReap();
+            if (d.state() == Descriptor.DONE) {
+                c.stats().inlineCompletions++;
+                return d.result();
+            }
         }
+        boolean interrupted = false;
+        SlowRequestEvent slow = null;
+        if (SlowRequestEvent.ENABLED.isEnabled() && SlowRequestEvent.counts(d.opcode())) { // off: no allocation
+            slow = new SlowRequestEvent();
+            slow.begin();
+        }
+        try {
+            while (d.state() != Descriptor.DONE) {
+                if (io.failure() != null) {
+                    // Nothing will complete d: it (and the buffer it names) stays out of the pool.
+                    d.releaseOnCompletion();
+                    throw io.failedException();
+                }
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                    io.cancel(d);
+                    continue;
+                }
+                c.stats().parks++;
+                c.parkOutside(c);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (slow != null) {
+            slow.end();
+            if (slow.shouldCommit()) {
+                slow.carrier = c.index();
+                slow.operation = dev.fibril.aio.spi.Op.name(d.opcode());
+                slow.fd = d.fd();
+                slow.result = d.result();
+                slow.commit();
+            }
+        }
+        return d.result();
     }
 
     /**
@@ -175,21 +158,14 @@ public final class IoCalls {
         }
     }
 
-    /**
-     * Returns the handle taken by {@link #begin} and leaves its section. A descriptor still
-     * SUBMITTED (its call threw because the carrier failed) is left where it is: the kernel may
-     * still hold it.
-     */
-    public static void end(IoRequest request) {
-        if (request instanceof Descriptor d) {
-            Carrier c = Carrier.current();
-            try {
-                if (d.state() != Descriptor.SUBMITTED) {
-                    c.pool().release(d);
-                }
-            } finally {
-                c.exit();
+    /** Gives {@code d} back to {@code c}'s pool, unless still SUBMITTED, and leaves the section. */
+    static void end(Carrier c, Descriptor d) {
+        try {
+            if (d.state() != Descriptor.SUBMITTED) {
+                c.pool().release(d);
             }
+        } finally {
+            c.exit();
         }
     }
 

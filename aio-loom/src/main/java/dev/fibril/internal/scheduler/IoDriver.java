@@ -10,7 +10,6 @@ import dev.fibril.internal.io.DescriptorPool;
 import dev.fibril.internal.io.PoolWaiter;
 import dev.fibril.internal.io.SplicePipePool;
 
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,8 +53,7 @@ public final class IoDriver implements CompletionSink {
     /** Why the ring was given up; null while it works. */
     private volatile Throwable failure;
     private int unflushed;
-    private int[] retries = new int[64];
-    private int retryCount;
+    private final IoRetries retries = new IoRetries();
     /** A ring failure met on a fibril's stack, rethrown by the loop (first one only). */
     private RuntimeException deferredLoopFailure;
 
@@ -231,7 +229,7 @@ public final class IoDriver implements CompletionSink {
         int n;
         do {
             n = ring.reap(this, REAP_BATCH);
-            resubmitRetries();
+            retries.resubmitAll(this);
         } while (n == REAP_BATCH);
         long overflows = ring.completionOverflows();
         if (overflows != seenOverflows) {
@@ -271,25 +269,18 @@ public final class IoDriver implements CompletionSink {
             d.completeMore(result);
             return;
         }
-        // EAGAIN is what a non-blocking send asked for: its caller gets it, it never goes again.
-        // Nor does a CLOSE: close(2) has released the fd whatever it reports.
-        boolean transientError = d.opcode() != Op.CLOSE && (result == -Errno.EINTR
-                || (result == -Errno.EAGAIN && !(d.opcode() == Op.SEND && (d.opFlags() & IoRequest.SEND_DONTWAIT) != 0)));
+        boolean transientError = IoRetries.isTransient(d, result);
         if (transientError && !d.isCancelRequested() && !host.isStopping()) {
-            // Never seen by the caller: the same request goes again, after this reap (d stays
-            // SUBMITTED meanwhile, so it is neither released nor lost to a cancel). Counted as a
+            // Never seen by the caller: the same request goes again, after this reap. Counted as a
             // retry when it goes again: one ended here by a cancel or its deadline is a completion.
-            if (retryCount == retries.length) {
-                retries = Arrays.copyOf(retries, retryCount * 2);
-            }
-            retries[retryCount++] = d.index();
+            retries.add(d);
             return;
         }
         deliver(d, transientError ? -Errno.ECANCELED : result); // cancelled or stopping: do not go again
     }
 
     /** Counts, then SUBMITTED -> DONE with {@code result}, which tells its waiter or listener. */
-    private void deliver(Descriptor d, int result) {
+    void deliver(Descriptor d, int result) {
         if (result >= 0) {
             stats.completionsOk[d.opcode()]++;
         } else {
@@ -298,43 +289,30 @@ public final class IoDriver implements CompletionSink {
         d.complete(result);
     }
 
-    /**
-     * Submits the requests that came back with EINTR/EAGAIN. One that carried a LINK_TIMEOUT goes
-     * again as a pair with the time left (alone it would keep FLAG_LINK without its timeout, and
-     * the next unrelated SQE would join its chain); a chain head without one goes alone, unlinked
-     * (its successor was already failed by the kernel when the link broke). A cancel asked for
-     * while it waited here ends it with -ECANCELED instead.
-     */
-    private void resubmitRetries() {
-        while (retryCount > 0) {
-            // popped one at a time: a reap inside enqueue (full SQ) may push more meanwhile
-            Descriptor d = pool.byIndex(retries[--retryCount]);
-            if (d.isCancelRequested() || host.isStopping() || failure != null) {
-                deliver(d, -Errno.ECANCELED);
-                continue;
-            }
-            long deadline = d.timeoutDeadline();
-            if (deadline != 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    deliver(d, -Errno.ECANCELED);
-                    continue;
-                }
-                flush();
-                d.resubmit();
-                enqueue(d);
-                stats.submissions++;
-                stats.retries++;
-                submitTimeout(left);
-                d.timeoutDeadline(deadline);
-            } else {
-                d.flags(d.flags() & ~IoRequest.FLAG_LINK);
-                d.resubmit();
-                enqueue(d);
-                stats.submissions++;
-                stats.retries++;
-            }
-        }
+    /** Whether a request that met a transient error may go again: the carrier neither stops nor failed. */
+    boolean mayRetry() {
+        return !host.isStopping() && failure == null;
+    }
+
+    /** A retry of {@code d} with a LINK_TIMEOUT of the {@code leftNanos} left of its deadline (see {@link IoRetries}). */
+    void resubmitWithTimeout(Descriptor d, long leftNanos) {
+        long deadline = d.timeoutDeadline();
+        flush();
+        d.resubmit();
+        enqueue(d);
+        stats.submissions++;
+        stats.retries++;
+        submitTimeout(leftNanos);
+        d.timeoutDeadline(deadline);
+    }
+
+    /** A retry of {@code d} alone, unlinked (see {@link IoRetries}). */
+    void resubmitAlone(Descriptor d) {
+        d.flags(d.flags() & ~IoRequest.FLAG_LINK);
+        d.resubmit();
+        enqueue(d);
+        stats.submissions++;
+        stats.retries++;
     }
 
     // ---------------------------------------------------------------- failure

@@ -11,9 +11,9 @@ import java.nio.channels.Channel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.Selector;
 
-import static dev.fibril.syscall.epoll.NioCalls.POLLHUP;
-import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
-import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
+import static dev.fibril.aio.spi.IoRequest.POLLHUP;
+import static dev.fibril.aio.spi.IoRequest.POLLIN;
+import static dev.fibril.aio.spi.IoRequest.POLLOUT;
 import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
 import static dev.fibril.syscall.epoll.RequestTable.DONE;
 import static dev.fibril.syscall.epoll.RequestTable.PARKED;

@@ -24,9 +24,6 @@ final class NioCalls {
     static final int WOULD_BLOCK = Integer.MIN_VALUE;
     /** IORING_FSYNC_DATASYNC: fdatasync rather than fsync. */
     static final int FSYNC_DATASYNC = 1;
-    static final int POLLIN = 0x1;
-    static final int POLLOUT = 0x4;
-    static final int POLLHUP = 0x10;
 
     private final FdTable fds;
     private final BufferRegion region = new BufferRegion();
@@ -141,7 +138,7 @@ final class NioCalls {
                     return 0;
                 }
                 case Op.POLL_ADD -> {
-                    return r.opFlags() & (POLLIN | POLLOUT); // a regular file is always ready
+                    return r.opFlags() & (IoRequest.POLLIN | IoRequest.POLLOUT); // a regular file is always ready
                 }
                 default -> {
                     return -Errno.ENOTSOCK;

@@ -30,16 +30,6 @@ import java.nio.file.NotDirectoryException;
  * message; the typed exceptions map by type. Anything unrecognised is EIO. Stateless.
  */
 final class NioErrno {
-    // include/uapi/asm-generic/errno-base.h and errno.h, Linux 6.x: values Errno does not list
-    static final int ENOTDIR = 20;
-    static final int EROFS = 30;
-    static final int ENAMETOOLONG = 36;
-    static final int ENOTEMPTY = 39;
-    static final int ELOOP = 40;
-    static final int EAFNOSUPPORT = 97;
-    static final int ENETUNREACH = 101;
-    static final int EHOSTUNREACH = 113;
-
     private NioErrno() {
     }
 
@@ -56,12 +46,12 @@ final class NioErrno {
             case ConnectionPendingException e -> Errno.EALREADY;
             case NotYetBoundException e -> Errno.EINVAL;
             case UnresolvedAddressException e -> Errno.EINVAL;
-            case UnsupportedAddressTypeException e -> EAFNOSUPPORT;
+            case UnsupportedAddressTypeException e -> Errno.EAFNOSUPPORT;
             case NoSuchFileException e -> Errno.ENOENT;
             case FileAlreadyExistsException e -> Errno.EEXIST;
             case AccessDeniedException e -> Errno.EACCES;
-            case NotDirectoryException e -> ENOTDIR;
-            case DirectoryNotEmptyException e -> ENOTEMPTY;
+            case NotDirectoryException e -> Errno.ENOTDIR;
+            case DirectoryNotEmptyException e -> Errno.ENOTEMPTY;
             case FileSystemException e -> byMessage(e.getReason());
             case ConnectException e -> e.getMessage() != null && e.getMessage().contains("timed out")
                     ? Errno.ETIMEDOUT : Errno.ECONNREFUSED;
@@ -69,7 +59,7 @@ final class NioErrno {
                 int errno = byMessage(e.getMessage());
                 yield errno == Errno.EIO ? Errno.EADDRINUSE : errno;
             }
-            case NoRouteToHostException e -> EHOSTUNREACH;
+            case NoRouteToHostException e -> Errno.EHOSTUNREACH;
             case IOException e -> byMessage(e.getMessage());
             case InvalidPathException e -> Errno.EINVAL;
             case IllegalArgumentException e -> Errno.EINVAL;
@@ -109,7 +99,7 @@ final class NioErrno {
             return Errno.EISDIR;
         }
         if (message.contains("Not a directory")) {
-            return ENOTDIR;
+            return Errno.ENOTDIR;
         }
         if (message.contains("No such file")) {
             return Errno.ENOENT;
@@ -133,19 +123,19 @@ final class NioErrno {
             return Errno.EFBIG;
         }
         if (message.contains("Read-only file system")) {
-            return EROFS;
+            return Errno.EROFS;
         }
         if (message.contains("File name too long")) {
-            return ENAMETOOLONG;
+            return Errno.ENAMETOOLONG;
         }
         if (message.contains("symbolic links")) {
-            return ELOOP;
+            return Errno.ELOOP;
         }
         if (message.contains("Network is unreachable")) {
-            return ENETUNREACH;
+            return Errno.ENETUNREACH;
         }
         if (message.contains("No route to host")) {
-            return EHOSTUNREACH;
+            return Errno.EHOSTUNREACH;
         }
         if (message.contains("Invalid argument")) {
             return Errno.EINVAL;

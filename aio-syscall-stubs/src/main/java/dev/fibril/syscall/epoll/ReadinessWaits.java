@@ -15,8 +15,8 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
-import static dev.fibril.syscall.epoll.NioCalls.POLLIN;
-import static dev.fibril.syscall.epoll.NioCalls.POLLOUT;
+import static dev.fibril.aio.spi.IoRequest.POLLIN;
+import static dev.fibril.aio.spi.IoRequest.POLLOUT;
 import static dev.fibril.syscall.epoll.NioCalls.WOULD_BLOCK;
 
 /**

@@ -89,12 +89,8 @@ public final class LinkChains {
     private boolean ranOk;
     private long ranDue;
 
-    /** Members whose op completed, noted by the ring's drain and run by {@link #runCompleted}: [head, tail), empty again at 0. */
-    private int[] doneSlot = new int[16];
-    private int[] doneResult = new int[16];
-    private long[] doneDue = new long[16];
-    private int doneHead;
-    private int doneTail;
+    /** Members whose op completed, noted by the ring's drain and run by {@link #runCompleted}. */
+    private final CompletedMembers done = new CompletedMembers();
     private boolean runningCompleted;
 
     public LinkChains(LinkHost ring) {
@@ -149,7 +145,7 @@ public final class LinkChains {
 
     /** Whether completions were noted that {@link #runCompleted} has not run yet. */
     public boolean hasCompleted() {
-        return doneHead != doneTail;
+        return !done.isEmpty();
     }
 
     /** A chain ends with its flush, as in io_uring. */
@@ -214,14 +210,7 @@ public final class LinkChains {
 
     /** The ring drained the completion of a waiting member in {@code slot}; {@link #runCompleted} moves its chain on. */
     public void noteCompleted(int slot, int result, long due) {
-        if (doneTail == doneSlot.length) {
-            doneSlot = Arrays.copyOf(doneSlot, doneTail * 2);
-            doneResult = Arrays.copyOf(doneResult, doneTail * 2);
-            doneDue = Arrays.copyOf(doneDue, doneTail * 2);
-        }
-        doneSlot[doneTail] = slot;
-        doneResult[doneTail] = result;
-        doneDue[doneTail++] = due;
+        done.add(slot, result, due);
     }
 
     /**
@@ -235,15 +224,13 @@ public final class LinkChains {
         }
         runningCompleted = true;
         try {
-            while (doneHead != doneTail) {
-                int at = doneHead++;
-                memberRan(doneSlot[at], doneResult[at], doneDue[at], now);
+            while (!done.isEmpty()) {
+                int at = done.take();
+                memberRan(done.slot(at), done.result(at), done.due(at), now);
             }
         } finally {
             runningCompleted = false;
-            if (doneHead == doneTail) {
-                doneHead = doneTail = 0;
-            }
+            done.rewindIfEmpty();
         }
     }
 
@@ -344,7 +331,7 @@ public final class LinkChains {
                 release(s);
             }
         }
-        doneHead = doneTail = 0;
+        done.clear();
         endFlush();
     }
 

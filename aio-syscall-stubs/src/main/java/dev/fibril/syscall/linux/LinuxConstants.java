@@ -16,9 +16,6 @@ public final class LinuxConstants {
     public static final int IPV6_V6ONLY = 26;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_DONTWAIT = 0x40;
-    public static final int SHUT_RD = 0;
-    public static final int SHUT_WR = 1;
-    public static final int SHUT_RDWR = 2;
 
     // open(2), fcntl.h: include/uapi/asm-generic/fcntl.h
     public static final int O_CLOEXEC = 02000000;
@@ -33,24 +30,11 @@ public final class LinuxConstants {
     public static final int EFD_CLOEXEC = O_CLOEXEC;
     public static final int EFD_NONBLOCK = O_NONBLOCK;
 
-    // poll(2): include/uapi/asm-generic/poll.h
-    public static final int POLLIN = 0x1;
-    public static final int POLLOUT = 0x4;
-
     // mmap(2): include/uapi/asm-generic/mman-common.h, mman.h
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_POPULATE = 0x8000;
-
-    // errno values that dev.fibril.aio.Errno does not list: include/uapi/asm-generic/errno*.h
-    public static final int EBUSY = 16;
-    public static final int ENFILE = 23;
-    public static final int ENAMETOOLONG = 36;
-    public static final int ENOSYS = 38;
-    public static final int EBADFD = 77;
-    public static final int ENOBUFS = 105;
-    public static final int EAFNOSUPPORT = 97;
 
     private LinuxConstants() {
     }

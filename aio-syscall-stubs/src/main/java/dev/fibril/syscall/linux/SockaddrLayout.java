@@ -1,5 +1,6 @@
 package dev.fibril.syscall.linux;
 
+import dev.fibril.aio.Errno;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -64,7 +65,7 @@ public final class SockaddrLayout {
         int port = address.getPort();
         if (family == LinuxConstants.AF_INET) {
             if (!(ip instanceof Inet4Address)) {
-                return -LinuxConstants.EAFNOSUPPORT;
+                return -Errno.EAFNOSUPPORT;
             }
             segment.asSlice(offset, IN_SIZE).fill((byte) 0);
             segment.set(JAVA_SHORT, offset + FAMILY_OFFSET, (short) LinuxConstants.AF_INET);

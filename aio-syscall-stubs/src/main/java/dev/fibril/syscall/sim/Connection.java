@@ -1,6 +1,7 @@
 package dev.fibril.syscall.sim;
 
 import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
 
 import java.util.ArrayDeque;
 
@@ -30,16 +31,6 @@ import java.util.ArrayDeque;
 final class Connection implements Waitable {
     static final int CLIENT = 0;
     static final int SERVER = 1;
-
-    static final int SHUT_RD = 0;
-    static final int SHUT_WR = 1;
-    static final int SHUT_RDWR = 2;
-
-    // poll(2) events: include/uapi/asm-generic/poll.h
-    static final int POLLIN = 0x1;
-    static final int POLLOUT = 0x4;
-    static final int POLLERR = 0x8;
-    static final int POLLHUP = 0x10;
 
     private static final class Side {
         final ByteRing inbox;
@@ -131,14 +122,14 @@ final class Connection implements Waitable {
         if (me.closed) {
             return -Errno.EBADF;
         }
-        if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+        if (how != IoRequest.SHUT_RD && how != IoRequest.SHUT_WR && how != IoRequest.SHUT_RDWR) {
             return -Errno.EINVAL;
         }
-        if (how != SHUT_WR) {
+        if (how != IoRequest.SHUT_WR) {
             me.readShut = true;
             me.inbox.clear();
         }
-        if (how != SHUT_RD) {
+        if (how != IoRequest.SHUT_RD) {
             me.writeShut = true;
         }
         pump();
@@ -247,17 +238,17 @@ final class Connection implements Waitable {
         boolean readable = me.receivers.isEmpty() && (reset || me.readShut || me.inbox.size() > 0 || peer.writeShut);
         boolean writable = me.senders.isEmpty() && (reset || me.writeShut || peer.readShut || peer.inbox.room() > 0);
         if (readable) {
-            mask |= POLLIN;
+            mask |= IoRequest.POLLIN;
         }
         if (writable) {
-            mask |= POLLOUT;
+            mask |= IoRequest.POLLOUT;
         }
         mask &= events;
         if (reset) {
-            mask |= POLLERR;
+            mask |= IoRequest.POLLERR;
         }
         if (reset || ((me.readShut || peer.writeShut) && (me.writeShut || peer.readShut))) {
-            mask |= POLLHUP;
+            mask |= IoRequest.POLLHUP;
         }
         return mask;
     }

@@ -4,7 +4,7 @@ import dev.fibril.aio.Errno;
 
 /**
  * The faults the simulated kernel injects, each with its own probability (see
- * {@link SimulatedKernel.Builder#fault}). Faults are decided on the ring's owner thread at flush
+ * {@link SimulatedKernelBuilder#fault}). Faults are decided on the ring's owner thread at flush
  * time from the ring's seeded random stream, so a seed replays the same faults.
  *
  * <p>"Data ops" are READ and WRITE on files and SEND, RECV, READ and WRITE on sockets.

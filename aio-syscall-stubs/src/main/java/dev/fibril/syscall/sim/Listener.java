@@ -1,6 +1,7 @@
 package dev.fibril.syscall.sim;
 
 import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -77,7 +78,7 @@ final class Listener implements Waitable {
     }
 
     private int ready(int events) {
-        return acceptors.isEmpty() && !queued.isEmpty() ? events & Connection.POLLIN : 0;
+        return acceptors.isEmpty() && !queued.isEmpty() ? events & IoRequest.POLLIN : 0;
     }
 
     /** A client connects: hands {@code serverEnd} to a waiting ACCEPT or queues it. False when refused (closed, backlog full, no fd). */

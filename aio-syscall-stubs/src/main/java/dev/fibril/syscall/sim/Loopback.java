@@ -14,8 +14,6 @@ import java.util.Map;
  * ephemeral ports of connecting clients. Thread-safe; control plane only.
  */
 final class Loopback {
-    /** Linux ENETUNREACH: the virtual network has no route beyond loopback. ({@link Errno} does not list it.) */
-    static final int ENETUNREACH = 101;
     static final InetAddress ADDRESS;
 
     static {

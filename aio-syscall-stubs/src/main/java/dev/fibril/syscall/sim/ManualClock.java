@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
 
 /**
  * A clock that moves only when told to, for fully deterministic runs of the simulated kernel
- * ({@link SimulatedKernel.Builder#clock}). Thread-safe.
+ * ({@link SimulatedKernelBuilder#clock}). Thread-safe.
  *
  * <p>A ring blocked in {@code await} does not notice the clock moving: it returns at its timeout or
  * on a wake-up, so a test that advances the clock while another thread awaits calls

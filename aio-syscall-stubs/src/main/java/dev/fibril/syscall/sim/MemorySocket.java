@@ -2,6 +2,7 @@ package dev.fibril.syscall.sim;
 
 import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.IoRequest;
 
 import java.net.InetSocketAddress;
 
@@ -153,7 +154,7 @@ final class MemorySocket implements Descriptor {
             return -Errno.EINVAL;
         }
         if (!Loopback.isLocal(address)) {
-            return -Loopback.ENETUNREACH;
+            return -Errno.ENETUNREACH;
         }
         Listener target = loopback.listener(address.getPort());
         if (target == null) {
@@ -197,7 +198,7 @@ final class MemorySocket implements Descriptor {
             return l.poll(op);
         }
         synchronized (this) {
-            return state == CLOSED ? -Errno.EBADF : (op.events & Connection.POLLOUT) | Connection.POLLHUP;
+            return state == CLOSED ? -Errno.EBADF : (op.events & IoRequest.POLLOUT) | IoRequest.POLLHUP;
         }
     }
 

@@ -5,8 +5,6 @@ import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.Op;
 
 import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -53,11 +51,11 @@ public final class SimulatedKernel implements Backend {
     private final Loopback loopback;
     private final AtomicLongArray faultsInjected = new AtomicLongArray(Fault.COUNT);
     private final Set<SimulatedRing> rings = ConcurrentHashMap.newKeySet();
-    /** The clock when time is virtual ({@link Builder#virtualTime()}), else null. */
+    /** The clock when time is virtual ({@link SimulatedKernelBuilder#virtualTime()}), else null. */
     private final ManualClock virtualClock;
     private volatile boolean closed;
 
-    private SimulatedKernel(Builder builder) {
+    SimulatedKernel(SimulatedKernelBuilder builder) {
         this.seed = builder.seed;
         this.clock = builder.clock;
         this.virtualClock = builder.virtualTime ? (ManualClock) builder.clock : null;
@@ -70,8 +68,8 @@ public final class SimulatedKernel implements Backend {
         this.loopback = new Loopback(builder.firstEphemeralPort);
     }
 
-    public static Builder builder() {
-        return new Builder();
+    public static SimulatedKernelBuilder builder() {
+        return new SimulatedKernelBuilder();
     }
 
     /**
@@ -147,7 +145,7 @@ public final class SimulatedKernel implements Backend {
      * read back as set (Linux would report twice a buffer size); they change nothing else, since
      * the virtual loopback has no Nagle delay, no keep-alive probes and fixed buffers. A new
      * socket has TCP_NODELAY and SO_KEEPALIVE off and both buffers at
-     * {@link Builder#socketBufferBytes}; an accepted one starts with its listener's values, as on
+     * {@link SimulatedKernelBuilder#socketBufferBytes}; an accepted one starts with its listener's values, as on
      * Linux. {@code -EINVAL} for a buffer size below 1.
      */
     @Override
@@ -259,144 +257,6 @@ public final class SimulatedKernel implements Backend {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("the simulated kernel is closed");
-        }
-    }
-
-    /** Configures a {@link SimulatedKernel}. Not thread-safe. */
-    public static final class Builder {
-        private long seed;
-        private LongSupplier clock = System::nanoTime;
-        private boolean virtualTime;
-        private Latency latency = Latency.none();
-        private final Latency[] latencyByOpcode = new Latency[Op.SLOTS];
-        private final double[] faultProbability = new double[Fault.COUNT];
-        private long maxFaultDelayNanos = 100_000;
-        private int submissionEntries = 4096;
-        private int socketBufferBytes = 256 * 1024;
-        private int maxDescriptors = 65_536;
-        private long maxFileSize = 1L << 34;
-        private int firstEphemeralPort = 40_000;
-
-        private Builder() {
-        }
-
-        /** The seed of every ring's random streams (latency samples, faults). Default 0. */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /** The time source in nanoseconds; must be thread-safe and never go back. Default {@code System::nanoTime}. */
-        public Builder clock(LongSupplier clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            this.virtualTime = false;
-            return this;
-        }
-
-        /**
-         * Virtual time: the clock starts at 0 and moves only when a ring waits with nothing due, and
-         * then at once to its next due completion or link deadline, instead of the ring sleeping
-         * until then. Latencies, DELAY faults, TIMEOUTs and read timeouts then cost no real time, and
-         * how far the clock has moved depends on what the rings did, not on how fast they ran, so a
-         * seed replays a run on one ring whose inputs come only from its own fibrils. A ring's await
-         * timeout stays real time.
-         */
-        public Builder virtualTime() {
-            this.clock = new ManualClock();
-            this.virtualTime = true;
-            return this;
-        }
-
-        /** The latency of every opcode not given its own. Default {@link Latency#none()}. */
-        public Builder latency(Latency latency) {
-            this.latency = Objects.requireNonNull(latency, "latency");
-            return this;
-        }
-
-        /** The latency of one opcode ({@link Op}), overriding the default. */
-        public Builder latency(int opcode, Latency latency) {
-            if (opcode < 0 || opcode >= Op.SLOTS) {
-                throw new IllegalArgumentException("opcode out of range [0, " + Op.SLOTS + "): " + opcode);
-            }
-            latencyByOpcode[opcode] = Objects.requireNonNull(latency, "latency");
-            return this;
-        }
-
-        /** The probability (0 to 1) that {@code kind} hits an op it applies to. Default 0 for every kind. */
-        public Builder fault(Fault kind, double probability) {
-            if (!(probability >= 0.0 && probability <= 1.0)) {
-                throw new IllegalArgumentException("probability must be in [0, 1]: " + probability);
-            }
-            faultProbability[kind.ordinal()] = probability;
-            return this;
-        }
-
-        /** The same probability for every fault kind. */
-        public Builder faults(double probability) {
-            for (Fault kind : Fault.values()) {
-                fault(kind, probability);
-            }
-            return this;
-        }
-
-        /** The bound of the extra latency a {@link Fault#DELAY} adds. Default 100 µs. */
-        public Builder maxFaultDelay(Duration bound) {
-            long nanos = bound.toNanos();
-            if (nanos <= 0) {
-                throw new IllegalArgumentException("fault delay bound must be positive: " + bound);
-            }
-            this.maxFaultDelayNanos = nanos;
-            return this;
-        }
-
-        /** Submission queue entries per ring, rounded up to a power of two. Default 4096. */
-        public Builder submissionQueueEntries(int entries) {
-            if (entries < 1 || entries > 1 << 20) {
-                throw new IllegalArgumentException("submission queue entries must be in [1, 2^20]: " + entries);
-            }
-            int power = Integer.highestOneBit(entries);
-            this.submissionEntries = power == entries ? entries : power << 1;
-            return this;
-        }
-
-        /** Bytes a socket buffers per direction; SEND waits when the peer's buffer is full. Default 256 KiB. */
-        public Builder socketBufferBytes(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("socket buffer must hold at least a byte: " + bytes);
-            }
-            this.socketBufferBytes = bytes;
-            return this;
-        }
-
-        /** Open fds allowed at once; beyond it open, socket and accept fail with {@code -EMFILE}. Default 65,536. */
-        public Builder maxDescriptors(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("max descriptors must be positive: " + max);
-            }
-            this.maxDescriptors = max;
-            return this;
-        }
-
-        /** The largest file; writes and truncates beyond it fail with {@code -EFBIG}. Default 16 GiB. */
-        public Builder maxFileSize(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("max file size must not be negative: " + bytes);
-            }
-            this.maxFileSize = bytes;
-            return this;
-        }
-
-        /** The first port of the ephemeral range, which ends at 65535. Default 40000. */
-        public Builder firstEphemeralPort(int port) {
-            if (port < 1 || port > 65_535) {
-                throw new IllegalArgumentException("port out of range: " + port);
-            }
-            this.firstEphemeralPort = port;
-            return this;
-        }
-
-        public SimulatedKernel build() {
-            return new SimulatedKernel(this);
         }
     }
 }

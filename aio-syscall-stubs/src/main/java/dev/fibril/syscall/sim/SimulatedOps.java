@@ -133,7 +133,7 @@ final class SimulatedOps {
                 case Op.FSYNC -> file.fsync();
                 // a regular file is always ready, as poll(2) reports it
                 case Op.POLL_ADD -> pollEvents(request) == 0 ? -Errno.EINVAL
-                        : pollEvents(request) & (Connection.POLLIN | Connection.POLLOUT);
+                        : pollEvents(request) & (IoRequest.POLLIN | IoRequest.POLLOUT);
                 default -> -Errno.ENOTSOCK;
             };
         }
@@ -198,7 +198,7 @@ final class SimulatedOps {
 
     /** The events a POLL_ADD asks for: POLLIN and POLLOUT; POLLERR and POLLHUP are reported unasked. */
     private static int pollEvents(IoRequest request) {
-        return request.opFlags() & (Connection.POLLIN | Connection.POLLOUT);
+        return request.opFlags() & (IoRequest.POLLIN | IoRequest.POLLOUT);
     }
 
     /** The ring as {@link LinkChains} sees it: a chain member runs as any request, on the ring's clock and latency. */

@@ -37,7 +37,7 @@ import java.util.function.LongSupplier;
  * from this ring's random stream (seeded from the kernel's seed and the ring's index), so one seed
  * and one sequence of submissions give one sequence of completions.
  *
- * <p>Time: the kernel's clock (real by default). With virtual time ({@link SimulatedKernel.Builder#virtualTime()})
+ * <p>Time: the kernel's clock (real by default). With virtual time ({@link SimulatedKernelBuilder#virtualTime()})
  * an await that finds nothing due moves the clock to the next due completion or link deadline and
  * returns, rather than sleeping until then.
  *

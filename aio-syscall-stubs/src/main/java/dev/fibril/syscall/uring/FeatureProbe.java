@@ -128,7 +128,7 @@ final class FeatureProbe {
             case Errno.EINVAL -> "kernel too old (" + what + "; needs Linux " + feature.since + ")";
             case Errno.EPERM, Errno.EACCES -> "refused by the kernel (" + what + ": seccomp or LSM policy?)";
             case Errno.ENOMEM -> "cannot pin its memory (" + what + ": RLIMIT_MEMLOCK too low?)";
-            case LinuxConstants.ENOSYS -> "refused by the kernel (" + what + ": seccomp?)";
+            case Errno.ENOSYS -> "refused by the kernel (" + what + ": seccomp?)";
             default -> "refused by the kernel (" + what + ")";
         };
     }

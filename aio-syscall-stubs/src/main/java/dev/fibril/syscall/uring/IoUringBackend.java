@@ -3,6 +3,7 @@ package dev.fibril.syscall.uring;
 import dev.fibril.aio.ErrnoException;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.syscall.linux.Libc;
 import dev.fibril.syscall.linux.LinuxConstants;
 import dev.fibril.syscall.linux.SockaddrLayout;
@@ -284,7 +285,7 @@ public final class IoUringBackend implements Backend {
                 // No synchronous cancel (kernel before 6.0, or a ring bound to another thread):
                 // shutting a socket down at least ends its pending RECV (0), POLL_ADD (POLLHUP) and
                 // ACCEPT (-EINVAL); ENOTSOCK for anything else is fine.
-                Libc.shutdown(state, fd, LinuxConstants.SHUT_RDWR);
+                Libc.shutdown(state, fd, IoRequest.SHUT_RDWR);
             }
             int r = Libc.close(state, fd);
             if (r == 0) {

@@ -193,10 +193,10 @@ public final class IoUringProbe {
     private static String explainSetupFailure(RingMapping.SetupException e) {
         String what = e.call + " failed: " + LinuxErrno.name(e.errno);
         return switch (e.errno) {
-            case LinuxConstants.ENOSYS -> what + ": kernel built without io_uring, or a seccomp filter (containers) refuses it";
+            case Errno.ENOSYS -> what + ": kernel built without io_uring, or a seccomp filter (containers) refuses it";
             case Errno.EPERM -> what + ": " + explainEperm();
             case Errno.ENOMEM -> what + ": cannot lock ring memory (RLIMIT_MEMLOCK on kernels before 5.12)";
-            case Errno.EMFILE, LinuxConstants.ENFILE -> what + ": out of file descriptors";
+            case Errno.EMFILE, Errno.ENFILE -> what + ": out of file descriptors";
             default -> what;
         };
     }

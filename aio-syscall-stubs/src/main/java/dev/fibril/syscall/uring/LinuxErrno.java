@@ -1,9 +1,8 @@
 package dev.fibril.syscall.uring;
 
 import dev.fibril.aio.Errno;
-import dev.fibril.syscall.linux.LinuxConstants;
 
-/** Errno names for messages, including the few that {@link Errno} does not list; and the kernel-internal codes kept inside. */
+/** Errno names for messages, with their numbers; and the kernel-internal codes kept inside. */
 final class LinuxErrno {
     /**
      * Codes from 512 up are the kernel's own (include/linux/errno.h, Linux 6.x), never meant for
@@ -41,13 +40,6 @@ final class LinuxErrno {
     }
 
     static String name(int errno) {
-        return switch (errno) {
-            case LinuxConstants.EBUSY -> "EBUSY";
-            case LinuxConstants.ENFILE -> "ENFILE";
-            case LinuxConstants.ENAMETOOLONG -> "ENAMETOOLONG";
-            case LinuxConstants.ENOSYS -> "ENOSYS";
-            case LinuxConstants.EAFNOSUPPORT -> "EAFNOSUPPORT";
-            default -> Errno.name(errno);
-        } + " (errno " + errno + ")";
+        return Errno.name(errno) + " (errno " + errno + ")";
     }
 }

@@ -257,7 +257,7 @@ final class RequestCodec {
             return -Errno.EFAULT;
         }
         if (length >= bounce.bufferSize()) {
-            return -LinuxConstants.ENAMETOOLONG;
+            return -Errno.ENAMETOOLONG;
         }
         int bounceIndex = bounce.acquire();
         bounce.copyIn(bounceIndex, path, position, length);

@@ -16,8 +16,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the ring's arena.
  */
 final class RingEnter {
-    /** EBADR: io_uring_enter reports that the kernel had to drop a CQE (no IORING_FEAT_NODROP room). */
-    private static final int EBADR = 53;
     private static final System.Logger LOG = System.getLogger("dev.fibril");
 
     private final int carrierIndex;
@@ -85,11 +83,11 @@ final class RingEnter {
         if ((loggedErrors & bit) == 0) {
             loggedErrors |= bit;
             String what = switch (errno) {
-                case EBADR -> " (the kernel dropped a completion)";
+                case Errno.EBADR -> " (the kernel dropped a completion)";
                 case Errno.EEXIST -> " (a thread other than the one bound to this SINGLE_ISSUER ring entered it)";
                 default -> "; the carrier reaps and tries again";
             };
-            LOG.log(errno == EBADR || errno == Errno.EEXIST ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
+            LOG.log(errno == Errno.EBADR || errno == Errno.EEXIST ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
                     "io_uring ring " + carrierIndex + ": io_uring_enter failed with " + Errno.name(errno) + what
                             + "; further failures are counted, not logged");
         }

@@ -225,8 +225,8 @@ class EpollFileTest extends EpollTestBase {
         assertEquals(-Errno.ENOTSOCK, driver.run(driver.request(Op.ACCEPT, fd, null, 0, 0, 0)));
         assertEquals(-Errno.ENOTSOCK, driver.run(driver.request(Op.SHUTDOWN, fd, null, 0, 0, 0)));
         assertEquals(-Errno.ENOTSOCK, backend.listen(fd, null, 1));
-        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, fd, null, 0, 0, 0), NioCalls.POLLIN | NioCalls.POLLOUT);
-        assertEquals(NioCalls.POLLIN | NioCalls.POLLOUT, driver.run(poll), "a regular file is always ready");
+        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, fd, null, 0, 0, 0), IoRequest.POLLIN | IoRequest.POLLOUT);
+        assertEquals(IoRequest.POLLIN | IoRequest.POLLOUT, driver.run(poll), "a regular file is always ready");
         assertEquals(0, backend.size(fd));
         org.junit.jupiter.api.Assertions.assertNull(backend.localAddress(fd));
         org.junit.jupiter.api.Assertions.assertNull(backend.remoteAddress(fd));

@@ -164,8 +164,8 @@ class EpollSocketTest extends EpollTestBase {
         assertEquals(-Errno.ENOTCONN, driver.run(driver.request(Op.SHUTDOWN, unconnected, null, 0, 0, 0)));
         assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.ACCEPT, unconnected, null, 0, 0, 0)), "not listening");
         assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.FSYNC, unconnected, null, 0, 0, 0)));
-        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, unconnected, null, 0, 0, 0), NioCalls.POLLIN | NioCalls.POLLOUT);
-        assertEquals(NioCalls.POLLOUT | NioCalls.POLLHUP, driver.run(poll), "poll(2) on a fresh socket");
+        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, unconnected, null, 0, 0, 0), IoRequest.POLLIN | IoRequest.POLLOUT);
+        assertEquals(IoRequest.POLLOUT | IoRequest.POLLHUP, driver.run(poll), "poll(2) on a fresh socket");
 
         int[] pair = connectedPair("127.0.0.1");
         assertEquals(-Errno.EINVAL, backend.listen(pair[0], new InetSocketAddress("127.0.0.1", 0), 1), "listening already");
@@ -285,15 +285,15 @@ class EpollSocketTest extends EpollTestBase {
     @Test
     void shouldReportPollReadinessOnceDataArrives() throws Exception {
         int[] pair = connectedPair("127.0.0.1");
-        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), NioCalls.POLLIN);
+        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), IoRequest.POLLIN);
         driver.enqueue(poll);
         assertFalse(driver.isComplete(poll));
         driver.pollOnce();
         assertFalse(driver.isComplete(poll), "nothing to read yet");
         assertEquals(3, send(driver, pair[1], "abc"));
-        assertEquals(NioCalls.POLLIN, driver.complete(poll));
-        IoRequest writable = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), NioCalls.POLLOUT);
-        assertEquals(NioCalls.POLLOUT, driver.run(writable));
+        assertEquals(IoRequest.POLLIN, driver.complete(poll));
+        IoRequest writable = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), IoRequest.POLLOUT);
+        assertEquals(IoRequest.POLLOUT, driver.run(writable));
         assertEquals(-Errno.EINVAL, driver.run(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0)), "no events");
     }
 

@@ -33,7 +33,7 @@ class SimulatedRingTest {
         kernel.close();
     }
 
-    private void useKernel(SimulatedKernel.Builder builder) {
+    private void useKernel(SimulatedKernelBuilder builder) {
         driver.ring.close();
         kernel.close();
         kernel = builder.clock(clock).build();

@@ -102,7 +102,7 @@ class IoUringProvidedBufferTest extends IoUringTestBase {
         assertEquals(0, first.selectedBuffer());
         send(pair[0], "two");
         IoRequest second = selectRecv(pair[1]);
-        assertEquals(-LinuxConstants.ENOBUFS, driver.run(second), "no buffer in the ring: back-pressure, not loss");
+        assertEquals(-Errno.ENOBUFS, driver.run(second), "no buffer in the ring: back-pressure, not loss");
         assertEquals(-1, second.selectedBuffer());
         ring.recycleBuffer(0);
         IoRequest third = selectRecv(pair[1]);

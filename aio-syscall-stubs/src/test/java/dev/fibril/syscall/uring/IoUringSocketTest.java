@@ -93,7 +93,7 @@ class IoUringSocketTest extends IoUringTestBase {
     @Test
     void shouldReadEndOfStreamAfterPeerShutsDownOutput() throws Exception {
         int[] pair = connectedPair("127.0.0.1");
-        IoRequest shutdown = driver.withOpFlags(driver.request(Op.SHUTDOWN, pair[1], null, 0, 0, 0), LinuxConstants.SHUT_WR);
+        IoRequest shutdown = driver.withOpFlags(driver.request(Op.SHUTDOWN, pair[1], null, 0, 0, 0), IoRequest.SHUT_WR);
         assertEquals(0, driver.run(shutdown));
         assertEquals(0, driver.run(driver.request(Op.RECV, pair[2], ByteBuffer.allocate(16), 0, 16, 0)));
     }
@@ -135,11 +135,11 @@ class IoUringSocketTest extends IoUringTestBase {
     @Test
     void shouldReportPollReadinessOnceDataArrives() throws Exception {
         int[] pair = connectedPair("127.0.0.1");
-        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), LinuxConstants.POLLIN);
+        IoRequest poll = driver.withOpFlags(driver.request(Op.POLL_ADD, pair[2], null, 0, 0, 0), IoRequest.POLLIN);
         driver.enqueue(poll);
         assertFalse(driver.isComplete(poll));
         assertEquals(3, driver.run(driver.request(Op.SEND, pair[1], ByteBuffer.allocate(3), 0, 3, 0)));
-        assertEquals(LinuxConstants.POLLIN, driver.complete(poll) & LinuxConstants.POLLIN);
+        assertEquals(IoRequest.POLLIN, driver.complete(poll) & IoRequest.POLLIN);
     }
 
     @Test

@@ -196,7 +196,7 @@ class ForeignPhaseInterleavingTest {
         }
     }
 
-    /** What ForeignRequest does on the carrier, cut to the phase: start, complete with a result, or abandon. */
+    /** What ForeignCommand does on the carrier, cut to the phase: start, complete with a result, or abandon. */
     record Command(Scenario scenario, Phase phase) implements CarrierCommand {
         @Override
         public void run() {

@@ -10,6 +10,7 @@ import dev.fibril.jetty.demo.HelloHandler;
 import dev.fibril.syscall.sim.Fault;
 import dev.fibril.syscall.sim.Latency;
 import dev.fibril.syscall.sim.SimulatedKernel;
+import dev.fibril.syscall.sim.SimulatedKernelBuilder;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -90,7 +91,7 @@ class HttpFaultsALot {
 
     private Summary run(long seed) throws Exception {
         double p = 0.01;
-        SimulatedKernel.Builder kb = SimulatedKernel.builder().seed(seed).virtualTime()
+        SimulatedKernelBuilder kb = SimulatedKernel.builder().seed(seed).virtualTime()
                 .latency(Latency.uniform(0, 20_000))
                 .fault(Fault.EINTR, p).fault(Fault.EAGAIN, p)
                 .fault(Fault.SHORT_READ, 0.05).fault(Fault.SHORT_WRITE, 0.05)
