@@ -15,8 +15,10 @@ import java.util.TreeSet;
  * thread that drives them), {@code submit_all}, {@code coop_taskrun}, {@code taskrun_flag},
  * {@code single_issuer} and {@code defer_taskrun} (used only with the carrier hand-off off: see
  * docs/DESIGN.md), {@code sync_cancel} (closing a descriptor cancels its requests synchronously),
- * {@code pbuf_ring} (provided buffer rings for {@code FibrilSocketChannel.receive()}) and
- * {@code pbuf_ring_inc} (incremental consumption of those buffers).
+ * {@code pbuf_ring} (provided buffer rings for {@code FibrilSocketChannel.receive()}),
+ * {@code pbuf_ring_inc} (incremental consumption of those buffers), {@code accept_multishot} (one
+ * ACCEPT fills a server channel's queue of accepted connections) and {@code send_zc} (long
+ * heap-buffer sends without the kernel's copy; threshold {@code -Dfibril.io_uring.send_zc_threshold}).
  *
  * @param backend  the backend's name ({@code io_uring}, {@code epoll}, {@code simulated})
  * @param active   the features in use, sorted

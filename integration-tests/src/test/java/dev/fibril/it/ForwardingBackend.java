@@ -53,6 +53,11 @@ abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public boolean acceptsMultishot() {
+        return inner.acceptsMultishot();
+    }
+
+    @Override
     public int open(String path, int flags, int mode) {
         return inner.open(path, flags, mode);
     }

@@ -56,6 +56,15 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether this backend's rings take {@link IoRequest#ACCEPT_MULTISHOT} ACCEPTs (io_uring where
+     * the kernel has it and no property switched it off). This default says no: each ACCEPT then
+     * accepts one connection.
+     */
+    default boolean acceptsMultishot() {
+        return false;
+    }
+
     /** A new ring for the carrier with this index. */
     CompletionRing openRing(int carrierIndex);
 

@@ -15,7 +15,8 @@ package dev.fibril.aio.spi;
  * the last flush to the kernel in one go; {@link #reap} delivers completions that are already
  * available without blocking; {@link #await} blocks until a completion is available, the timeout
  * passes, or {@link #wakeup()} is called (a wake-up that comes before the wait makes the next wait
- * return at once). Every enqueued request completes exactly once, including after
+ * return at once). Every enqueued request completes exactly once (a multishot ACCEPT: any number of times with
+ * {@link IoRequest#more()} true, then exactly once with it false), including after
  * {@code ASYNC_CANCEL}, and its completion hands back the object that was enqueued; a cancelled
  * request completes with {@code -ECANCELED} (on the simulated kernel a request cancelled while its
  * completion was held back by latency may already have moved its data).

@@ -38,6 +38,16 @@ public class IoRequest {
      */
     public static final int SEND_DONTWAIT = 0x40;
 
+    /**
+     * {@link #opFlags()} of an ACCEPT: one submission accepts every connection until the ring ends
+     * it (io_uring's {@code IORING_ACCEPT_MULTISHOT}, Linux 5.19), only where
+     * {@link Backend#acceptsMultishot()}. Each accepted fd comes as a completion with
+     * {@link #more()} true, and the request stays in flight; the last completion has {@code more()}
+     * false (an error, {@code -ECANCELED} after a cancel, or an fd with which the kernel ended it).
+     * A ring without it fails the request with {@code -EINVAL}.
+     */
+    public static final int ACCEPT_MULTISHOT = 1;
+
     /** {@link #opFlags()} of a SHUTDOWN: shutdown(2)'s {@code how} (include/linux/net.h). */
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
@@ -65,6 +75,7 @@ public class IoRequest {
     private long ringToken;
     private int selectedBuffer = -1;
     private long size;
+    private boolean more;
 
     /** Sets every field at once, so no field of an earlier use survives. */
     public final void prepare(byte opcode, int fd, ByteBuffer buffer, int position, int length, long offset) {
@@ -80,6 +91,7 @@ public class IoRequest {
         this.cancelTarget = null;
         this.selectedBuffer = -1;
         this.size = 0;
+        this.more = false;
     }
 
     /**
@@ -240,6 +252,20 @@ public class IoRequest {
     /** Written by the ring only, on completion; see {@link #size()}. */
     public final void size(long size) {
         this.size = size;
+    }
+
+    /**
+     * Whether the completion being delivered is one of several: the request stays in flight and
+     * completes again (an {@link #ACCEPT_MULTISHOT} ACCEPT). Set by the ring before it hands each
+     * completion back; false for the last one and for every single-shot request.
+     */
+    public final boolean more() {
+        return more;
+    }
+
+    /** Written by the ring only, on completion; see {@link #more()}. */
+    public final void more(boolean more) {
+        this.more = more;
     }
 
     /** Drops the references to caller objects, so a pooled request does not keep them alive. */

@@ -23,6 +23,11 @@ public final class Op {
     public static final byte SPLICE = 30;
     public static final byte SHUTDOWN = 34;
     public static final byte SOCKET = 45;
+    /**
+     * Zero-copy send (Linux 6.0). The runtime never enqueues it: an io_uring ring sends a SEND this
+     * way when it is long enough (see {@code IoUringFeature.SEND_ZC}); named here for the probe and logs.
+     */
+    public static final byte SEND_ZC = 47;
     public static final byte FTRUNCATE = 55;
 
     /** Number of distinct opcode slots, for per-opcode counter arrays. */
@@ -51,6 +56,7 @@ public final class Op {
             case SPLICE -> "splice";
             case SHUTDOWN -> "shutdown";
             case SOCKET -> "socket";
+            case SEND_ZC -> "send_zc";
             case FTRUNCATE -> "ftruncate";
             default -> "op" + op;
         };

@@ -16,10 +16,13 @@ import java.nio.channels.UnsupportedAddressTypeException;
 
 /** {@link FibrilServerSocketChannel}: listen through the backend, ACCEPT requests through the ring. */
 public final class ServerSocketChannelImpl extends AbstractChannel implements FibrilServerSocketChannel {
+    /** Accepts through one multishot ACCEPT, where the backend has it; null otherwise. */
+    private final MultishotAccept multishot;
     private volatile boolean bound;
 
     public ServerSocketChannelImpl(CarrierGroup group, int fd) throws ClosedChannelException {
         super(group, fd, "FibrilServerSocketChannel", ChannelOptions.SERVER_SOCKET);
+        this.multishot = MultishotAccept.createIfSupported(handle);
     }
 
     @Override
@@ -55,7 +58,10 @@ public final class ServerSocketChannelImpl extends AbstractChannel implements Fi
             if (!bound) {
                 throw new NotYetBoundException();
             }
-            int fd = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.ACCEPT)), "accept");
+            int fd = multishot != null ? multishot.accept() : -1;
+            if (fd < 0) {
+                fd = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.ACCEPT)), "accept");
+            }
             try {
                 return new SocketChannelImpl(group(), fd, true);
             } catch (ClosedChannelException e) {
@@ -82,6 +88,13 @@ public final class ServerSocketChannelImpl extends AbstractChannel implements Fi
     public InetSocketAddress localAddress() throws IOException {
         handle.ensureOpen();
         return bound ? backendLocalAddress() : null;
+    }
+
+    @Override
+    void onClosed() {
+        if (multishot != null) {
+            multishot.onClose();
+        }
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  *  TAKEN -> SUBMITTED     submit    the driver writes it to the ring
  *  SUBMITTED -> SUBMITTED resubmit  EINTR/EAGAIN reaped: the driver writes it again, after the reap
  *                                   (a cancel asked for meanwhile completes it with -ECANCELED)
+ *  SUBMITTED -> SUBMITTED completeMore  a multishot request's completion with more to come; its listener is told
  *  SUBMITTED -> DONE      complete  final completion reaped; its waiter or listener is told
  *  DONE -> TAKEN          retake    the owner goes on with a follow-up request (a short write)
  *  TAKEN|DONE -> FREE     free      back to the pool; never while SUBMITTED (the kernel may own its buffer)
@@ -93,6 +94,12 @@ public final class Descriptor extends IoRequest {
         } else if (waiter != null && waiter != Thread.currentThread()) {
             LockSupport.unpark(waiter);
         }
+    }
+
+    /** SUBMITTED -> SUBMITTED: one completion of a multishot request, which stays in flight; its listener is told. */
+    public void completeMore(int result) {
+        expect(state == SUBMITTED && listener != null, "completeMore");
+        listener.onMoreCompletion(this, result);
     }
 
     /** DONE -> TAKEN for a follow-up request with the same descriptor; a TAKEN one stays TAKEN. */

@@ -17,6 +17,8 @@ public final class DescriptorPool {
     private int allocated;
     private final int bound;
     private int inUse;
+    /** Taken descriptors that carry a standing request (a listening server's multishot ACCEPT); written by the owner, read by any thread. */
+    private volatile Standing[] standing = new Standing[0];
     private int highWater;
     private long waits;
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
@@ -108,8 +110,46 @@ public final class DescriptorPool {
         return waiters.pollFirst();
     }
 
+    /**
+     * Descriptors taken by calls in progress: a standing request's counts only while a caller
+     * waits for it (a listening server's ACCEPT, while an accept is in progress), as a single-shot
+     * request's would. Any thread may read a slightly old count.
+     */
     public int inUse() {
-        return inUse;
+        int n = inUse;
+        for (Standing s : standing) {
+            n += s.awaited.getAsBoolean() ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * Takes taken descriptor {@code d} out of {@link #inUse()}'s count while it carries a standing
+     * request, which lives as long as a listening server, not as long as a call: it counts again
+     * only while {@code awaited} says a caller waits for it. Undone by {@link #unstand}, before the
+     * release. Control plane (allocates).
+     */
+    public void stand(Descriptor d, java.util.function.BooleanSupplier awaited) {
+        if (d.pool() != this || d.state() == Descriptor.FREE) {
+            throw new IllegalStateException("descriptor " + d.index() + " is not taken from this pool");
+        }
+        inUse--;
+        Standing[] now = java.util.Arrays.copyOf(standing, standing.length + 1);
+        now[now.length - 1] = new Standing(d, awaited);
+        standing = now;
+    }
+
+    /** Counts {@code d} as a call's again; see {@link #stand}. */
+    public void unstand(Descriptor d) {
+        Standing[] now = java.util.Arrays.stream(standing).filter(s -> s.descriptor != d).toArray(Standing[]::new);
+        if (now.length == standing.length) {
+            throw new IllegalStateException("descriptor " + d.index() + " is not standing");
+        }
+        standing = now;
+        inUse++;
+    }
+
+    private record Standing(Descriptor descriptor, java.util.function.BooleanSupplier awaited) {
     }
 
     /** The most descriptors ever in use at once. */

@@ -8,11 +8,13 @@ import java.util.Arrays;
 /**
  * Completions reaped while a submission waited for room in a full SQ, kept to be delivered by the
  * next reap: running their owners at once could submit in the middle of a linked pair or chain.
- * Owner thread only; grows, and keeps its size.
+ * Each keeps its {@link IoRequest#more()} as reaped: a multishot request's later completion,
+ * reaped before delivery, sets the flag again. Owner thread only; grows, and keeps its size.
  */
 final class DeferredCompletions implements CompletionSink {
     private IoRequest[] requests = new IoRequest[16];
     private int[] results = new int[16];
+    private boolean[] more = new boolean[16];
     private int count;
 
     @Override
@@ -20,8 +22,10 @@ final class DeferredCompletions implements CompletionSink {
         if (count == requests.length) {
             requests = Arrays.copyOf(requests, count * 2);
             results = Arrays.copyOf(results, count * 2);
+            more = Arrays.copyOf(more, count * 2);
         }
         requests[count] = request;
+        more[count] = request.more();
         results[count++] = result;
     }
 
@@ -30,6 +34,7 @@ final class DeferredCompletions implements CompletionSink {
         for (int i = 0; i < count; i++) {
             IoRequest r = requests[i];
             requests[i] = null; // kept no longer than delivered
+            r.more(more[i]);
             sink.onCompletion(r, results[i]);
         }
         count = 0;

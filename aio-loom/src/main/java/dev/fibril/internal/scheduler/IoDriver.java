@@ -264,6 +264,11 @@ public final class IoDriver implements CompletionSink {
             stats.staleCompletions++;
             return;
         }
+        if (d.more()) {
+            (result >= 0 ? stats.completionsOk : stats.completionsFailed)[d.opcode()]++; // only the last one ends it
+            d.completeMore(result);
+            return;
+        }
         boolean transientError = IoRetries.isTransient(d, result);
         if (transientError && !d.isCancelRequested() && !host.isStopping()) {
             // Never seen by the caller: the same request goes again, after this reap. Counted as a

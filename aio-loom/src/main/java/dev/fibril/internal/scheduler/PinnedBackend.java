@@ -91,6 +91,11 @@ final class PinnedBackend implements Backend {
     }
 
     @Override
+    public boolean acceptsMultishot() {
+        return backend.acceptsMultishot();
+    }
+
+    @Override
     public int pipe(int[] fds) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {

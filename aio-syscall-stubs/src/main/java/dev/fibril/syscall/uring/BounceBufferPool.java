@@ -31,6 +31,9 @@ final class BounceBufferPool {
     private int[] vacant;
     private int vacantTop;
     private int live;
+    /** Buffers taken and not released; release of a buffer not taken is a bug, thrown at once. */
+    private int inUse;
+    private long releases;
 
     BounceBufferPool(Arena arena, int bufferSize, int initialBuffers) {
         this.arena = arena;
@@ -55,7 +58,18 @@ final class BounceBufferPool {
         return live;
     }
 
+    /** Buffers taken and not given back yet (a SEND_ZC's until its notification). */
+    int inUse() {
+        return inUse;
+    }
+
+    /** Releases so far: with {@link #inUse()}, what a test counts to see each buffer go back once. */
+    long releases() {
+        return releases;
+    }
+
     int acquire() {
+        inUse++;
         if (freeTop > 0) {
             return free[--freeTop];
         }
@@ -64,7 +78,13 @@ final class BounceBufferPool {
         return index;
     }
 
+    /** @throws IllegalStateException if every buffer is free already (a double release) */
     void release(int index) {
+        if (inUse == 0) {
+            throw new IllegalStateException("bounce buffer " + index + " released, but none is taken");
+        }
+        inUse--;
+        releases++;
         if (index >= retained && freeTop >= retained) {
             segments[index] = null; // enough spare buffers: this burst buffer goes back to the GC
             views[index] = null;

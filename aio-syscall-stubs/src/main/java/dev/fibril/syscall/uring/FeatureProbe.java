@@ -41,6 +41,7 @@ final class FeatureProbe {
         setupFlag(refused, callState, IoUringFeature.SINGLE_ISSUER, IORING_SETUP_SINGLE_ISSUER);
         setupFlag(refused, callState, IoUringFeature.DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
         syncCancel(refused, callState, ring);
+        acceptMultishot(refused, callState, ring);
         bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING, 0);
         if (!refused.containsKey(IoUringFeature.PBUF_RING)) {
             bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING_INC, IOU_PBUF_RING_INC);
@@ -76,6 +77,29 @@ final class FeatureProbe {
             if (r < 0 && r != -Errno.ENOENT) {
                 refused.put(IoUringFeature.SYNC_CANCEL, explain(IoUringFeature.SYNC_CANCEL, -r, "IORING_REGISTER_SYNC_CANCEL"));
             }
+        }
+    }
+
+    /**
+     * An ACCEPT with IORING_ACCEPT_MULTISHOT on fd -1: a kernel that knows the flag passes the SQE
+     * and then finds no file (EBADF); one before 5.19 refuses the ioprio field itself (EINVAL).
+     */
+    private static void acceptMultishot(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring) {
+        SubmissionQueue sq = new SubmissionQueue(ring);
+        CompletionQueue cq = new CompletionQueue(ring);
+        sq.claim(dev.fibril.aio.spi.Op.ACCEPT, -1, 1L).ioprio(IORING_ACCEPT_MULTISHOT);
+        int r = IoUringSyscalls.enter(callState, ring.fd, sq.publish(), 1, IORING_ENTER_GETEVENTS, 0, 0);
+        if (r < 0 || cq.isEmpty()) {
+            refused.put(IoUringFeature.ACCEPT_MULTISHOT, explain(IoUringFeature.ACCEPT_MULTISHOT, r < 0 ? -r : Errno.EIO,
+                    "io_uring_enter(ACCEPT)"));
+            return;
+        }
+        int head = cq.head();
+        int res = cq.res(head);
+        cq.soHead(head + 1);
+        if (res != -Errno.EBADF) {
+            refused.put(IoUringFeature.ACCEPT_MULTISHOT, explain(IoUringFeature.ACCEPT_MULTISHOT, -res,
+                    "IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT"));
         }
     }
 

@@ -21,6 +21,9 @@ import java.util.Arrays;
  *  FREE   -> FORCED  enqueue failed it inside a link chain: a NOP stands in, the CQE's res is replaced
  *  FREE   -> LOCAL   enqueue failed it without the kernel; its result waits in the local queue
  *  KERNEL -> FREE    its CQE was reaped (FORCED likewise)
+ *  KERNEL -> KERNEL  a CQE with IORING_CQE_F_MORE of a multishot ACCEPT was delivered
+ *  KERNEL -> NOTIF   a SEND_ZC's result was delivered; its bounce buffer waits for the notification
+ *  NOTIF  -> FREE    the notification (IORING_CQE_F_NOTIF) was reaped: the kernel let go of the buffer
  *  LOCAL  -> FREE    reap delivered the local result
  * </pre>
  *
@@ -31,6 +34,7 @@ final class InFlightTable {
     static final byte KERNEL = 1;
     static final byte FORCED = 2;
     static final byte LOCAL = 3;
+    static final byte NOTIF = 4;
     /** Native bytes per slot: room for a sockaddr_in6 (28) or a __kernel_timespec (16). */
     static final int SCRATCH_BYTES = 32;
     private static final int GENERATION_MASK = 0x7fff_ffff;
@@ -110,6 +114,17 @@ final class InFlightTable {
         localQueue[localTail++ & (localQueue.length - 1)] = slot;
     }
 
+    /**
+     * The request's completion was delivered but the kernel still reads its bounce buffer: the
+     * slot keeps that (and its token, for the notification) and lets go of the request, which the
+     * runtime may reuse at once.
+     */
+    void markNotif(int slot) {
+        state[slot] = NOTIF;
+        request[slot] = null;
+        buffer[slot] = null;
+    }
+
     boolean hasLocal() {
         return localHead != localTail;
     }
@@ -130,7 +145,7 @@ final class InFlightTable {
             return -1;
         }
         byte s = state[slot];
-        boolean inKernel = s == KERNEL || s == FORCED;
+        boolean inKernel = s == KERNEL || s == FORCED || s == NOTIF;
         return inKernel && generation[slot] == (int) (sqeUserData >>> 32) ? slot : -1;
     }
 

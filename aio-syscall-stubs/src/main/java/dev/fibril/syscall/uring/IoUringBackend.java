@@ -115,6 +115,12 @@ public final class IoUringBackend implements Backend {
         return feature != null ? features.enabled(feature) : probe().supports(op);
     }
 
+    /** Where {@link IoUringFeature#ACCEPT_MULTISHOT} is enabled. */
+    @Override
+    public boolean acceptsMultishot() {
+        return features.enabled(IoUringFeature.ACCEPT_MULTISHOT);
+    }
+
     @Override
     public String name() {
         return "io_uring";

@@ -48,6 +48,7 @@ public final class IoUringConstants {
     // cqe->flags
     public static final int IORING_CQE_F_BUFFER = 1 << 0;
     public static final int IORING_CQE_F_MORE = 1 << 1;
+    public static final int IORING_CQE_F_NOTIF = 1 << 3;       // 6.0: SEND_ZC's notification, the buffer is free
     public static final int IORING_CQE_F_BUF_MORE = 1 << 4;    // 6.12: an incremental buffer has room left
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
@@ -60,6 +61,12 @@ public final class IoUringConstants {
     public static final int IORING_ASYNC_CANCEL_FD = 1 << 1;
     public static final int IORING_ASYNC_CANCEL_ANY = 1 << 2;
     public static final int IORING_NOP_INJECT_RESULT = 1 << 0;
+
+    // sqe->ioprio of ACCEPT and SEND_ZC
+    public static final int IORING_ACCEPT_MULTISHOT = 1 << 0;      // 5.19
+    public static final int IORING_SEND_ZC_REPORT_USAGE = 1 << 3;  // 6.2
+    /** A SEND_ZC notification's res bit: the kernel copied the data after all (loopback does). */
+    public static final int IORING_NOTIF_USAGE_ZC_COPIED = 1 << 31;
 
     /** io_uring_probe_op->flags: the opcode is supported. */
     public static final int IO_URING_OP_SUPPORTED = 1 << 0;

@@ -28,6 +28,17 @@ public enum IoUringFeature {
     PBUF_RING("5.19"),
     /** IOU_PBUF_RING_INC: a provided buffer is consumed in pieces, several receives per buffer. */
     PBUF_RING_INC("6.12"),
+    /**
+     * IORING_ACCEPT_MULTISHOT: one ACCEPT on a listening socket accepts every connection, each fd
+     * a completion of its own, until the runtime cancels it (its queue of accepted fds is full, or
+     * the channel closes) or the kernel ends it.
+     */
+    ACCEPT_MULTISHOT("5.19"),
+    /**
+     * IORING_OP_SEND_ZC: a SEND of at least the threshold ({@code -Dfibril.io_uring.send_zc_threshold})
+     * goes without the kernel's copy; its buffer is held until the kernel's notification.
+     */
+    SEND_ZC("6.0", Op.SEND_ZC),
     /** IORING_OP_OPENAT: a fibril's open is a ring request, so a slow file system parks the fibril, not its carrier. */
     OPENAT("5.6", Op.OPENAT),
     /** IORING_OP_CLOSE: a fibril's close is a ring request (a close can flush, on NFS for one). */

@@ -23,12 +23,19 @@ public final class IoUringFeatures {
     private static final String HANDOFF_ON = "the carrier hand-off is on: another thread may drive the ring, "
             + "which SINGLE_ISSUER refuses (EEXIST); handoffThreshold(Duration.ZERO) turns the hand-off off";
 
+    /** {@code fibril.io_uring.send_zc_threshold}: the least length of a SEND that goes as SEND_ZC. */
+    public static final String SEND_ZC_THRESHOLD_PROPERTY = "fibril.io_uring.send_zc_threshold";
+    /** The default of {@link #SEND_ZC_THRESHOLD_PROPERTY}; see {@link #sendZcThreshold()}. */
+    public static final int DEFAULT_SEND_ZC_THRESHOLD = 64 * 1024;
+
     private final Set<IoUringFeature> enabled;
     private final Map<IoUringFeature, String> off;
+    private final int sendZcThreshold;
 
-    private IoUringFeatures(Set<IoUringFeature> enabled, Map<IoUringFeature, String> off) {
+    private IoUringFeatures(Set<IoUringFeature> enabled, Map<IoUringFeature, String> off, int sendZcThreshold) {
         this.enabled = enabled;
         this.off = off;
+        this.sendZcThreshold = sendZcThreshold;
     }
 
     /**
@@ -54,7 +61,32 @@ public final class IoUringFeatures {
                 enabled.add(f);
             }
         }
-        return new IoUringFeatures(enabled, off);
+        return new IoUringFeatures(enabled, off, threshold(properties.apply(SEND_ZC_THRESHOLD_PROPERTY)));
+    }
+
+    private static int threshold(String value) {
+        if (value == null) {
+            return DEFAULT_SEND_ZC_THRESHOLD;
+        }
+        try {
+            int t = Integer.parseInt(value.strip());
+            if (t >= 1) {
+                return t;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + SEND_ZC_THRESHOLD_PROPERTY + " must be a positive number of bytes, was '"
+                + value + "'");
+    }
+
+    /**
+     * The least length of a SEND that a ring sends as SEND_ZC, where {@link IoUringFeature#SEND_ZC}
+     * is enabled. A heap buffer's send goes through a bounce buffer and is clamped to its size
+     * ({@link IoUringConfig#bounceBufferSize()}), so only a threshold up to that size applies to it.
+     */
+    public int sendZcThreshold() {
+        return sendZcThreshold;
     }
 
     /** Features resolved against the system properties of this JVM. */
@@ -133,6 +165,7 @@ public final class IoUringFeatures {
         use.put(IoUringFeature.SYNC_CANCEL, enabled(IoUringFeature.SYNC_CANCEL));
         use.put(IoUringFeature.PBUF_RING, enabled(IoUringFeature.PBUF_RING));
         use.put(IoUringFeature.PBUF_RING_INC, false); // probed, not used: see ProvidedBufferRing
+        use.put(IoUringFeature.ACCEPT_MULTISHOT, enabled(IoUringFeature.ACCEPT_MULTISHOT));
         for (IoUringFeature f : IoUringFeature.values()) {
             if (f.op >= 0) {
                 use.put(f, enabled(f));

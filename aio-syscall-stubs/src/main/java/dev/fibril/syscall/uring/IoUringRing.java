@@ -79,6 +79,7 @@ public final class IoUringRing implements CompletionRing {
         this.table = new InFlightTable(arena, config.initialSlots());
         this.bounce = new BounceBufferPool(arena, config.bounceBufferSize(), config.initialBounceBuffers());
         this.codec = new RequestCodec(sq, table, bounce, backend.socketFamily(), backend.descriptorCounter(), arena);
+        this.codec.features(features);
         this.enter = new RingEnter(carrierIndex, mapping.fd, callState, arena);
         this.wakeup = new RingWakeup(eventFd, arena);
         this.reaper = new RingReaper(carrierIndex, sq, cq, table, codec, enter, wakeup, callState);
@@ -337,6 +338,24 @@ public final class IoUringRing implements CompletionRing {
     @Override
     public long completionOverflows() {
         return reaper.cqOverflows;
+    }
+
+    /** Bounce buffers taken and not given back (a SEND_ZC's until its notification), and releases so far. */
+    public int bounceBuffersInUse() {
+        return bounce.inUse();
+    }
+
+    public long bounceBufferReleases() {
+        return bounce.releases();
+    }
+
+    /** SENDs that went as SEND_ZC, and the notifications reaped for them. */
+    public long zeroCopySends() {
+        return codec.zeroCopySends;
+    }
+
+    public long zeroCopyNotifications() {
+        return codec.zeroCopyNotifications;
     }
 
     /** Native bounce buffers allocated so far, for heap-buffer requests. */

@@ -31,6 +31,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer
  *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
  *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
+ *  SEND, bounced, at least the zero-copy threshold: IORING_OP_SEND_ZC from the bounce buffer; the
+ *                result CQE (F_MORE) is delivered, the buffer goes back on the notification (F_NOTIF)
+ *  ACCEPT        fd, SOCK_CLOEXEC; opFlags = ACCEPT_MULTISHOT adds IORING_ACCEPT_MULTISHOT (ioprio)
  *  FSYNC         fd, opFlags = fsync flags (IORING_FSYNC_DATASYNC = 1)
  *  OPENAT        fd = dir fd (AT_FDCWD = -100), buffer region = path bytes (no NUL needed),
  *                opFlags = open flags (O_CLOEXEC is added), offset = mode
@@ -72,6 +75,12 @@ final class RequestCodec {
     private final MemorySegment intValue;
     /** The ring's provided buffers, once given; null before. */
     private ProvidedBufferRing provided;
+    /** The least length of a bounced SEND that goes as SEND_ZC; Integer.MAX_VALUE: none does. */
+    private int zeroCopyThreshold = Integer.MAX_VALUE;
+    private boolean multishotAccept;
+    /** SENDs submitted as SEND_ZC, and their notifications reaped. */
+    long zeroCopySends;
+    long zeroCopyNotifications;
 
     RequestCodec(SubmissionQueue sq, InFlightTable table, BounceBufferPool bounce, int socketFamily,
                  AtomicInteger openDescriptors, Arena arena) {
@@ -86,6 +95,12 @@ final class RequestCodec {
 
     void provided(ProvidedBufferRing provided) {
         this.provided = provided;
+    }
+
+    /** What of SEND_ZC and IORING_ACCEPT_MULTISHOT the ring's features allow. */
+    void features(IoUringFeatures features) {
+        zeroCopyThreshold = features.enabled(IoUringFeature.SEND_ZC) ? features.sendZcThreshold() : Integer.MAX_VALUE;
+        multishotAccept = features.enabled(IoUringFeature.ACCEPT_MULTISHOT);
     }
 
     /** Writes the SQE for {@code request} into slot {@code slot}, or fails the slot. Needs one free SQE. */
@@ -124,7 +139,14 @@ final class RequestCodec {
             }
             case Op.FSYNC -> sq.claim(op, r.fd(), userData).opFlags(r.opFlags());
             case Op.CLOSE -> sq.claim(op, r.fd(), userData);
-            case Op.ACCEPT -> sq.claim(op, r.fd(), userData).opFlags(LinuxConstants.SOCK_CLOEXEC);
+            case Op.ACCEPT -> {
+                boolean multishot = (r.opFlags() & IoRequest.ACCEPT_MULTISHOT) != 0;
+                if (multishot && !multishotAccept) {
+                    return -Errno.EINVAL;
+                }
+                sq.claim(op, r.fd(), userData).opFlags(LinuxConstants.SOCK_CLOEXEC)
+                        .ioprio(multishot ? IoUringConstants.IORING_ACCEPT_MULTISHOT : 0);
+            }
             case Op.CONNECT -> {
                 int length = SockaddrLayout.encode(r.address(), socketFamily, scratch, scratchOffset);
                 if (length < 0) {
@@ -208,7 +230,13 @@ final class RequestCodec {
                 address = bounce.address(bounceIndex);
             }
         }
-        sq.claim(op, r.fd(), userData).addr(address).len(length);
+        // Zero copy only from a bounce buffer: that memory is the ring's, held until the notification,
+        // while a caller's direct buffer is the caller's again as soon as its write returns.
+        boolean zeroCopy = op == Op.SEND && bounceIndex >= 0 && length >= zeroCopyThreshold;
+        sq.claim(zeroCopy ? Op.SEND_ZC : op, r.fd(), userData).addr(address).len(length);
+        if (zeroCopy) {
+            zeroCopySends++;
+        }
         if (op == Op.READ || op == Op.WRITE) {
             sq.off(r.offset());
         } else if (op == Op.SEND) {
@@ -275,7 +303,9 @@ final class RequestCodec {
             table.request(slot).selectedBuffer(cqeFlags >>> IoUringConstants.IORING_CQE_BUFFER_SHIFT);
         }
         int bounceIndex = table.bounce(slot);
-        if (bounceIndex >= 0) {
+        // a SEND_ZC's result (F_MORE: the notification follows) leaves the buffer to the kernel
+        boolean kernelHoldsBuffer = op == Op.SEND && (cqeFlags & IoUringConstants.IORING_CQE_F_MORE) != 0;
+        if (bounceIndex >= 0 && !kernelHoldsBuffer) {
             ByteBuffer buffer = table.buffer(slot);
             if (res > 0 && buffer != null && (op == Op.READ || op == Op.RECV)) {
                 bounce.copyOut(bounceIndex, buffer, table.position(slot), res);
@@ -294,6 +324,15 @@ final class RequestCodec {
             openDescriptors.decrementAndGet();
         }
         return res;
+    }
+
+    /** A SEND_ZC's notification (IORING_CQE_F_NOTIF) for slot {@code slot}: its bounce buffer is free again. */
+    void onNotification(int slot) {
+        zeroCopyNotifications++;
+        int bounceIndex = table.bounce(slot);
+        if (bounceIndex >= 0) {
+            bounce.release(bounceIndex);
+        }
     }
 
     /** A new AF_INET6 socket takes IPv4 peers too, as IoUringBackend.socket()'s do; on failure it is closed. */

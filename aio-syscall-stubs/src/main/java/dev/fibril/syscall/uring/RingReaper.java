@@ -2,9 +2,11 @@ package dev.fibril.syscall.uring;
 
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.fibril.syscall.uring.IoUringConstants.IORING_CQE_F_MORE;
 import static dev.fibril.syscall.uring.IoUringConstants.IORING_SQ_CQ_OVERFLOW;
 import static dev.fibril.syscall.uring.IoUringConstants.IORING_SQ_TASKRUN;
 
@@ -47,6 +49,18 @@ final class RingReaper {
         this.callState = callState;
     }
 
+    /**
+     * Frees the slot of a delivered completion, unless the kernel has more for it: a multishot
+     * ACCEPT stays as it is, a SEND_ZC waits for its notification without its request.
+     */
+    private void release(int slot, boolean more) {
+        if (!more) {
+            table.release(slot);
+        } else if (table.opcode(slot) == Op.SEND) {
+            table.markNotif(slot);
+        }
+    }
+
     /** Delivers up to {@code max} CQEs to {@code sink}; when {@code draining}, their buffers are abandoned. */
     int reap(CompletionSink sink, int max, boolean draining) {
         int head = cq.head();
@@ -83,7 +97,20 @@ final class RingReaper {
                 // Published before the sink runs: a sink may submit, and a submission that finds
                 // the SQ full reaps again, which must start after this CQE, not at it.
                 cq.soHead(head);
+                if (table.state(slot) == InFlightTable.NOTIF) {
+                    // the second CQE of a SEND_ZC (F_NOTIF; no other CQE names a slot in NOTIF):
+                    // its result went out already, only the bounce buffer comes back
+                    try {
+                        codec.onNotification(slot);
+                    } finally {
+                        table.release(slot);
+                    }
+                    continue;
+                }
                 IoRequest request = table.request(slot);
+                // F_MORE: a multishot ACCEPT goes on, or a SEND_ZC's notification follows
+                boolean more = (flags & IORING_CQE_F_MORE) != 0;
+                boolean multishot = more && table.opcode(slot) == Op.ACCEPT;
                 int result;
                 try {
                     result = codec.decode(slot, res, flags);
@@ -97,8 +124,9 @@ final class RingReaper {
                             "io_uring ring " + carrierIndex + ": decoding a completion failed; it completes with EIO", e);
                     result = res < 0 ? res : -dev.fibril.aio.Errno.EIO;
                 } finally {
-                    table.release(slot);
+                    release(slot, more);
                 }
+                request.more(multishot);
                 delivered++;
                 sink.onCompletion(request, result);
             }

@@ -106,6 +106,12 @@ final class SubmissionQueue {
         return this;
     }
 
+    /** ioprio: the per-opcode flags of ACCEPT (IORING_ACCEPT_*), SEND_ZC (IORING_SEND_ZC_*), RECV. */
+    SubmissionQueue ioprio(int ioprio) {
+        sqes.set(JAVA_SHORT, sqe + SqeLayout.IOPRIO_OFFSET, (short) ioprio);
+        return this;
+    }
+
     /** buf_group: the provided buffer group an IOSQE_BUFFER_SELECT request picks from. */
     SubmissionQueue bufGroup(int group) {
         sqes.set(JAVA_SHORT, sqe + SqeLayout.BUF_INDEX_OFFSET, (short) group);
