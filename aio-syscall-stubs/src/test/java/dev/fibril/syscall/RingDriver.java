@@ -7,7 +7,9 @@ import dev.fibril.aio.spi.Op;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -18,21 +20,51 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Drives a ring on the calling thread the way a carrier loop does (enqueue, flush, await, reap)
  * and records each completion once, by the request object the ring hands back, failing on a
- * duplicate. One driver per ring and thread.
+ * duplicate, and the order they came in. One driver per ring and thread.
  */
 public final class RingDriver implements CompletionSink {
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final CompletionRing ring;
     private final Map<IoRequest, Integer> results = new IdentityHashMap<>();
+    private final List<IoRequest> delivered = new ArrayList<>();
 
     public RingDriver(CompletionRing ring) {
         this.ring = ring;
     }
 
+    public CompletionRing ring() {
+        return ring;
+    }
+
     @Override
     public void onCompletion(IoRequest request, int result) {
         assertNull(results.put(request, result), "second completion for " + Op.name(request.opcode()) + " request " + request);
+        delivered.add(request);
+    }
+
+    /** Every request completed so far, in the order the ring delivered them. */
+    public List<IoRequest> delivered() {
+        return delivered;
+    }
+
+    /** Reaps all the ring has, without flushing or waiting; returns how many. */
+    public int reap() {
+        return ring.reap(this, Integer.MAX_VALUE);
+    }
+
+    /** The result of {@code r}, which must be there after one reap, without waiting. */
+    public int resultNow(IoRequest r) {
+        reap();
+        assertTrue(results.containsKey(r), () -> "no completion yet for " + Op.name(r.opcode()) + " request " + r);
+        return results.remove(r);
+    }
+
+    /** Enqueues and flushes {@code r}; returns it. */
+    public IoRequest submit(IoRequest r) {
+        enqueue(r);
+        ring.flush();
+        return r;
     }
 
     /** A new request. */

@@ -19,14 +19,16 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every backend contract test stands on: one backend and one ring per test, driven on the test
  * thread through the SPI only, and the check that a test leaves nothing behind (no request in flight,
- * no descriptor open). A backend's subclass says how to open it and, with {@code assumeTrue}, skips
- * what it cannot run; the contract's tests never name a backend.
+ * no descriptor open). A backend's subclass names its {@link BackendKind}; a test that needs more than
+ * every backend does says so with {@link #require}; the contract's tests never name a backend.
  */
 public abstract class BackendFixture {
+    protected final BackendKind kind;
     protected Backend backend;
     protected CompletionRing ring;
     protected RingDriver driver;
@@ -35,12 +37,18 @@ public abstract class BackendFixture {
     private final List<Integer> fds = new ArrayList<>();
     private int descriptorsBefore;
 
-    /** A new backend of the kind under test; may skip the test with {@code assumeTrue}. */
-    protected abstract Backend openBackend();
+    protected BackendFixture(BackendKind kind) {
+        this.kind = kind;
+    }
+
+    /** Skips the test, naming the capability, where the backend under test lacks it. */
+    protected void require(Capability capability) {
+        assumeTrue(kind.has(capability), () -> kind + " lacks " + capability);
+    }
 
     @BeforeEach
     final void openRing() {
-        backend = openBackend();
+        backend = kind.open();
         descriptorsBefore = backend.openDescriptors();
         ring = backend.openRing(0);
         driver = new RingDriver(ring);
@@ -53,6 +61,7 @@ public abstract class BackendFixture {
         }
         try {
             assertEquals(0, ring.inFlight(), "requests left in flight");
+            kind.checkQuiet(ring);
             for (int fd : fds) {
                 backend.close(fd);
             }
@@ -67,6 +76,29 @@ public abstract class BackendFixture {
     protected int track(int fd) {
         assertTrue(fd >= 0, "expected a descriptor, got " + fd);
         fds.add(fd);
+        return fd;
+    }
+
+    /** Closes a tracked fd now, expecting success. */
+    protected void closeNow(int fd) {
+        assertEquals(0, backend.close(fd));
+        fds.remove((Integer) fd);
+    }
+
+    /** Descriptors the test has open now, of the backend's count. */
+    protected int openedSinceStart() {
+        return backend.openDescriptors() - descriptorsBefore;
+    }
+
+    /** A new TCP socket, closed after the test. */
+    protected int socket() {
+        return track(backend.socket());
+    }
+
+    /** A socket listening on {@code host}, port 0, closed after the test. */
+    protected int listener(String host, int backlog) {
+        int fd = socket();
+        assertEquals(0, backend.listen(fd, new InetSocketAddress(host, 0), backlog));
         return fd;
     }
 

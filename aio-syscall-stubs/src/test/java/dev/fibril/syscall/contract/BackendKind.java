@@ -1,0 +1,78 @@
+package dev.fibril.syscall.contract;
+
+import dev.fibril.aio.spi.Backend;
+import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.syscall.epoll.EpollBackend;
+import dev.fibril.syscall.sim.SimulatedKernel;
+import dev.fibril.syscall.uring.IoUringBackend;
+import dev.fibril.syscall.uring.IoUringProbe;
+import dev.fibril.syscall.uring.IoUringRing;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+import static dev.fibril.syscall.contract.Capability.DOUBLED_SOCKET_BUFFERS;
+import static dev.fibril.syscall.contract.Capability.EMULATED_SOCKET_STATES;
+import static dev.fibril.syscall.contract.Capability.EXACT_SOCKET_BUFFERS;
+import static dev.fibril.syscall.contract.Capability.HOST_RESOURCES;
+import static dev.fibril.syscall.contract.Capability.INHERITED_SOCKET_OPTIONS;
+import static dev.fibril.syscall.contract.Capability.INLINE_NOPS;
+import static dev.fibril.syscall.contract.Capability.KERNEL_DESCRIPTORS;
+import static dev.fibril.syscall.contract.Capability.LATE_WAKEUP_COMPLETION;
+import static dev.fibril.syscall.contract.Capability.PIPES;
+import static dev.fibril.syscall.contract.Capability.SHORT_HEAP_TRANSFERS;
+import static dev.fibril.syscall.contract.Capability.SPLICE;
+import static dev.fibril.syscall.contract.Capability.TARGET_BEFORE_CANCEL;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The backends the contracts run on: how to open each and what it can do. This is the one place
+ * that knows them apart; a backend's contract test names its kind and nothing more.
+ */
+public enum BackendKind {
+    IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
+            SHORT_HEAP_TRANSFERS, LATE_WAKEUP_COMPLETION)) {
+        @Override
+        public Backend open() {
+            IoUringProbe probe = IoUringBackend.probe();
+            assumeTrue(probe.available(), probe::reason);
+            return new IoUringBackend();
+        }
+
+        @Override
+        void checkQuiet(CompletionRing ring) {
+            assertEquals(0, ((IoUringRing) ring).staleCompletions(), "CQEs that named no request");
+        }
+    },
+    EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
+            TARGET_BEFORE_CANCEL)) {
+        @Override
+        public Backend open() {
+            return new EpollBackend();
+        }
+    },
+    SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL)) {
+        @Override
+        public Backend open() {
+            return SimulatedKernel.builder().build();
+        }
+    };
+
+    private final Set<Capability> capabilities;
+
+    BackendKind(Set<Capability> capabilities) {
+        this.capabilities = capabilities;
+    }
+
+    /** A new backend of this kind; skips the test (with the reason) where it cannot run here. */
+    public abstract Backend open();
+
+    public boolean has(Capability capability) {
+        return capabilities.contains(capability);
+    }
+
+    /** Checks, after a test, what only this kind can tell about a ring that should be quiet. */
+    void checkQuiet(CompletionRing ring) {
+    }
+}

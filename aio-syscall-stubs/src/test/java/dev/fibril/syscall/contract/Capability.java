@@ -1,0 +1,33 @@
+package dev.fibril.syscall.contract;
+
+/**
+ * What a backend under contract can do beyond what every backend does. A contract test that needs
+ * one calls {@link BackendFixture#require}, which skips it, naming the capability, where the
+ * backend lacks it; the contract never asks which backend it runs on.
+ */
+public enum Capability {
+    /** Descriptors are the kernel's own: a libc call on one sees what the backend did to it. */
+    KERNEL_DESCRIPTORS,
+    /** Sockets and files are the host's: loopback TCP (IPv6 too, where the host has it), the real file system. */
+    HOST_RESOURCES,
+    /** SO_RCVBUF and SO_SNDBUF read back as Linux keeps them: twice what was set. */
+    DOUBLED_SOCKET_BUFFERS,
+    /** SO_RCVBUF and SO_SNDBUF read back exactly as set, and a new socket starts at the model's buffer size. */
+    EXACT_SOCKET_BUFFERS,
+    /** SPLICE from a file into a pipe (io_uring's, the kernel's splice(2)). */
+    SPLICE,
+    /** Pipes from {@code Backend.pipe}. */
+    PIPES,
+    /** A heap buffer larger than the ring's bounce buffer is read or written short, to the bounce buffer's size. */
+    SHORT_HEAP_TRANSFERS,
+    /** A NOP completes during the flush that submits it, and completions come back in submission order. */
+    INLINE_NOPS,
+    /** The options set on a listener carry over to the sockets it accepts. */
+    INHERITED_SOCKET_OPTIONS,
+    /** Socket calls in a state Linux refuses (not connected, not listening) fail as the epoll emulation defines them. */
+    EMULATED_SOCKET_STATES,
+    /** A cancelled request's completion is delivered before its cancel's (io_uring may post the cancel's first). */
+    TARGET_BEFORE_CANCEL,
+    /** A wake-up that arrives before a wait may end one more wait late (io_uring's eventfd read completes after it). */
+    LATE_WAKEUP_COMPLETION,
+}
