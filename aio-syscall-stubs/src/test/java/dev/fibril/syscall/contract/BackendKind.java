@@ -19,6 +19,8 @@ import static dev.fibril.syscall.contract.Capability.INHERITED_SOCKET_OPTIONS;
 import static dev.fibril.syscall.contract.Capability.INLINE_NOPS;
 import static dev.fibril.syscall.contract.Capability.KERNEL_DESCRIPTORS;
 import static dev.fibril.syscall.contract.Capability.LATE_WAKEUP_COMPLETION;
+import static dev.fibril.syscall.contract.Capability.LISTENER_FLAGS;
+import static dev.fibril.syscall.contract.Capability.NEGATIVE_BUFFER_REFUSED;
 import static dev.fibril.syscall.contract.Capability.PIPES;
 import static dev.fibril.syscall.contract.Capability.SHORT_HEAP_TRANSFERS;
 import static dev.fibril.syscall.contract.Capability.SPLICE;
@@ -32,7 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
-            SHORT_HEAP_TRANSFERS, LATE_WAKEUP_COMPLETION)) {
+            SHORT_HEAP_TRANSFERS, LATE_WAKEUP_COMPLETION, LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS)) {
         @Override
         public Backend open() {
             IoUringProbe probe = IoUringBackend.probe();
@@ -46,13 +48,14 @@ public enum BackendKind {
         }
     },
     EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
-            TARGET_BEFORE_CANCEL)) {
+            TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED)) {
         @Override
         public Backend open() {
             return new EpollBackend();
         }
     },
-    SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL)) {
+    SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
+            NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS)) {
         @Override
         public Backend open() {
             return SimulatedKernel.builder().build();

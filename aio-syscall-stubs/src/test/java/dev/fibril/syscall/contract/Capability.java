@@ -22,6 +22,10 @@ public enum Capability {
     SHORT_HEAP_TRANSFERS,
     /** A NOP completes during the flush that submits it, and completions come back in submission order. */
     INLINE_NOPS,
+    /** A negative buffer size is refused with EINVAL (Linux itself takes it as the smallest buffer). */
+    NEGATIVE_BUFFER_REFUSED,
+    /** TCP_NODELAY and SO_KEEPALIVE on a listening socket (a NIO server socket has neither). */
+    LISTENER_FLAGS,
     /** The options set on a listener carry over to the sockets it accepts. */
     INHERITED_SOCKET_OPTIONS,
     /** Socket calls in a state Linux refuses (not connected, not listening) fail as the epoll emulation defines them. */
