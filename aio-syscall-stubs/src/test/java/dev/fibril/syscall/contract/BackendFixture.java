@@ -119,6 +119,30 @@ public abstract class BackendFixture {
         }
     }
 
+    /** The path of {@code name} in the test's folder. */
+    protected String path(String name) {
+        return dir.resolve(name).toString();
+    }
+
+    /** Opens {@code name} in the test's folder, expecting success; closed after the test. */
+    protected int open(String name, int flags) {
+        int fd = backend.open(path(name), flags, 0644);
+        assertTrue(fd >= 0, "open " + name + ": " + fd);
+        return track(fd);
+    }
+
+    protected IoRequest read(int fd, ByteBuffer buffer, int position, int length, long offset) {
+        return driver.request(Op.READ, fd, buffer, position, length, offset);
+    }
+
+    protected IoRequest write(int fd, ByteBuffer buffer, int position, int length, long offset) {
+        return driver.request(Op.WRITE, fd, buffer, position, length, offset);
+    }
+
+    protected static ByteBuffer ascii(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+    }
+
     /** A file of {@code content} in the test's folder, open read-write. */
     protected int file(String name, byte[] content) {
         int fd = track(backend.open(dir.resolve(name).toString(), Backend.O_RDWR | Backend.O_CREAT | Backend.O_TRUNC, 0644));

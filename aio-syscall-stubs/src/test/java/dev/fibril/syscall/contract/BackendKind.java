@@ -22,7 +22,12 @@ import static dev.fibril.syscall.contract.Capability.LATE_WAKEUP_COMPLETION;
 import static dev.fibril.syscall.contract.Capability.LISTENER_FLAGS;
 import static dev.fibril.syscall.contract.Capability.NEGATIVE_BUFFER_REFUSED;
 import static dev.fibril.syscall.contract.Capability.PIPES;
-import static dev.fibril.syscall.contract.Capability.SHORT_HEAP_TRANSFERS;
+import static dev.fibril.syscall.contract.Capability.OWN_DESCRIPTOR_TABLE;
+import static dev.fibril.syscall.contract.Capability.ACCESS_MODE_3_REFUSED;
+import static dev.fibril.syscall.contract.Capability.CURRENT_POSITION_OFFSET;
+import static dev.fibril.syscall.contract.Capability.EMPTY_PATH_IS_ENOENT;
+import static dev.fibril.syscall.contract.Capability.HEAP_REGION_UP_TO_CAPACITY;
+import static dev.fibril.syscall.contract.Capability.NULL_PATH_IS_EFAULT;
 import static dev.fibril.syscall.contract.Capability.SPLICE;
 import static dev.fibril.syscall.contract.Capability.TARGET_BEFORE_CANCEL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,7 +39,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
-            SHORT_HEAP_TRANSFERS, LATE_WAKEUP_COMPLETION, LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS)) {
+            LATE_WAKEUP_COMPLETION, LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
+            CURRENT_POSITION_OFFSET)) {
         @Override
         public Backend open() {
             IoUringProbe probe = IoUringBackend.probe();
@@ -48,14 +54,16 @@ public enum BackendKind {
         }
     },
     EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
-            TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED)) {
+            TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
+            NULL_PATH_IS_EFAULT, CURRENT_POSITION_OFFSET, HEAP_REGION_UP_TO_CAPACITY)) {
         @Override
         public Backend open() {
             return new EpollBackend();
         }
     },
     SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
-            NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS)) {
+            NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
+            EMPTY_PATH_IS_ENOENT, HEAP_REGION_UP_TO_CAPACITY)) {
         @Override
         public Backend open() {
             return SimulatedKernel.builder().build();

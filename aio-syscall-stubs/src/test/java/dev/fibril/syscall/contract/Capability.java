@@ -14,12 +14,25 @@ public enum Capability {
     DOUBLED_SOCKET_BUFFERS,
     /** SO_RCVBUF and SO_SNDBUF read back exactly as set, and a new socket starts at the model's buffer size. */
     EXACT_SOCKET_BUFFERS,
+    /** The backend numbers its own descriptors, lowest free first, with nothing else in the process taking one. */
+    OWN_DESCRIPTOR_TABLE,
+    /** open refuses access mode 3 with EINVAL (Linux takes it for ioctl-only). */
+    ACCESS_MODE_3_REFUSED,
+    /** open of a null path is EFAULT. */
+    NULL_PATH_IS_EFAULT,
+    /** open of the empty path is ENOENT, as open(2) has it (the epoll backend says EISDIR). */
+    EMPTY_PATH_IS_ENOENT,
+    /** A file offset of -1 reads or writes at the file's current position, as preadv2(2) does. */
+    CURRENT_POSITION_OFFSET,
+    /**
+     * A heap buffer's region may run past its limit up to its capacity (io_uring's bounce copy stops at the
+     * limit and completes such a read with EIO).
+     */
+    HEAP_REGION_UP_TO_CAPACITY,
     /** SPLICE from a file into a pipe (io_uring's, the kernel's splice(2)). */
     SPLICE,
     /** Pipes from {@code Backend.pipe}. */
     PIPES,
-    /** A heap buffer larger than the ring's bounce buffer is read or written short, to the bounce buffer's size. */
-    SHORT_HEAP_TRANSFERS,
     /** A NOP completes during the flush that submits it, and completions come back in submission order. */
     INLINE_NOPS,
     /** A negative buffer size is refused with EINVAL (Linux itself takes it as the smallest buffer). */
