@@ -5,11 +5,17 @@ import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.syscall.epoll.EpollBackend;
 import dev.fibril.syscall.sim.SimulatedKernel;
 import dev.fibril.syscall.uring.IoUringBackend;
+import dev.fibril.syscall.uring.IoUringConstants;
 import dev.fibril.syscall.uring.IoUringProbe;
 import dev.fibril.syscall.uring.IoUringRing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 import static dev.fibril.syscall.contract.Capability.DOUBLED_SOCKET_BUFFERS;
 import static dev.fibril.syscall.contract.Capability.EMULATED_SOCKET_STATES;
@@ -18,7 +24,6 @@ import static dev.fibril.syscall.contract.Capability.HOST_RESOURCES;
 import static dev.fibril.syscall.contract.Capability.INHERITED_SOCKET_OPTIONS;
 import static dev.fibril.syscall.contract.Capability.INLINE_NOPS;
 import static dev.fibril.syscall.contract.Capability.KERNEL_DESCRIPTORS;
-import static dev.fibril.syscall.contract.Capability.LATE_WAKEUP_COMPLETION;
 import static dev.fibril.syscall.contract.Capability.LISTENER_FLAGS;
 import static dev.fibril.syscall.contract.Capability.NEGATIVE_BUFFER_REFUSED;
 import static dev.fibril.syscall.contract.Capability.PIPES;
@@ -39,7 +44,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
-            LATE_WAKEUP_COMPLETION, LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
+            LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
             CURRENT_POSITION_OFFSET)) {
         @Override
         public Backend open() {
@@ -52,6 +57,24 @@ public enum BackendKind {
         void checkQuiet(CompletionRing ring) {
             assertEquals(0, ((IoUringRing) ring).staleCompletions(), "CQEs that named no request");
         }
+
+        @Override
+        BooleanSupplier waitProbe(Thread owner) {
+            // Read on the owner itself: its /proc/self/task entry says which system call it sits in.
+            try {
+                String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+                Path syscall = Path.of("/proc/self/task", tid, "syscall");
+                return () -> {
+                    try {
+                        return Files.readString(syscall).startsWith(IoUringConstants.NR_IO_URING_ENTER + " ");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                };
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     },
     EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
             TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
@@ -59,6 +82,15 @@ public enum BackendKind {
         @Override
         public Backend open() {
             return new EpollBackend();
+        }
+
+        @Override
+        BooleanSupplier waitProbe(Thread owner) {
+            return () -> {
+                // NIO's native EPoll.wait on top of the owner's stack
+                StackTraceElement[] stack = owner.getStackTrace();
+                return stack.length > 0 && stack[0].getClassName().equals("sun.nio.ch.EPoll") && stack[0].isNativeMethod();
+            };
         }
     },
     SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
@@ -85,5 +117,13 @@ public enum BackendKind {
 
     /** Checks, after a test, what only this kind can tell about a ring that should be quiet. */
     void checkQuiet(CompletionRing ring) {
+    }
+
+    /**
+     * Made on {@code owner} itself, before it waits: a check any thread may make that {@code owner}
+     * sits blocked in its ring's wait. This one: parked (the simulated ring parks its owner).
+     */
+    BooleanSupplier waitProbe(Thread owner) {
+        return () -> owner.getState() == Thread.State.WAITING || owner.getState() == Thread.State.TIMED_WAITING;
     }
 }

@@ -45,6 +45,4 @@ public enum Capability {
     EMULATED_SOCKET_STATES,
     /** A cancelled request's completion is delivered before its cancel's (io_uring may post the cancel's first). */
     TARGET_BEFORE_CANCEL,
-    /** A wake-up that arrives before a wait may end one more wait late (io_uring's eventfd read completes after it). */
-    LATE_WAKEUP_COMPLETION,
 }
