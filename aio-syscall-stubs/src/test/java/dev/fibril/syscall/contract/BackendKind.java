@@ -31,7 +31,11 @@ import static dev.fibril.syscall.contract.Capability.OWN_DESCRIPTOR_TABLE;
 import static dev.fibril.syscall.contract.Capability.ACCESS_MODE_3_REFUSED;
 import static dev.fibril.syscall.contract.Capability.CURRENT_POSITION_OFFSET;
 import static dev.fibril.syscall.contract.Capability.EMPTY_PATH_IS_ENOENT;
+import static dev.fibril.syscall.contract.Capability.EXACT_HANGUP_EVENTS;
+import static dev.fibril.syscall.contract.Capability.FIFO_PER_DESCRIPTOR;
+import static dev.fibril.syscall.contract.Capability.LISTENER_RECV_ENOTCONN;
 import static dev.fibril.syscall.contract.Capability.HEAP_REGION_UP_TO_CAPACITY;
+import static dev.fibril.syscall.contract.Capability.SOCKET_SIZE_ZERO;
 import static dev.fibril.syscall.contract.Capability.NULL_PATH_IS_EFAULT;
 import static dev.fibril.syscall.contract.Capability.SPLICE;
 import static dev.fibril.syscall.contract.Capability.TARGET_BEFORE_CANCEL;
@@ -45,7 +49,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
             LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
-            CURRENT_POSITION_OFFSET)) {
+            CURRENT_POSITION_OFFSET, SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN)) {
         @Override
         public Backend open() {
             IoUringProbe probe = IoUringBackend.probe();
@@ -78,7 +82,8 @@ public enum BackendKind {
     },
     EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
             TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
-            NULL_PATH_IS_EFAULT, CURRENT_POSITION_OFFSET, HEAP_REGION_UP_TO_CAPACITY)) {
+            NULL_PATH_IS_EFAULT, CURRENT_POSITION_OFFSET, HEAP_REGION_UP_TO_CAPACITY, FIFO_PER_DESCRIPTOR,
+            SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN)) {
         @Override
         public Backend open() {
             return new EpollBackend();
@@ -95,7 +100,8 @@ public enum BackendKind {
     },
     SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
             NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
-            EMPTY_PATH_IS_ENOENT, HEAP_REGION_UP_TO_CAPACITY)) {
+            EMPTY_PATH_IS_ENOENT, HEAP_REGION_UP_TO_CAPACITY, FIFO_PER_DESCRIPTOR,
+            EXACT_HANGUP_EVENTS)) {
         @Override
         public Backend open() {
             return SimulatedKernel.builder().build();

@@ -29,6 +29,14 @@ public enum Capability {
      * limit and completes such a read with EIO).
      */
     HEAP_REGION_UP_TO_CAPACITY,
+    /** Requests waiting on one descriptor complete in the order they were submitted (io_uring wakes them in any order). */
+    FIFO_PER_DESCRIPTOR,
+    /** The size of a socket is 0, as fstat(2) reports it (the simulated kernel says EINVAL). */
+    SOCKET_SIZE_ZERO,
+    /** POLL_ADD reports a reset or a gone peer with exactly POLLERR and POLLHUP as modelled (the kernels differ). */
+    EXACT_HANGUP_EVENTS,
+    /** RECV on a listening socket is ENOTCONN, as Linux has it (the simulated kernel says EINVAL). */
+    LISTENER_RECV_ENOTCONN,
     /** SPLICE from a file into a pipe (io_uring's, the kernel's splice(2)). */
     SPLICE,
     /** Pipes from {@code Backend.pipe}. */
