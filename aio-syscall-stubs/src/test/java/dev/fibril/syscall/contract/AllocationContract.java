@@ -1,6 +1,5 @@
 package dev.fibril.syscall.contract;
 
-import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;

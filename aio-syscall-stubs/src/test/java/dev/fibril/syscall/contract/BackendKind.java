@@ -17,7 +17,9 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
+import static dev.fibril.syscall.contract.Capability.AWAIT_SUBMITS;
 import static dev.fibril.syscall.contract.Capability.DOUBLED_SOCKET_BUFFERS;
+import static dev.fibril.syscall.contract.Capability.FLUSH_AFTER_CLOSE_IS_HARMLESS;
 import static dev.fibril.syscall.contract.Capability.EMULATED_SOCKET_STATES;
 import static dev.fibril.syscall.contract.Capability.EXACT_SOCKET_BUFFERS;
 import static dev.fibril.syscall.contract.Capability.HOST_RESOURCES;
@@ -26,6 +28,7 @@ import static dev.fibril.syscall.contract.Capability.INLINE_NOPS;
 import static dev.fibril.syscall.contract.Capability.KERNEL_DESCRIPTORS;
 import static dev.fibril.syscall.contract.Capability.LISTENER_FLAGS;
 import static dev.fibril.syscall.contract.Capability.NEGATIVE_BUFFER_REFUSED;
+import static dev.fibril.syscall.contract.Capability.NEGATIVE_LENGTH_EINVAL;
 import static dev.fibril.syscall.contract.Capability.PIPES;
 import static dev.fibril.syscall.contract.Capability.OWN_DESCRIPTOR_TABLE;
 import static dev.fibril.syscall.contract.Capability.ACCESS_MODE_3_REFUSED;
@@ -49,7 +52,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
             LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
-            CURRENT_POSITION_OFFSET, SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN)) {
+            CURRENT_POSITION_OFFSET, SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN, AWAIT_SUBMITS,
+            FLUSH_AFTER_CLOSE_IS_HARMLESS)) {
         @Override
         public Backend open() {
             IoUringProbe probe = IoUringBackend.probe();
@@ -83,7 +87,7 @@ public enum BackendKind {
     EPOLL(EnumSet.of(HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, INLINE_NOPS, EMULATED_SOCKET_STATES,
             TARGET_BEFORE_CANCEL, NEGATIVE_BUFFER_REFUSED, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
             NULL_PATH_IS_EFAULT, CURRENT_POSITION_OFFSET, HEAP_REGION_UP_TO_CAPACITY, FIFO_PER_DESCRIPTOR,
-            SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN)) {
+            SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN, AWAIT_SUBMITS, FLUSH_AFTER_CLOSE_IS_HARMLESS)) {
         @Override
         public Backend open() {
             return new EpollBackend();
@@ -101,7 +105,7 @@ public enum BackendKind {
     SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
             NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
             EMPTY_PATH_IS_ENOENT, HEAP_REGION_UP_TO_CAPACITY, FIFO_PER_DESCRIPTOR,
-            EXACT_HANGUP_EVENTS)) {
+            EXACT_HANGUP_EVENTS, NEGATIVE_LENGTH_EINVAL)) {
         @Override
         public Backend open() {
             return SimulatedKernel.builder().build();

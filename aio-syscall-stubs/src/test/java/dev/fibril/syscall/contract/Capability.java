@@ -37,6 +37,12 @@ public enum Capability {
     EXACT_HANGUP_EVENTS,
     /** RECV on a listening socket is ENOTCONN, as Linux has it (the simulated kernel says EINVAL). */
     LISTENER_RECV_ENOTCONN,
+    /** A negative length is EINVAL, as read(2) has it for a count that overflows (io_uring and epoll say EFAULT). */
+    NEGATIVE_LENGTH_EINVAL,
+    /** An await submits what was enqueued and not flushed, as io_uring_enter would. */
+    AWAIT_SUBMITS,
+    /** A flush of a closed ring submits nothing and returns 0 (the simulated ring throws). */
+    FLUSH_AFTER_CLOSE_IS_HARMLESS,
     /** SPLICE from a file into a pipe (io_uring's, the kernel's splice(2)). */
     SPLICE,
     /** Pipes from {@code Backend.pipe}. */

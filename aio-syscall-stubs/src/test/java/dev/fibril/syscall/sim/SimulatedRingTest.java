@@ -58,27 +58,7 @@ class SimulatedRingTest {
         assertTrue(driver.ring.enqueue(nop()));
     }
 
-    @Test
-    void shouldCountRequestsInFlightUntilReaped() {
-        driver.enqueue(nop());
-        driver.enqueue(nop());
-        assertEquals(2, driver.ring.inFlight());
-        driver.ring.flush();
-        assertEquals(2, driver.ring.inFlight());
-        assertEquals(2, driver.reap());
-        assertEquals(0, driver.ring.inFlight());
-    }
 
-    @Test
-    void shouldReapNoMoreThanAskedFor() {
-        for (int i = 0; i < 5; i++) {
-            driver.enqueue(nop());
-        }
-        driver.ring.flush();
-        assertEquals(2, driver.ring.reap(driver, 2));
-        assertEquals(3, driver.ring.inFlight());
-        assertEquals(3, driver.reap());
-    }
 
     @Test
     void shouldCountOneKernelCallPerFlushAndPerAwait() {
@@ -117,42 +97,9 @@ class SimulatedRingTest {
         assertEquals(-Errno.ETIME, driver.resultNow(t));
     }
 
-    @Test
-    void shouldFailTimeoutWithNegativeDurationWithEinval() {
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(timeout(-1))));
-    }
 
-    @Test
-    void shouldCancelPendingTimeout() {
-        long t = driver.submit(timeout(1_000_000_000L));
-        long cancel = driver.cancel(t);
-        assertEquals(0, driver.resultNow(cancel));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(t));
-        assertEquals(0, driver.ring.inFlight());
-    }
 
-    @Test
-    void shouldCompleteCancelledRecvWithEcanceled() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.recv(pair[1], ByteBuffer.allocate(8));
-        long cancel = driver.cancel(recv);
-        assertEquals(0, driver.resultNow(cancel));
-        assertEquals(-Errno.ECANCELED, driver.resultNow(recv));
 
-        // The cancelled RECV is gone from the socket: the next data goes to the next RECV.
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {9}));
-        ByteBuffer dst = ByteBuffer.allocate(1);
-        assertEquals(1, driver.resultNow(driver.recv(pair[1], dst)));
-        assertEquals(9, dst.get(0));
-    }
-
-    @Test
-    void shouldDeliverCancelledTargetBeforeTheCancel() {
-        long t = driver.submit(timeout(1_000_000));
-        driver.cancel(t);
-        driver.reap();
-        assertEquals(t, driver.sequence().get(0)[0]);
-    }
 
     @Test
     void shouldCancelCompletionHeldBackByLatency() {
@@ -163,17 +110,7 @@ class SimulatedRingTest {
         assertEquals(-Errno.ECANCELED, driver.resultNow(slow));
     }
 
-    @Test
-    void shouldFailCancelOfUnknownTargetWithEnoent() {
-        assertEquals(-Errno.ENOENT, driver.resultNow(driver.cancel(12_345)));
-    }
 
-    @Test
-    void shouldFailCancelOfCompletionAlreadyDueWithEnoent() {
-        long done = driver.submit(nop());
-        assertEquals(-Errno.ENOENT, driver.resultNow(driver.cancel(done)));
-        assertEquals(0, driver.resultNow(done));
-    }
 
     @Test
     void shouldCloseNewFdWhenDelayedAcceptIsCancelled() {
@@ -255,20 +192,7 @@ class SimulatedRingTest {
         assertEquals(slow, driver.sequence().get(1)[0]);
     }
 
-    @Test
-    void shouldReturnFromAwaitAtOnceAfterEarlierWakeup() {
-        driver.ring.wakeup();
-        long start = System.nanoTime();
-        driver.ring.await(-1);
-        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos());
-    }
 
-    @Test
-    void shouldReturnFromAwaitAfterItsTimeoutWithNothingDue() {
-        long start = System.nanoTime();
-        driver.ring.await(Duration.ofMillis(20).toNanos());
-        assertTrue(System.nanoTime() - start >= Duration.ofMillis(20).toNanos());
-    }
 
     @Test
     void shouldReturnFromAwaitWhenDelayedCompletionBecomesDueOnRealClock() {
@@ -285,61 +209,16 @@ class SimulatedRingTest {
         real.close();
     }
 
-    @Test
-    void shouldFailOpsOnUnknownFdWithEbadf() {
-        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.READ, 77, ByteBuffer.allocate(4), 0, 4, 0))));
-        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.RECV, -5, ByteBuffer.allocate(4), 0, 4, 0))));
-        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.FSYNC, 1 << 30, null, 0, 0, 0))));
-    }
+
 
     @Test
-    void shouldFailOpsOnClosedFileWithEbadf() {
-        int fd = kernel.open("/closed", RW, 0);
-        kernel.close(fd);
-        assertEquals(-Errno.EBADF, driver.resultNow(driver.submit(request(Op.WRITE, fd, ByteBuffer.allocate(4), 0, 4, 0))));
-    }
-
-    @Test
-    void shouldFailNegativeLengthOrOffsetWithEinval() {
+    void shouldFailANegativeFileOffsetWithEinval() {
         int fd = kernel.open("/neg", RW, 0);
-        ByteBuffer buffer = ByteBuffer.allocate(8);
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.READ, fd, buffer, 0, -1, 0))));
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.WRITE, fd, buffer, 0, 4, -1))));
-        int[] pair = driver.connectedPair();
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.SEND, pair[0], buffer, 0, -3, 0))));
+        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.WRITE, fd, ByteBuffer.allocate(8), 0, 4, -1))));
     }
 
-    @Test
-    void shouldFailReadOutsideTheBufferWithEfaultAndLeaveItUntouched() {
-        int fd = kernel.open("/fault", RW, 0);
-        driver.write(fd, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), 0);
-        ByteBuffer small = ByteBuffer.allocate(4);
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, small, 2, 4, 0))));
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, small, -1, 2, 0))));
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, null, 0, 2, 0))));
-        assertArrayEquals(new byte[4], small.array());
 
-        int[] pair = driver.connectedPair();
-        driver.send(pair[0], ByteBuffer.allocate(4));
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.RECV, pair[1], small, 3, 2, 0))));
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.SEND, pair[0], small, Integer.MAX_VALUE, 2, 0))));
-    }
 
-    @Test
-    void shouldFailReadIntoReadOnlyBufferWithEfault() {
-        int fd = kernel.open("/ro", RW, 0);
-        driver.write(fd, ByteBuffer.wrap(new byte[] {1}), 0);
-        ByteBuffer readOnly = ByteBuffer.allocate(4).asReadOnlyBuffer();
-        assertEquals(-Errno.EFAULT, driver.resultNow(driver.submit(request(Op.READ, fd, readOnly, 0, 4, 0))));
-        assertEquals(1, driver.resultNow(driver.submit(request(Op.WRITE, fd, ByteBuffer.wrap(new byte[] {1}).asReadOnlyBuffer(), 0, 1, 0))));
-    }
-
-    @Test
-    void shouldFailUnknownOrUnsupportedOpcodeWithEinval() {
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request((byte) 60, -1, null, 0, 0, 0))));
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request((byte) -1, -1, null, 0, 0, 0))));
-        assertEquals(-Errno.EINVAL, driver.resultNow(driver.submit(request(Op.SPLICE, 3, null, 0, 0, 0))));
-    }
 
     private static IoRequest linked(IoRequest r) {
         r.flags(IoRequest.FLAG_LINK);
@@ -350,25 +229,7 @@ class SimulatedRingTest {
         return request(Op.LINK_TIMEOUT, -1, null, 0, 0, nanos);
     }
 
-    private static IoRequest recv(int fd, int length) {
-        return request(Op.RECV, fd, ByteBuffer.allocate(length), 0, length, 0);
-    }
 
-    @Test
-    void shouldStartLinkedRequestOnlyAfterItsPredecessorSucceededInFull() {
-        int[] pair = driver.connectedPair();
-        long recv = driver.enqueue(linked(recv(pair[1], 4)));
-        long then = driver.enqueue(nop());
-        driver.ring.flush();
-        driver.reap();
-        assertFalse(driver.hasResult(then), "waits for the RECV before it");
-        driver.send(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
-        assertEquals(4, driver.resultNow(recv));
-        assertEquals(0, driver.resultNow(then));
-        List<long[]> order = driver.sequence();
-        assertEquals(then, order.get(order.size() - 1)[0], "the chain completes in order");
-        assertEquals(0, driver.ring.inFlight());
-    }
 
     @Test
     void shouldDeliverALinkedTimeoutsEtimeBeforeCancellingWhatFollowsIt() {
@@ -383,19 +244,6 @@ class SimulatedRingTest {
         assertArrayEquals(new long[] {then, -Errno.ECANCELED}, driver.sequence().get(1));
     }
 
-    @Test
-    void shouldCancelWaitingOpsAndRejectUseAfterClose() {
-        int[] pair = driver.connectedPair();
-        driver.recv(pair[1], ByteBuffer.allocate(4));
-        driver.ring.close();
-        // The closed ring's RECV no longer waits on the socket: the data stays for a new ring.
-        RingDriver other = new RingDriver(kernel, 1);
-        other.send(pair[0], ByteBuffer.wrap(new byte[] {5}));
-        ByteBuffer dst = ByteBuffer.allocate(1);
-        assertEquals(1, other.resultNow(other.recv(pair[1], dst)));
-        assertThrows(IllegalStateException.class, () -> driver.ring.enqueue(nop()));
-        other.ring.close();
-    }
 
     @Test
     void shouldRefuseToCloseKernelWhileRingsAreOpen() {
