@@ -104,19 +104,8 @@ public abstract class BackendFixture {
 
     /** A connected TCP pair over loopback, {client, accepted}, made with CONNECT and ACCEPT on the ring. */
     protected int[] connectedPair() {
-        int listener = backend.socket();
-        assertTrue(listener >= 0, "socket: " + listener);
-        try {
-            assertEquals(0, backend.listen(listener, new InetSocketAddress("127.0.0.1", 0), 16));
-            int client = track(backend.socket());
-            IoRequest accept = driver.request(Op.ACCEPT, listener, null, 0, 0, 0);
-            IoRequest connect = driver.connect(client, backend.localAddress(listener));
-            driver.enqueue(accept, connect);
-            assertEquals(0, driver.complete(connect));
-            return new int[] {client, track(driver.complete(accept))};
-        } finally {
-            backend.close(listener);
-        }
+        int[] pair = driver.connectedPair(backend);
+        return new int[] {track(pair[0]), track(pair[1])};
     }
 
     /** The path of {@code name} in the test's folder. */
