@@ -19,6 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The owner's enqueue, flush, (await,) reap cycle allocates nothing once warm, whatever sits under
  * the ring: under 1 byte per cycle on average, for NOPs, file reads into direct and heap buffers, a
  * mixed batch, socket transfers whose data waits, and RECVs that wait for the SEND behind them.
+ * io_uring runs its own copy (uring/IoUringAllocationTest): this cycle's one call site, megamorphic
+ * over three ring types, makes the JIT keep an allocation on io_uring's path that a carrier does not.
  */
 public abstract class AllocationContract extends BackendFixture {
     private static final int WARMUP_ROUND = 10_000;

@@ -4,6 +4,9 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.contract.BackendFixture;
+import dev.fibril.syscall.contract.BackendKind;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
@@ -13,28 +16,41 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class EpollRingTest extends EpollTestBase {
+class EpollRingTest extends BackendFixture {
+    private EpollRing typedRing;
+    private EpollBackend typedBackend;
+
+    EpollRingTest() {
+        super(BackendKind.EPOLL);
+    }
+
+    @BeforeEach
+    void typed() {
+        typedRing = (EpollRing) ring;
+        typedBackend = (EpollBackend) backend;
+    }
+
 
 
     @Test
     void shouldCompleteSixtyFourNopsInOneFlushWithoutKernelCall() {
-        long before = ring.kernelCalls();
+        long before = typedRing.kernelCalls();
         long[] sum = new long[1];
         java.util.List<IoRequest> sent = new java.util.ArrayList<>();
         java.util.List<IoRequest> back = new java.util.ArrayList<>();
         for (int i = 0; i < 64; i++) {
             IoRequest nop = driver.request(Op.NOP, -1, null, 0, 0, 0);
             sent.add(nop);
-            assertTrue(ring.enqueue(nop));
+            assertTrue(typedRing.enqueue(nop));
         }
-        assertEquals(64, ring.flush());
+        assertEquals(64, typedRing.flush());
         CompletionSink sink = (request, result) -> {
             back.add(request);
             sum[0] += result;
         };
-        assertEquals(64, ring.reap(sink, 100), "all completed during the flush");
-        System.out.println("[epoll] 64 NOPs: " + (ring.kernelCalls() - before) + " kernel calls");
-        assertEquals(before, ring.kernelCalls(), "a NOP needs no system call");
+        assertEquals(64, typedRing.reap(sink, 100), "all completed during the flush");
+        System.out.println("[epoll] 64 NOPs: " + (typedRing.kernelCalls() - before) + " kernel calls");
+        assertEquals(before, typedRing.kernelCalls(), "a NOP needs no system call");
         for (int i = 0; i < 64; i++) {
             assertSame(sent.get(i), back.get(i), "the very objects enqueued come back, in order");
         }
@@ -50,7 +66,7 @@ class EpollRingTest extends EpollTestBase {
     void shouldExpireTimersOnReapsOfABusyOwnerThatNeverAwaits() {
         IoRequest timeout = driver.request(Op.TIMEOUT, -1, null, 0, 0, TimeUnit.MILLISECONDS.toNanos(5));
         driver.enqueue(timeout);
-        ring.flush();
+        typedRing.flush();
         boolean[] fired = new boolean[1];
         CompletionSink sink = (request, result) -> {
             if (request == timeout) {
@@ -59,18 +75,18 @@ class EpollRingTest extends EpollTestBase {
             }
         };
         IoRequest nop = new IoRequest();
-        long busyPolls = ring.busyPolls();
+        long busyPolls = typedRing.busyPolls();
         // The owner always has a NOP to run, as a carrier with a spinning fibril: it never awaits.
         await().atMost(10, TimeUnit.SECONDS).pollInSameThread().pollInterval(java.time.Duration.ZERO).until(() -> {
             for (int i = 0; i < 1000 && !fired[0]; i++) {
                 nop.prepare(Op.NOP, -1, null, 0, 0, 0);
-                ring.enqueue(nop);
-                ring.flush();
-                ring.reap(sink, 64);
+                typedRing.enqueue(nop);
+                typedRing.flush();
+                typedRing.reap(sink, 64);
             }
             return fired[0];
         });
-        assertTrue(ring.busyPolls() > busyPolls, "found by a poll inside reap");
+        assertTrue(typedRing.busyPolls() > busyPolls, "found by a poll inside reap");
     }
 
 
@@ -82,16 +98,16 @@ class EpollRingTest extends EpollTestBase {
     @Test
     void shouldReturnFalseFromEnqueueWhenSubmissionQueueIsFull() {
         int accepted = 0;
-        while (ring.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0))) {
+        while (typedRing.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0))) {
             accepted++;
             assertTrue(accepted <= EpollBackend.DEFAULT_SUBMISSION_ENTRIES, "enqueue never refused");
         }
         assertEquals(EpollBackend.DEFAULT_SUBMISSION_ENTRIES, accepted);
-        assertEquals(accepted, ring.flush());
-        assertEquals(accepted, ring.reap(driver, Integer.MAX_VALUE));
-        assertTrue(ring.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0)), "room again after the flush");
-        ring.flush();
-        assertEquals(1, ring.reap(driver, 64));
+        assertEquals(accepted, typedRing.flush());
+        assertEquals(accepted, typedRing.reap(driver, Integer.MAX_VALUE));
+        assertTrue(typedRing.enqueue(driver.request(Op.NOP, -1, null, 0, 0, 0)), "room again after the flush");
+        typedRing.flush();
+        assertEquals(1, typedRing.reap(driver, 64));
     }
 
 

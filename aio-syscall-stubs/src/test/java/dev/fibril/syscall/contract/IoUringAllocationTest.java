@@ -1,7 +1,0 @@
-package dev.fibril.syscall.contract;
-
-class IoUringAllocationTest extends AllocationContract {
-    IoUringAllocationTest() {
-        super(BackendKind.IO_URING);
-    }
-}
