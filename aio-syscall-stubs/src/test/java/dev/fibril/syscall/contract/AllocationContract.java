@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,11 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over three ring types, makes the JIT keep an allocation on io_uring's path that a carrier does not.
  */
 public abstract class AllocationContract extends BackendFixture {
-    private static final int WARMUP_ROUND = 10_000;
-    private static final int MAX_WARMUP_ROUNDS = 40;
-    private static final int MEASURED = 50_000;
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final IoRequest[] requests = {new IoRequest(), new IoRequest(), new IoRequest(), new IoRequest(), new IoRequest()};
     private IoRequest lastRequest;
@@ -105,27 +99,6 @@ public abstract class AllocationContract extends BackendFixture {
         assertTrue(perOp < 1.0, perOp + " bytes per waiting cycle");
     }
 
-    private double bytesPerCycle(String name, Runnable cycle) {
-        int rounds = 0;
-        long allocated;
-        do {
-            long start = THREADS.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < WARMUP_ROUND; i++) {
-                cycle.run();
-            }
-            allocated = THREADS.getCurrentThreadAllocatedBytes() - start;
-        } while (++rounds < MAX_WARMUP_ROUNDS && allocated > 0);
-        long calls = ring.kernelCalls();
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < MEASURED; i++) {
-            cycle.run();
-        }
-        double perOp = (double) (THREADS.getCurrentThreadAllocatedBytes() - before) / MEASURED;
-        System.out.printf("[%s] %s: %.4f bytes allocated, %.2f kernel calls per cycle over %d cycles, after %d warm-up cycles%n",
-                kind, name, perOp, (double) (ring.kernelCalls() - calls) / MEASURED, MEASURED, rounds * WARMUP_ROUND);
-        assertEquals(0, ring.inFlight(), "every request completes in its cycle");
-        return perOp;
-    }
 
     /** enqueue -> flush -> (await) -> reap, as a carrier does for one request. */
     private void cycle(byte op, int fd, ByteBuffer buffer, int length) {

@@ -167,4 +167,34 @@ public abstract class BackendFixture {
         r.buffer().get(r.position(), bytes);
         return new String(bytes, StandardCharsets.US_ASCII);
     }
+
+    /**
+     * Bytes the test thread allocates per run of {@code cycle}: warmed up until a round of 10,000
+     * allocates nothing (the JIT has compiled the path: interpreted and C1 downcalls still
+     * allocate) or 40 rounds passed, then measured over 50,000 runs, after which nothing may be in flight.
+     */
+    protected double bytesPerCycle(String name, Runnable cycle) {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int warmupRound = 10_000;
+        int measured = 50_000;
+        int rounds = 0;
+        long allocated;
+        do {
+            long start = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < warmupRound; i++) {
+                cycle.run();
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - start;
+        } while (++rounds < 40 && allocated > 0);
+        long calls = ring.kernelCalls();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < measured; i++) {
+            cycle.run();
+        }
+        double perOp = (double) (threads.getCurrentThreadAllocatedBytes() - before) / measured;
+        System.out.printf("[%s] %s: %.4f bytes allocated, %.2f kernel calls per cycle over %d cycles, after %d warm-up cycles%n",
+                kind, name, perOp, (double) (ring.kernelCalls() - calls) / measured, measured, rounds * warmupRound);
+        assertEquals(0, ring.inFlight(), "every request completes in its cycle");
+        return perOp;
+    }
 }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,11 +35,6 @@ class IoUringAllocationTest extends BackendFixture {
         ring = (IoUringRing) super.ring;
     }
 
-    private static final int WARMUP_ROUND = 10_000;
-    private static final int MAX_WARMUP_ROUNDS = 40;
-    private static final int MEASURED = 100_000;
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final IoRequest request = new IoRequest();
     private IoRequest lastRequest;
@@ -73,11 +67,7 @@ class IoUringAllocationTest extends BackendFixture {
         }
     }
 
-    /**
-     * Warms up until a round of {@link #WARMUP_ROUND} cycles allocates nothing (the JIT has
-     * compiled the path: interpreted and C1 downcalls still allocate), then measures
-     * {@link #MEASURED} cycles.
-     */
+    /** A heap buffer goes through a bounce buffer: the copies in and out allocate nothing either. */
     @Test
     void shouldNotAllocateOnHeapBufferFileReadCycles() throws IOException {
         Path file = Files.createTempFile("fibril-alloc", ".bin");
@@ -94,25 +84,6 @@ class IoUringAllocationTest extends BackendFixture {
         }
     }
 
-    private double bytesPerCycle(String name, Runnable cycle) {
-        int rounds = 0;
-        long allocated;
-        do {
-            long start = THREADS.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < WARMUP_ROUND; i++) {
-                cycle.run();
-            }
-            allocated = THREADS.getCurrentThreadAllocatedBytes() - start;
-        } while (++rounds < MAX_WARMUP_ROUNDS && allocated > 0);
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < MEASURED; i++) {
-            cycle.run();
-        }
-        double perOp = (double) (THREADS.getCurrentThreadAllocatedBytes() - before) / MEASURED;
-        System.out.printf("[io_uring] %s: %.4f bytes allocated per op over %d ops, after %d warm-up ops%n",
-                name, perOp, MEASURED, rounds * WARMUP_ROUND);
-        return perOp;
-    }
 
     /** enqueue -> flush -> (await) -> reap, as a carrier does for one request. */
     private void cycle(byte op, int fd, ByteBuffer buffer, int length, long offset) {
