@@ -105,12 +105,22 @@ final class BounceBufferPool {
 
     /** Copies {@code src[pos, pos + length)} to the start of buffer {@code index}; length at most {@link #bufferSize}. */
     void copyIn(int index, ByteBuffer src, int pos, int length) {
-        views[index].put(0, src, pos, length);
+        // Through the array where there is one: a request's region may run past the buffer's limit
+        // up to its capacity, which the ByteBuffer overload refuses.
+        if (src.hasArray()) {
+            views[index].put(0, src.array(), src.arrayOffset() + pos, length);
+        } else {
+            views[index].put(0, src, pos, length);
+        }
     }
 
     /** Copies the first {@code length} bytes of buffer {@code index} to {@code dst[pos, pos + length)}. */
     void copyOut(int index, ByteBuffer dst, int pos, int length) {
-        dst.put(pos, views[index], 0, length);
+        if (dst.hasArray()) {
+            views[index].get(0, dst.array(), dst.arrayOffset() + pos, length);
+        } else {
+            dst.put(pos, views[index], 0, length);
+        }
     }
 
     private void install(int index, MemorySegment segment) {

@@ -19,14 +19,16 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every backend contract test stands on: one backend and one ring per test, driven on the test
  * thread through the SPI only, and the check that a test leaves nothing behind (no request in flight,
- * no descriptor open). A backend's subclass says how to open it and, with {@code assumeTrue}, skips
- * what it cannot run; the contract's tests never name a backend.
+ * no descriptor open). A backend's subclass names its {@link BackendKind}; a test that needs more than
+ * every backend does says so with {@link #require}; the contract's tests never name a backend.
  */
 public abstract class BackendFixture {
+    protected final BackendKind kind;
     protected Backend backend;
     protected CompletionRing ring;
     protected RingDriver driver;
@@ -35,12 +37,18 @@ public abstract class BackendFixture {
     private final List<Integer> fds = new ArrayList<>();
     private int descriptorsBefore;
 
-    /** A new backend of the kind under test; may skip the test with {@code assumeTrue}. */
-    protected abstract Backend openBackend();
+    protected BackendFixture(BackendKind kind) {
+        this.kind = kind;
+    }
+
+    /** Skips the test, naming the capability, where the backend under test lacks it. */
+    protected void require(Capability capability) {
+        assumeTrue(kind.has(capability), () -> kind + " lacks " + capability);
+    }
 
     @BeforeEach
     final void openRing() {
-        backend = openBackend();
+        backend = kind.open();
         descriptorsBefore = backend.openDescriptors();
         ring = backend.openRing(0);
         driver = new RingDriver(ring);
@@ -53,6 +61,7 @@ public abstract class BackendFixture {
         }
         try {
             assertEquals(0, ring.inFlight(), "requests left in flight");
+            kind.checkQuiet(ring);
             for (int fd : fds) {
                 backend.close(fd);
             }
@@ -70,21 +79,57 @@ public abstract class BackendFixture {
         return fd;
     }
 
+    /** Closes a tracked fd now, expecting success. */
+    protected void closeNow(int fd) {
+        assertEquals(0, backend.close(fd));
+        fds.remove((Integer) fd);
+    }
+
+    /** Descriptors the test has open now, of the backend's count. */
+    protected int openedSinceStart() {
+        return backend.openDescriptors() - descriptorsBefore;
+    }
+
+    /** A new TCP socket, closed after the test. */
+    protected int socket() {
+        return track(backend.socket());
+    }
+
+    /** A socket listening on {@code host}, port 0, closed after the test. */
+    protected int listener(String host, int backlog) {
+        int fd = socket();
+        assertEquals(0, backend.listen(fd, new InetSocketAddress(host, 0), backlog));
+        return fd;
+    }
+
     /** A connected TCP pair over loopback, {client, accepted}, made with CONNECT and ACCEPT on the ring. */
     protected int[] connectedPair() {
-        int listener = backend.socket();
-        assertTrue(listener >= 0, "socket: " + listener);
-        try {
-            assertEquals(0, backend.listen(listener, new InetSocketAddress("127.0.0.1", 0), 16));
-            int client = track(backend.socket());
-            IoRequest accept = driver.request(Op.ACCEPT, listener, null, 0, 0, 0);
-            IoRequest connect = driver.connect(client, backend.localAddress(listener));
-            driver.enqueue(accept, connect);
-            assertEquals(0, driver.complete(connect));
-            return new int[] {client, track(driver.complete(accept))};
-        } finally {
-            backend.close(listener);
-        }
+        int[] pair = driver.connectedPair(backend);
+        return new int[] {track(pair[0]), track(pair[1])};
+    }
+
+    /** The path of {@code name} in the test's folder. */
+    protected String path(String name) {
+        return dir.resolve(name).toString();
+    }
+
+    /** Opens {@code name} in the test's folder, expecting success; closed after the test. */
+    protected int open(String name, int flags) {
+        int fd = backend.open(path(name), flags, 0644);
+        assertTrue(fd >= 0, "open " + name + ": " + fd);
+        return track(fd);
+    }
+
+    protected IoRequest read(int fd, ByteBuffer buffer, int position, int length, long offset) {
+        return driver.request(Op.READ, fd, buffer, position, length, offset);
+    }
+
+    protected IoRequest write(int fd, ByteBuffer buffer, int position, int length, long offset) {
+        return driver.request(Op.WRITE, fd, buffer, position, length, offset);
+    }
+
+    protected static ByteBuffer ascii(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** A file of {@code content} in the test's folder, open read-write. */
@@ -121,5 +166,35 @@ public abstract class BackendFixture {
         byte[] bytes = new byte[length];
         r.buffer().get(r.position(), bytes);
         return new String(bytes, StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Bytes the test thread allocates per run of {@code cycle}: warmed up until a round of 10,000
+     * allocates nothing (the JIT has compiled the path: interpreted and C1 downcalls still
+     * allocate) or 40 rounds passed, then measured over 50,000 runs, after which nothing may be in flight.
+     */
+    protected double bytesPerCycle(String name, Runnable cycle) {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        int warmupRound = 10_000;
+        int measured = 50_000;
+        int rounds = 0;
+        long allocated;
+        do {
+            long start = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < warmupRound; i++) {
+                cycle.run();
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - start;
+        } while (++rounds < 40 && allocated > 0);
+        long calls = ring.kernelCalls();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < measured; i++) {
+            cycle.run();
+        }
+        double perOp = (double) (threads.getCurrentThreadAllocatedBytes() - before) / measured;
+        System.out.printf("[%s] %s: %.4f bytes allocated, %.2f kernel calls per cycle over %d cycles, after %d warm-up cycles%n",
+                kind, name, perOp, (double) (ring.kernelCalls() - calls) / measured, measured, rounds * warmupRound);
+        assertEquals(0, ring.inFlight(), "every request completes in its cycle");
+        return perOp;
     }
 }

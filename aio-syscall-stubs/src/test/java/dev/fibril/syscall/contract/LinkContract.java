@@ -22,6 +22,10 @@ public abstract class LinkContract extends BackendFixture {
     private static final long LONG_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final long SHORT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+    protected LinkContract(BackendKind kind) {
+        super(kind);
+    }
+
     @Test
     void shouldRunAChainOfSuccessesToItsEnd() {
         IoRequest first = driver.linked(nop());

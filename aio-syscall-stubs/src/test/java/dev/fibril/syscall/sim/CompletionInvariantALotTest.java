@@ -1,6 +1,7 @@
 package dev.fibril.syscall.sim;
 
 import dev.fibril.aio.Errno;
+import dev.fibril.syscall.RingDriver;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -100,9 +101,9 @@ class CompletionInvariantALotTest {
                 .faults(0.02)
                 .socketBufferBytes(16 * 1024)
                 .build();
-        RingDriver setup = new RingDriver(kernel, 9);
-        int[] pair = setup.connectedPair();
-        setup.ring.close();
+        RingDriver setup = new RingDriver(kernel.openRing(9));
+        int[] pair = setup.connectedPair(kernel);
+        setup.ring().close();
         int file = ChaosDriver.openScratchFile(kernel, "/shared");
 
         AtomicBoolean closed = new AtomicBoolean();

@@ -5,10 +5,10 @@ import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.RingDriver;
 
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -81,9 +81,9 @@ class CrossThreadTest {
     }
 
     private static int[] connectedPair(SimulatedKernel kernel) {
-        RingDriver setup = new RingDriver(kernel, 99);
-        int[] pair = setup.connectedPair();
-        setup.ring.close();
+        RingDriver setup = new RingDriver(kernel.openRing(99));
+        int[] pair = setup.connectedPair(kernel);
+        setup.ring().close();
         return pair;
     }
 
@@ -180,12 +180,12 @@ class CrossThreadTest {
         });
         await().atMost(Duration.ofSeconds(10)).until(() -> parked(waiter));
 
-        RingDriver sender = new RingDriver(kernel, 1);
-        assertEquals(3, sender.result(sender.send(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3}))));
+        RingDriver sender = new RingDriver(kernel.openRing(1));
+        assertEquals(3, sender.complete(sender.send(pair[0], ByteBuffer.wrap(new byte[] {1, 2, 3}))));
         await().atMost(Duration.ofSeconds(10)).until(() -> !waiter.isAlive());
         assertNull(failure.get());
         assertEquals(3, result[0]);
-        sender.ring.close();
+        sender.ring().close();
         kernel.close();
     }
 

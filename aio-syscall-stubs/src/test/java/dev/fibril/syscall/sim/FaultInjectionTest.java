@@ -4,6 +4,7 @@ import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.Backend;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
+import dev.fibril.syscall.RingDriver;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 
-import static dev.fibril.syscall.sim.RingDriver.request;
+import static dev.fibril.syscall.RingDriver.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,12 +29,12 @@ class FaultInjectionTest {
 
     private void start(Fault kind) {
         kernel = SimulatedKernel.builder().seed(11).clock(clock).socketBufferBytes(1 << 20).fault(kind, P).build();
-        driver = new RingDriver(kernel, 0);
+        driver = new RingDriver(kernel.openRing(0));
     }
 
     @AfterEach
     void closeEverything() {
-        driver.ring.close();
+        driver.ring().close();
         kernel.close();
     }
 
@@ -55,14 +56,14 @@ class FaultInjectionTest {
         start(kind);
         int fd = kernel.open("/f", Backend.O_RDWR | Backend.O_CREAT, 0);
         ByteBuffer one = ByteBuffer.wrap(new byte[] {1});
-        long[] ids = new long[OPS];
+        IoRequest[] ids = new IoRequest[OPS];
         for (int i = 0; i < OPS; i++) {
-            ids[i] = driver.enqueue(request(Op.WRITE, fd, one, 0, 1, i));
+            ids[i] = driver.enqueued(request(Op.WRITE, fd, one, 0, 1, i));
             if ((i & 7) == 7) {
-                driver.ring.flush();
+                driver.ring().flush();
             }
         }
-        driver.ring.flush();
+        driver.ring().flush();
         driver.reap();
 
         byte[] content = kernel.fileContent("/f");
@@ -151,7 +152,7 @@ class FaultInjectionTest {
     @Test
     void shouldResetTheConnectionWithEconnresetWithoutMovingData() {
         start(Fault.ECONNRESET);
-        int[] pair = driver.connectedPair();
+        int[] pair = driver.connectedPair(kernel);
         long resets = 0;
         for (int i = 0; i < OPS; i++) {
             int result = driver.resultNow(driver.send(pair[0], ByteBuffer.wrap(new byte[] {(byte) i})));
@@ -165,11 +166,11 @@ class FaultInjectionTest {
             for (int fd : pair) {
                 IoRequest poll = request(Op.POLL_ADD, fd, null, 0, 0, 0);
                 poll.opFlags(0x1 | 0x4);
-                assertEquals(failed, driver.call(poll), "end " + fd + " after the reset");
+                assertEquals(failed, driver.run(poll), "end " + fd + " after the reset");
             }
             assertEquals(0, kernel.close(pair[0]));
             assertEquals(0, kernel.close(pair[1]));
-            pair = driver.connectedPair();
+            pair = driver.connectedPair(kernel);
         }
         assertInjected(Fault.ECONNRESET, resets);
     }
@@ -177,11 +178,11 @@ class FaultInjectionTest {
     @Test
     void shouldHoldBackDelayedCompletionsWithinTheConfiguredBound() {
         kernel = SimulatedKernel.builder().seed(5).clock(clock).fault(Fault.DELAY, P).maxFaultDelay(Duration.ofNanos(1_000)).build();
-        driver = new RingDriver(kernel, 0);
+        driver = new RingDriver(kernel.openRing(0));
         long delayed = 0;
         for (int i = 0; i < OPS; i++) {
-            long nop = driver.submit(request(Op.NOP, -1, null, 0, 0, 0));
-            if (!driver.completed(nop)) {
+            IoRequest nop = driver.submit(request(Op.NOP, -1, null, 0, 0, 0));
+            if (!driver.isComplete(nop)) {
                 delayed++;
                 clock.advance(1_000);
                 assertEquals(0, driver.resultNow(nop));
@@ -195,16 +196,18 @@ class FaultInjectionTest {
         start(Fault.REORDER);
         long outOfOrder = 0;
         for (int batch = 0; batch < OPS / 4; batch++) {
-            long first = 0;
+            IoRequest[] submitted = new IoRequest[4];
             for (int i = 0; i < 4; i++) {
-                long id = driver.enqueue(request(Op.NOP, -1, null, 0, 0, 0));
-                first = i == 0 ? id : first;
+                submitted[i] = driver.enqueued(request(Op.NOP, -1, null, 0, 0, 0));
             }
-            int before = driver.sequence().size();
-            driver.ring.flush();
+            int before = driver.delivered().size();
+            driver.ring().flush();
             assertEquals(4, driver.reap());
+            for (IoRequest r : submitted) {
+                assertEquals(0, driver.resultNow(r));
+            }
             for (int i = 0; i < 4; i++) {
-                if (driver.sequence().get(before + i)[0] != first + i) {
+                if (driver.delivered().get(before + i) != submitted[i]) {
                     outOfOrder++;
                     break;
                 }
@@ -219,7 +222,7 @@ class FaultInjectionTest {
     @Test
     void shouldNotInjectAnythingAtProbabilityZero() {
         kernel = SimulatedKernel.builder().clock(clock).build();
-        driver = new RingDriver(kernel, 0);
+        driver = new RingDriver(kernel.openRing(0));
         int fd = kernel.open("/f", Backend.O_RDWR | Backend.O_CREAT, 0);
         for (int i = 0; i < 1_000; i++) {
             IoRequest write = request(Op.WRITE, fd, ByteBuffer.allocate(64), 0, 64, 0);

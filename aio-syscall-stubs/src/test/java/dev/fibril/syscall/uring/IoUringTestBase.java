@@ -8,7 +8,11 @@ import org.junit.jupiter.api.BeforeEach;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Opens a backend and one ring per test, driven on the test thread; skips where io_uring cannot run. */
+/**
+ * Opens a backend and one ring per test, driven on the test thread; skips where io_uring cannot run.
+ * For the io_uring-only tests that reopen the backend with a feature switched off
+ * ({@link FeatureSwitch}); the contracts use {@link dev.fibril.syscall.contract.BackendFixture}.
+ */
 abstract class IoUringTestBase {
     IoUringBackend backend;
     IoUringRing ring;

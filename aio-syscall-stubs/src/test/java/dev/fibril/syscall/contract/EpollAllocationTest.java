@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollAllocationTest extends AllocationContract {
+    EpollAllocationTest() {
+        super(BackendKind.EPOLL);
+    }
+}

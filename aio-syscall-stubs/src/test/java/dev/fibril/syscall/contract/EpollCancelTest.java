@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollCancelTest extends CancelContract {
+    EpollCancelTest() {
+        super(BackendKind.EPOLL);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollDescriptorLeakTest extends DescriptorLeakContract {
+    EpollDescriptorLeakTest() {
+        super(BackendKind.EPOLL);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollFileIoTest extends FileIoContract {
+    EpollFileIoTest() {
+        super(BackendKind.EPOLL);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollRingContractTest extends RingContract {
+    EpollRingContractTest() {
+        super(BackendKind.EPOLL);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollSocketTest extends SocketContract {
+    EpollSocketTest() {
+        super(BackendKind.EPOLL);
+    }
+}

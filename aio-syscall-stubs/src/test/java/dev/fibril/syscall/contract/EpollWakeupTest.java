@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class EpollWakeupTest extends WakeupContract {
+    EpollWakeupTest() {
+        super(BackendKind.EPOLL);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class IoUringSocketOptionTest extends SocketOptionContract {
+    IoUringSocketOptionTest() {
+        super(BackendKind.IO_URING);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class IoUringSocketStateTest extends SocketStateContract {
+    IoUringSocketStateTest() {
+        super(BackendKind.IO_URING);
+    }
+}

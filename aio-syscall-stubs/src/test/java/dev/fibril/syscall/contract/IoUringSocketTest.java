@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class IoUringSocketTest extends SocketContract {
+    IoUringSocketTest() {
+        super(BackendKind.IO_URING);
+    }
+}

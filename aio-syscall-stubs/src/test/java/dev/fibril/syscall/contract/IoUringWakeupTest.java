@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class IoUringWakeupTest extends WakeupContract {
+    IoUringWakeupTest() {
+        super(BackendKind.IO_URING);
+    }
+}

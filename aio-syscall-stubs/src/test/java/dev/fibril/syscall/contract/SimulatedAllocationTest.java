@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedAllocationTest extends AllocationContract {
+    SimulatedAllocationTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

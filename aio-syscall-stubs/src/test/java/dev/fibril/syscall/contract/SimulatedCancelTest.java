@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedCancelTest extends CancelContract {
+    SimulatedCancelTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

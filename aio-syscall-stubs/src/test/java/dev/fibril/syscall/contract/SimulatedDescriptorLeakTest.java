@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedDescriptorLeakTest extends DescriptorLeakContract {
+    SimulatedDescriptorLeakTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedFileDescriptorTest extends FileDescriptorContract {
+    SimulatedFileDescriptorTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

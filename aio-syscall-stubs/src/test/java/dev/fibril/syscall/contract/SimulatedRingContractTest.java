@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedRingContractTest extends RingContract {
+    SimulatedRingContractTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedSocketOptionTest extends SocketOptionContract {
+    SimulatedSocketOptionTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

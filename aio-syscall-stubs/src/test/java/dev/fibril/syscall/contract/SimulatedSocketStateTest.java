@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedSocketStateTest extends SocketStateContract {
+    SimulatedSocketStateTest() {
+        super(BackendKind.SIMULATED);
+    }
+}

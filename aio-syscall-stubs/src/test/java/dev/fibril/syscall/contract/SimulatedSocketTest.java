@@ -1,0 +1,7 @@
+package dev.fibril.syscall.contract;
+
+class SimulatedSocketTest extends SocketContract {
+    SimulatedSocketTest() {
+        super(BackendKind.SIMULATED);
+    }
+}
