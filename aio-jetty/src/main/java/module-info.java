@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * Jetty 12.1 on Fibril: {@code FibrilConnector}, its end points and {@code FibrilThreadPool}.
  * An application on Jetty needs {@code requires dev.fibril.jetty;}; it reads Fibril's runtime and

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * The Fibril runtime: carriers, the virtual-thread scheduler, pooled request descriptors,
  * blocking-style channels and Micrometer meters. An application needs only

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * The kernel backends behind the completion-ring SPI: io_uring through java.lang.foreign, epoll
  * through NIO, and the simulated kernel. Their packages are for the runtime only.

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.bench;
 
 /** The idle-connections family's part of the terminal table, report.md and report.html. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.aio.spi;
 
 /** Receives reaped completions from {@link CompletionRing#reap}. Called on the ring's owner thread. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.internal.io;
 
 /** An owner of descriptors that is not a parked fibril: a foreign-thread call or an I/O batch. Carrier thread only. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.internal.io;
 
 /** A caller waiting for a descriptor while the pool is at its bound. Carrier thread only. */

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.syscall.sim;
 
 /** Something ops wait on (a connection, a listener), guarding its wait queues with its own monitor. */

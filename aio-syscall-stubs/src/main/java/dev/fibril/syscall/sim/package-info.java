@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 /**
  * The simulated kernel: a deterministic, in-memory model of a kernel with a completion interface,
  * for tests and for benchmarks that isolate the runtime's own cost.

@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.syscall.uring;
 
 /** Flag and opcode values of the io_uring ABI, include/uapi/linux/io_uring.h (Linux 6.x). */

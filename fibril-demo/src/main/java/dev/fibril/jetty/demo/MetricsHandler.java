@@ -1,3 +1,7 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
 package dev.fibril.jetty.demo;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
