@@ -129,6 +129,9 @@ public final class EpollBackend implements Backend {
         if (path == null) {
             return -Errno.EFAULT;
         }
+        if (path.isEmpty()) {
+            return -Errno.ENOENT; // as open(2); Path.of("") would name the working directory
+        }
         try {
             FileChannel file = FileOpener.open(path, flags, mode);
             return fds.add(file, FileOpener.append(flags)).fd;

@@ -37,7 +37,6 @@ import static dev.fibril.syscall.contract.Capability.PIPES;
 import static dev.fibril.syscall.contract.Capability.OWN_DESCRIPTOR_TABLE;
 import static dev.fibril.syscall.contract.Capability.ACCESS_MODE_3_REFUSED;
 import static dev.fibril.syscall.contract.Capability.CURRENT_POSITION_OFFSET;
-import static dev.fibril.syscall.contract.Capability.EMPTY_PATH_IS_ENOENT;
 import static dev.fibril.syscall.contract.Capability.EXACT_HANGUP_EVENTS;
 import static dev.fibril.syscall.contract.Capability.FIFO_PER_DESCRIPTOR;
 import static dev.fibril.syscall.contract.Capability.LISTENER_RECV_ENOTCONN;
@@ -54,7 +53,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public enum BackendKind {
     IO_URING(EnumSet.of(KERNEL_DESCRIPTORS, HOST_RESOURCES, DOUBLED_SOCKET_BUFFERS, SPLICE, PIPES,
-            LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS, EMPTY_PATH_IS_ENOENT,
+            LISTENER_FLAGS, INHERITED_SOCKET_OPTIONS,
             CURRENT_POSITION_OFFSET, SOCKET_SIZE_ZERO, LISTENER_RECV_ENOTCONN, AWAIT_SUBMITS,
             FLUSH_AFTER_CLOSE_IS_HARMLESS)) {
         @Override
@@ -107,7 +106,7 @@ public enum BackendKind {
     },
     SIMULATED(EnumSet.of(EXACT_SOCKET_BUFFERS, INLINE_NOPS, INHERITED_SOCKET_OPTIONS, TARGET_BEFORE_CANCEL,
             NEGATIVE_BUFFER_REFUSED, LISTENER_FLAGS, OWN_DESCRIPTOR_TABLE, ACCESS_MODE_3_REFUSED,
-            EMPTY_PATH_IS_ENOENT, FIFO_PER_DESCRIPTOR,
+            FIFO_PER_DESCRIPTOR,
             EXACT_HANGUP_EVENTS, NEGATIVE_LENGTH_EINVAL)) {
         @Override
         public Backend open() {

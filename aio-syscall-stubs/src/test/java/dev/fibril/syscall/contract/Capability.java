@@ -24,8 +24,6 @@ public enum Capability {
     ACCESS_MODE_3_REFUSED,
     /** open of a null path is EFAULT. */
     NULL_PATH_IS_EFAULT,
-    /** open of the empty path is ENOENT, as open(2) has it (the epoll backend says EISDIR). */
-    EMPTY_PATH_IS_ENOENT,
     /** A file offset of -1 reads or writes at the file's current position, as preadv2(2) does. */
     CURRENT_POSITION_OFFSET,
     /** Requests waiting on one descriptor complete in the order they were submitted (io_uring wakes them in any order). */

@@ -176,7 +176,6 @@ public abstract class FileDescriptorContract extends BackendFixture {
 
     @Test
     void shouldFailOpenOfTheEmptyPathWithEnoent() {
-        require(Capability.EMPTY_PATH_IS_ENOENT);
         assertEquals(-Errno.ENOENT, backend.open("", Backend.O_RDWR | Backend.O_CREAT, 0));
     }
 
