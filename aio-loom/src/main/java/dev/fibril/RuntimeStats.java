@@ -11,7 +11,7 @@ package dev.fibril;
  * @param backend            the backend's name
  * @param carriers           number of carriers
  * @param fibrilsStarted     fibrils created since start
- * @param fibrilsAlive       fibrils not yet finished
+ * @param fibrilsAlive       fibrils not yet finished (the carriers' idle spare fibrils not counted)
  * @param parks              times a fibril parked waiting for a completion
  * @param sameCarrierResumes wake-ups made on the fibril's own carrier (no cross-thread hand-off)
  * @param crossThreadResumes wake-ups that came from another thread through the carrier's MPSC queue

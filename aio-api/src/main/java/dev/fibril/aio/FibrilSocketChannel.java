@@ -38,6 +38,30 @@ public interface FibrilSocketChannel extends ByteChannel {
     java.nio.ByteBuffer receive() throws IOException;
 
     /**
+     * Arms a receive and returns at once: when bytes arrive, the peer ends the stream, the receive
+     * fails or the channel is closed, {@code then} runs on a fibril of the runtime, and there
+     * {@link #receive()} returns at once with what arrived (null at the end of the stream, or throws
+     * the failure). While it waits the channel holds neither a buffer nor a fibril: on io_uring the
+     * kernel picks a buffer of the carrier's ring when bytes arrive; elsewhere the runtime waits
+     * for the socket to be readable, and the receive in {@code then} takes a buffer and reads. The
+     * fibril that runs {@code then} is one of its carrier's spares, so once they are warm a wait
+     * allocates nothing. For servers with many idle connections, such as the Jetty connector.
+     *
+     * <p>Called off a fibril of the runtime, or on a backend that cannot wait for readability (the
+     * simulated kernel), it starts {@code then} on a new fibril at once, whose receive waits as
+     * usual. The read timeout does not bound the wait. If the runtime is closing when the receive
+     * completes, {@code then} does not run; the channel's close gives back what it received.
+     *
+     * @throws IllegalStateException if the buffer {@link #receive} lent was not released, or the
+     *         receive armed before is still waiting or its result was not taken by {@link #receive()}
+     * @throws java.nio.channels.ClosedChannelException if the channel is closed
+     * @throws java.nio.channels.NotYetConnectedException if the channel is not connected
+     * @throws java.util.concurrent.RejectedExecutionException if the runtime is closing
+     * @throws NullPointerException if {@code then} is null
+     */
+    void receiveLater(Runnable then) throws IOException;
+
+    /**
      * Gives back the buffer {@link #receive} lent; the caller must not touch it afterwards. Any
      * thread, also after the channel was closed.
      *

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.EofException;
@@ -31,13 +30,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Jetty's contract is non-blocking (fill returns 0 when nothing arrived, fill interest calls
  * back later); Fibril's channels park the calling fibril instead. The end point joins the two with
- * one fibril per connection, the <em>reader</em>: when Jetty asks for fill interest it receives
- * (parking until bytes arrive) into a buffer the runtime lends ({@link FibrilSocketChannel#receive}),
- * then runs Jetty's callback — inline when the callback does not block, else on the connection's
- * <em>worker</em> fibril, so a handler that blocks for more request content never stands in the
- * reader's way. {@link #fill} copies from the lent buffer, never blocks, and gives the buffer back
- * once it is empty. On io_uring the kernel picks that buffer only when bytes arrive, so an idle
- * keep-alive connection holds no input buffer at all.
+ * a <em>reader</em> task per connection: when Jetty asks for fill interest it arms a receive
+ * ({@link FibrilSocketChannel#receiveLater}) and returns, and when bytes arrive the runtime runs the
+ * reader on one of its spare fibrils, which takes the buffer the runtime lent and runs Jetty's
+ * callback — inline when the callback does not block, else on the connection's <em>worker</em>
+ * fibril, so a handler that blocks for more request content never stands in the reader's way.
+ * {@link #fill} copies from the lent buffer, never blocks, and gives the buffer back once it is
+ * empty. On io_uring the kernel picks that buffer only when bytes arrive, so an idle keep-alive
+ * connection holds neither an input buffer nor a fibril.
  *
  * <p>{@link #flush} is non-blocking, as Jetty expects, from any thread (a fibril, a default
  * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): it sends
@@ -53,6 +53,14 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private static final int IDLE = 0;
     private static final int READING = 1;
     private static final int FILLING = 2;
+    /** No reader runs and no receive is armed: the next fill interest starts one. */
+    private static final int STOPPED = 0;
+    /** A reader runs on some fibril. */
+    private static final int RUNNING = 1;
+    /** A receive is armed ({@link FibrilSocketChannel#receiveLater}): its completion runs the reader. */
+    private static final int ARMED = 2;
+    /** The connection closed and the input was ended. */
+    private static final int ENDED = 3;
 
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
@@ -63,11 +71,13 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private ByteBuffer lent;
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
+    private final AtomicInteger readerState = new AtomicInteger(STOPPED);
+    private final Runnable readLoop = this::readLoop;
+    private final Runnable received = this::receivedTask;
     private final FillWorker worker;
     private volatile boolean wanted;
     private volatile boolean eof;
     private volatile IOException readFailure;
-    private volatile Thread reader;
     private volatile MappedFile mapped;
     private final EndPointWriter output;
 
@@ -95,16 +105,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
     @Override
     public Object getTransport() {
         return channel;
-    }
-
-    @Override
-    public void onOpen() {
-        super.onOpen();
-        try {
-            reader = connector.getRuntime().start(this::readLoop);
-        } catch (RejectedExecutionException e) {
-            close(e);
-        }
     }
 
     // ------------------------------------------------------------------ input
@@ -154,43 +154,69 @@ public class FibrilEndPoint extends AbstractEndPoint {
             throw new ClosedChannelException();
         }
         wanted = true;
-        Thread r = reader;
-        if (r != null && r != Thread.currentThread()) {
-            LockSupport.unpark(r); // from its own callback the reader sees the flag when the callback returns
+        if (readerState.compareAndSet(STOPPED, RUNNING)) {
+            startReader(); // else the running reader sees the flag, or the armed receive's task does
         }
     }
 
-    private void readLoop() {
+    private void startReader() {
         try {
-            while (isOpen()) {
-                if (!wanted) {
-                    LockSupport.park(this);
-                    endIfInterrupted();
+            connector.getRuntime().start(readLoop);
+        } catch (RejectedExecutionException e) {
+            readerState.set(STOPPED);
+            close(e);
+        }
+    }
+
+    /**
+     * The reader, while it holds {@link #RUNNING}: serves fill interest until none is left, or arms
+     * a receive for the next bytes and returns (the fibril is free; the receive's completion runs
+     * {@link #received} on a spare fibril of the runtime).
+     */
+    private void readLoop() {
+        while (true) {
+            if (!isOpen()) {
+                endInput();
+                return;
+            }
+            if (!wanted) {
+                readerState.set(STOPPED);
+                // an interest or a close between the look and the set found RUNNING and left it to us
+                if ((wanted || !isOpen()) && readerState.compareAndSet(STOPPED, RUNNING)) {
                     continue;
                 }
-                wanted = false;
-                if (!eof && readFailure == null) {
-                    read();
+                return;
+            }
+            wanted = false;
+            if (!eof && readFailure == null && releaseIfRead()) {
+                readerState.set(ARMED);
+                try {
+                    channel.receiveLater(received); // its task may run at once, on another fibril
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    readerState.set(RUNNING); // nothing armed: no task comes
+                    if (isOpen()) {
+                        readFailure = e instanceof IOException io ? io : new IOException(e);
+                    }
                 }
-                deliver();
             }
-        } finally {
-            reader = null;
-            worker.stop();
-            // Take the input for good before the lent buffer goes back: a late fill() then reads nothing.
-            while (!inputState.compareAndSet(IDLE, READING)) {
-                Thread.onSpinWait();
-            }
-            ByteBuffer in = lent;
-            if (in != null) {
-                lent = null;
-                channel.release(in);
-            }
+            deliver();
         }
     }
 
-    /** Receives when nothing lent is left unread, parking until bytes, end of stream or failure. */
-    private void read() {
+    /** The armed receive completed: take what it got, run Jetty's callback, and serve on. */
+    private void receivedTask() {
+        readerState.set(RUNNING); // from ARMED: only this task moves it
+        read();
+        deliver();
+        readLoop();
+    }
+
+    /**
+     * False while bytes lent before are unread (fill() hands them over first); else gives the lent
+     * buffer back, if any, and returns true: the next bytes must be received.
+     */
+    private boolean releaseIfRead() {
         while (!inputState.compareAndSet(IDLE, READING)) {
             Thread.onSpinWait(); // a fill() is copying out; it never blocks
         }
@@ -198,12 +224,24 @@ public class FibrilEndPoint extends AbstractEndPoint {
             ByteBuffer in = lent;
             if (in != null) {
                 if (in.hasRemaining()) {
-                    return; // unread bytes first
+                    return false;
                 }
                 lent = null;
                 channel.release(in);
             }
-            ByteBuffer got = channel.receive(); // holds no buffer while it waits (io_uring)
+            return true;
+        } finally {
+            inputState.set(IDLE);
+        }
+    }
+
+    /** Takes what the armed receive got: bytes, end of stream or failure. */
+    private void read() {
+        while (!inputState.compareAndSet(IDLE, READING)) {
+            Thread.onSpinWait();
+        }
+        try {
+            ByteBuffer got = channel.receive(); // at once: the armed receive completed
             if (got == null) {
                 eof = true;
             } else {
@@ -216,6 +254,21 @@ public class FibrilEndPoint extends AbstractEndPoint {
             }
         } finally {
             inputState.set(IDLE);
+        }
+    }
+
+    /** The input ends with the connection: the worker stops and the lent buffer goes back. Once, by the reader. */
+    private void endInput() {
+        readerState.set(ENDED);
+        worker.stop();
+        // Take the input for good before the lent buffer goes back: a late fill() then reads nothing.
+        while (!inputState.compareAndSet(IDLE, READING)) {
+            Thread.onSpinWait();
+        }
+        ByteBuffer in = lent;
+        if (in != null) {
+            lent = null;
+            channel.release(in);
         }
     }
 
@@ -330,10 +383,9 @@ public class FibrilEndPoint extends AbstractEndPoint {
         } catch (IOException e) {
             LOG.debug("close failed on {}", this, e);
         }
-        Thread r = reader;
-        if (r != null) {
-            LockSupport.unpark(r);
-        }
+        if (readerState.compareAndSet(STOPPED, RUNNING)) {
+            endInput(); // no reader runs nor waits: the close ends the input itself
+        } // a running reader ends it at its next look; an armed receive is cancelled, and its task does
         output.onClose();
         worker.stop();
     }

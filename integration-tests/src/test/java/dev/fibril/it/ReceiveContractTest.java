@@ -6,20 +6,19 @@ package dev.fibril.it;
 
 import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
-import dev.fibril.aio.FibrilServerSocketChannel;
 import dev.fibril.aio.FibrilSocketChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.awaitility.Awaitility.await;
+import static dev.fibril.it.Loopback.send;
+import static dev.fibril.it.Loopback.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -32,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 abstract class ReceiveContractTest {
-    private static final Duration PATIENCE = Duration.ofSeconds(30);
+    private static final Duration PATIENCE = Loopback.PATIENCE;
 
     FibrilRuntime rt;
 
@@ -60,49 +59,12 @@ abstract class ReceiveContractTest {
         }
     }
 
-    /** A connected pair: {client, accepted}; made from a fibril, so both live on the runtime. */
     private FibrilSocketChannel[] pair() throws Exception {
-        FibrilSocketChannel[] out = new FibrilSocketChannel[2];
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = rt.start(() -> {
-            try (FibrilServerSocketChannel server = rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 8)) {
-                out[0] = rt.openSocket();
-                out[0].connect(server.localAddress());
-                out[1] = server.accept();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        assertTrue(t.join(PATIENCE));
-        assertNull(failure.get());
-        return out;
+        return Loopback.pair(rt);
     }
 
-    private static void send(FibrilSocketChannel ch, String text) throws Exception {
-        ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
-    }
-
-    private static String text(ByteBuffer b) {
-        return StandardCharsets.US_ASCII.decode(b.duplicate()).toString();
-    }
-
-    /** Runs {@code body} in a fibril and waits for it; rethrows what it threw. */
     private void inFibril(PinnedInitializer.Body body) throws Exception {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread t = rt.start(() -> {
-            try {
-                body.run();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-        assertTrue(t.join(PATIENCE), "the fibril finished");
-        if (failure.get() != null) {
-            throw new AssertionError(failure.get());
-        }
+        Loopback.inFibril(rt, body);
     }
 
     @Test

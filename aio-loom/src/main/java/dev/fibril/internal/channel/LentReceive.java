@@ -34,6 +34,8 @@ final class LentReceive {
     /** The lent buffer is the channel's own (a receive off a fibril). */
     private static final int OWN = -2;
     private static final int OWN_SIZE = 16 * 1024;
+    /** {@link #takeArmed}: no armed result to return; go on with a plain receive. */
+    static final ByteBuffer PLAIN = ByteBuffer.allocate(0);
 
     private final FdHandle handle;
     private int lentId = NONE;
@@ -43,9 +45,62 @@ final class LentReceive {
     private ByteBuffer own;
     /** The fibril parked for a buffer, which a close must wake; null when none. */
     private volatile Thread awaiting;
+    /** The {@code receiveLater} of the channel; made on its first use. */
+    private volatile ArmedReceive armed;
+    /** An armed readiness wait said the socket is readable: the next receive need not wait again. */
+    private boolean readable;
 
     LentReceive(FdHandle handle) {
         this.handle = handle;
+    }
+
+    /** The channel's receiveLater: arms a receive (see {@link ArmedReceive}). The receiver's thread. */
+    void receiveLater(Runnable then) throws IOException {
+        ArmedReceive a = armed;
+        if (a == null) {
+            a = new ArmedReceive(handle);
+            armed = a;
+        }
+        a.arm(then, onFibril());
+    }
+
+    /**
+     * What an armed receive got, if its result waits: the buffer the kernel filled (lent now), null
+     * at end of stream, or {@link #PLAIN} when the caller should receive as usual (nothing armed,
+     * a readiness wait that ended readable, or no buffer was free: ENOBUFS). The receiver's thread.
+     *
+     * @throws IllegalStateException if the armed receive is still in the ring
+     */
+    ByteBuffer takeArmed() throws IOException {
+        ArmedReceive a = armed;
+        if (a == null || !a.take()) {
+            return PLAIN;
+        }
+        int n = a.result();
+        int id = a.bufferId();
+        if (id >= 0) {
+            Carrier from = a.carrier();
+            if (n > 0) {
+                ByteBuffer view = from.receiveBuffersIfMade().view(id).limit(n);
+                lentId = id;
+                lentFrom = from;
+                lentView = view;
+                return view;
+            }
+            from.returnReceiveBuffer(id);
+        }
+        if (n == -Errno.ENOBUFS) {
+            return PLAIN; // back-pressure: the plain receive waits for a buffer
+        }
+        if (n == -Errno.ECANCELED) {
+            FdCalls.checkWaitEnded(handle); // the channel's close
+        }
+        FdCalls.check(n, a.wasRecv() ? "recv" : "poll");
+        if (a.wasRecv()) {
+            return null; // n == 0: end of stream
+        }
+        readable = true;
+        return PLAIN;
     }
 
     /** Whether the caller is a fibril of this runtime, so it can borrow its carrier's buffers. */
@@ -100,7 +155,9 @@ final class LentReceive {
                         continue;
                     }
                 } else {
-                    if (handle.group().backend().supports(Op.POLL_ADD)) {
+                    if (readable) {
+                        readable = false; // an armed readiness wait ended readable: receive at once
+                    } else if (handle.group().backend().supports(Op.POLL_ADD)) {
                         r.op(Op.POLL_ADD, handle.fd()).opFlags(IoRequest.POLLIN).timeout(timeoutNanos);
                         int ready = FdCalls.submit(handle, r);
                         timedOut(ready, timeoutNanos, timeout);
@@ -175,8 +232,12 @@ final class LentReceive {
         return left;
     }
 
-    /** The channel closed: wakes a receive parked for a buffer, which then throws. */
+    /** The channel closed: wakes a receive parked for a buffer, which then throws; gives back what an armed receive left. */
     void onClose() {
+        ArmedReceive a = armed;
+        if (a != null) {
+            a.onClose();
+        }
         Thread t = awaiting;
         if (t != null) {
             java.util.concurrent.locks.LockSupport.unpark(t);

@@ -53,6 +53,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (inputShut) {
                 return null;
             }
+            ByteBuffer armed = lent.takeArmed();
+            if (armed != LentReceive.PLAIN) {
+                return armed;
+            }
             Duration timeout = readTimeout;
             long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
             if (!lent.onFibril()) {
@@ -61,6 +65,18 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 return n < 0 ? null : lent.lendOwn(own.flip());
             }
             return lent.receive(timeoutNanos, timeout);
+        } finally {
+            handle.end();
+        }
+    }
+
+    @Override
+    public void receiveLater(Runnable then) throws IOException {
+        handle.begin();
+        try {
+            ensureConnected();
+            lent.checkNothingLent();
+            lent.receiveLater(then);
         } finally {
             handle.end();
         }

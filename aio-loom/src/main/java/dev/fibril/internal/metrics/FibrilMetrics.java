@@ -38,7 +38,10 @@ public final class FibrilMetrics implements MeterBinder {
         Tags tags = Tags.of("backend", group.backend().name());
         counter(registry, "fibril.fibrils.started", "Fibrils created", tags, g -> g.startedFibrils());
         Gauge.builder("fibril.fibrils.alive", group, g -> g.aliveFibrils())
-                .description("Fibrils not yet finished").tags(tags).register(registry);
+                .description("Fibrils not yet finished, the carriers' idle spares not counted").tags(tags).register(registry);
+        Gauge.builder("fibril.fibrils.spare", group, g -> g.spareFibrils())
+                .description("Idle spare fibrils, which run what completions hand over (an armed receive's task)")
+                .tags(tags).register(registry);
         counter(registry, "fibril.parks", "Fibril parks waiting for a completion", tags, g -> sum(g, c -> c.stats().parks()));
         counter(registry, "fibril.resumes", "Fibril wake-ups by path: same-carrier (on the fibril's own carrier) or cross-thread (handed over from another thread)", tags.and("path", "same-carrier"),
                 g -> sum(g, c -> c.stats().localWakeups()));

@@ -107,6 +107,11 @@ public final class CarrierGroup {
 
     /** Creates an unstarted fibril that runs {@code task}; it counts as live from now on. */
     public Thread newFibril(Runnable task) {
+        return newFibrilOn(null, task);
+    }
+
+    /** As {@link #newFibril}, with its home on {@code home} (null: the carrier placement picks). */
+    Thread newFibrilOn(Carrier home, Runnable task) {
         if (task == null) {
             throw new NullPointerException("task");
         }
@@ -115,14 +120,17 @@ public final class CarrierGroup {
             exited(null);
             throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
         }
-        Carrier home = place();
+        if (home == null) {
+            home = place();
+        }
+        Carrier carrier = home;
         home.alive().incrementAndGet();
         Thread[] self = new Thread[1];
         Thread t = factories[home.index()].newThread(() -> {
             try {
                 task.run();
             } finally {
-                home.alive().decrementAndGet();
+                carrier.alive().decrementAndGet();
                 exited(self[0]);
             }
         });
@@ -136,6 +144,11 @@ public final class CarrierGroup {
         Thread t = newFibril(task);
         t.start();
         return t;
+    }
+
+    /** Whether close() has begun: no new fibril starts. */
+    boolean isClosing() {
+        return state != State.OPEN;
     }
 
     private void exited(Thread t) {
@@ -220,6 +233,10 @@ public final class CarrierGroup {
             state = State.CLOSING;
         }
         executor.shutdown();
+        for (Carrier c : carriers) {
+            Runners runners = c.runners();
+            c.submitCommand(runners::stop); // idle spare fibrils end now: the wait below is for real work
+        }
         long timeoutNanos = timeout.toNanos();
         if (!awaitFibrils(timeoutNanos)) {
             for (Thread t : List.copyOf(live)) {
@@ -383,8 +400,18 @@ public final class CarrierGroup {
         return customScheduler;
     }
 
+    /** Fibrils started and not ended, but for the carriers' idle spares ({@link Runners}), which wait for work of the runtime's own. */
     public int aliveFibrils() {
-        return alive.get();
+        return alive.get() - spareFibrils();
+    }
+
+    /** The carriers' idle spare fibrils (see {@link Runners}). */
+    public int spareFibrils() {
+        int spare = 0;
+        for (Carrier c : carriers) {
+            spare += c.runners().idle();
+        }
+        return spare;
     }
 
     public long startedFibrils() {

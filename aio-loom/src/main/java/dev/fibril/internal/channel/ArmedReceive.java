@@ -1,0 +1,233 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.CompletionListener;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.ReceiveBuffers;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.IoCall;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * A socket channel's {@code receiveLater}: a receive in the ring with no fibril parked on it. On
+ * io_uring with provided buffers it is the RECV itself (the kernel picks the buffer when bytes
+ * arrive); elsewhere a POLL_ADD for readability, after which the receive takes a buffer and reads.
+ * Its completion keeps the result for the channel's next {@code receive()} and hands the caller's
+ * task to one of the carrier's spare fibrils ({@link dev.fibril.internal.scheduler.Runners}).
+ *
+ * <pre>
+ *  NONE  -> ARMED  arm: the request is submitted; it counts as a call of the channel
+ *  ARMED -> DONE   its completion (carrier thread): result kept, task handed to a runner
+ *  DONE  -> NONE   take (the next receive), or the channel's close (which gives a picked buffer back)
+ * </pre>
+ *
+ * The call ends once the task returned, so the fd stays open until the result was taken.
+ */
+final class ArmedReceive implements CompletionListener, Runnable {
+    private static final int NONE = 0;
+    private static final int ARMED = 1;
+    private static final int DONE = 2;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(ArmedReceive.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final FdHandle handle;
+    /** NONE, ARMED or DONE; through {@link #STATE} (one object per channel: an idle connection's memory counts). */
+    private volatile int state;
+    /** The caller's task; written by arm before the submission, taken by the runner. */
+    private Runnable then;
+    /** The carrier of the armed request, whose buffer the kernel picks. */
+    private Carrier carrier;
+    /** Whether the request was the RECV itself (else a POLL_ADD). */
+    private boolean recv;
+    /** The completion's result and picked buffer (-1: none); written before DONE. */
+    private int result;
+    private int bufferId = -1;
+
+    ArmedReceive(FdHandle handle) {
+        this.handle = handle;
+    }
+
+    /** Whether an armed receive is still in the ring. */
+    boolean waiting() {
+        return state == ARMED;
+    }
+
+    /**
+     * Arms the receive from a fibril on its carrier ({@code onFibril}), or starts {@code then} on a
+     * new fibril at once where nothing can be armed: off a fibril, or with no readiness wait. Between
+     * the channel's {@code begin} and {@code end}.
+     */
+    void arm(Runnable then, boolean onFibril) throws IOException {
+        Objects.requireNonNull(then, "then");
+        if (!STATE.compareAndSet(this, NONE, ARMED)) {
+            throw new IllegalStateException("receiveLater(): the receive armed before "
+                    + (state == ARMED ? "is still waiting" : "was not taken by receive()"));
+        }
+        boolean armed = false;
+        try {
+            armed = onFibril && submit(then);
+        } finally {
+            if (!armed) {
+                this.then = null;
+                setState(NONE);
+            }
+        }
+        if (!armed) {
+            handle.group().start(then); // its receive waits as a plain one
+        }
+    }
+
+    /** Submits the RECV (or the readiness wait); false, with nothing submitted, where the backend has neither. */
+    private boolean submit(Runnable then) throws IOException {
+        handle.begin(); // the armed request is a call of the channel until the task returned
+        boolean submitted = false;
+        try {
+            IoCall call = IoCall.begin(handle.group(), handle.fd());
+            try {
+                Descriptor d = (Descriptor) call.request();
+                Carrier c = call.carrier();
+                ReceiveBuffers pool = c.receiveBuffers();
+                boolean picks = pool.kernelPicks();
+                if (!picks && !handle.group().backend().supports(Op.POLL_ADD)) {
+                    return false;
+                }
+                this.then = then;
+                this.carrier = c;
+                this.recv = picks;
+                if (picks) {
+                    d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
+                    d.flags(IoRequest.FLAG_BUFFER_SELECT);
+                } else {
+                    d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
+                    d.opFlags(IoRequest.POLLIN);
+                }
+                d.notifies(this);
+                d.channel(handle);
+                c.io().submit(d);
+                submitted = true;
+                if (handle.isClosed()) {
+                    c.io().cancel(d); // a close that came before this submission found nothing to cancel
+                }
+                return true;
+            } finally {
+                call.end(); // a SUBMITTED descriptor stays out of the pool until its completion
+            }
+        } finally {
+            if (!submitted) {
+                handle.end();
+            }
+        }
+    }
+
+    /** The completion, on the armed request's carrier. */
+    @Override
+    public void onCompletion(Descriptor d) {
+        int n = d.result();
+        int id = recv ? d.selectedBuffer() : -1;
+        if (id >= 0) {
+            carrier.receiveBuffers().picked();
+        }
+        d.pool().release(d);
+        result = n;
+        bufferId = id;
+        setState(DONE);
+        if (handle.isClosed()) {
+            giveBackIfDone(); // a close that looked before DONE found nothing to give back
+        }
+        try {
+            carrier.runners().run(this);
+        } catch (RejectedExecutionException closing) {
+            then = null; // the runtime is closing: the result waits for a receive or the channel's close
+            handle.end();
+        }
+    }
+
+    @Override
+    public void onCarrierFailed(Descriptor d) {
+        result = -Errno.ECANCELED; // nothing completes it now: the task's receive throws the carrier's failure
+        bufferId = -1;
+        setState(DONE);
+        try {
+            handle.group().start(this);
+        } catch (RejectedExecutionException closing) {
+            then = null;
+            handle.end();
+        }
+    }
+
+    private void setState(int s) {
+        state = s;
+    }
+
+    /** The runner's task: the caller's, then the armed call ends. */
+    @Override
+    public void run() {
+        Runnable t = then;
+        then = null; // before it runs: it may arm again
+        try {
+            t.run();
+        } finally {
+            handle.end();
+        }
+    }
+
+    /**
+     * For the channel's receive: true if an armed receive's result waits to be taken, which the
+     * caller then reads through {@link #result()}, {@link #bufferId()}, {@link #carrier()}.
+     *
+     * @throws IllegalStateException if the armed receive is still in the ring
+     */
+    boolean take() {
+        int s = state;
+        if (s == ARMED) {
+            throw new IllegalStateException("receive(): a receiveLater is still waiting; its task receives");
+        }
+        return s == DONE && STATE.compareAndSet(this, DONE, NONE);
+    }
+
+    int result() {
+        return result;
+    }
+
+    /** The buffer the kernel picked, or -1 (none picked, or the request was a readiness wait). */
+    int bufferId() {
+        return bufferId;
+    }
+
+    boolean wasRecv() {
+        return recv;
+    }
+
+    Carrier carrier() {
+        return carrier;
+    }
+
+    /** The channel closed: a picked buffer whose result nobody took goes back to its carrier. Any thread. */
+    void onClose() {
+        giveBackIfDone();
+    }
+
+    private void giveBackIfDone() {
+        if (state == DONE && STATE.compareAndSet(this, DONE, NONE) && bufferId >= 0) {
+            carrier.returnReceiveBuffer(bufferId);
+        }
+    }
+}
