@@ -81,6 +81,21 @@ public final class FibrilRuntime implements AutoCloseable {
         return group.start(task);
     }
 
+    /**
+     * Runs {@code task} on a fibril. Called from a fibril of this runtime, the task runs on one of
+     * that fibril's carrier's spare fibrils, which park between tasks (up to 256 per carrier), so
+     * once they are warm a dispatch allocates nothing and costs an unpark; from any other thread it
+     * starts a new fibril, as {@link #start} does. For short tasks handed over at a high rate, such
+     * as a server's per-request callbacks. The task's thread is a spare's: it may have run other
+     * tasks before, and an interrupt status it leaves is cleared.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once {@link #close()} has begun
+     * @throws NullPointerException if {@code task} is null
+     */
+    public void dispatch(Runnable task) {
+        group.dispatch(task);
+    }
+
     /** An {@link ExecutorService} that runs each task in a new fibril; shut down by {@link #close()}. */
     public ExecutorService executor() {
         return group.executor();

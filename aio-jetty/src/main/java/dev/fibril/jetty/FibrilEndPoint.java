@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * a <em>reader</em> task per connection: when Jetty asks for fill interest it arms a receive
  * ({@link FibrilSocketChannel#receiveLater}) and returns, and when bytes arrive the runtime runs the
  * reader on one of its spare fibrils, which takes the buffer the runtime lent and runs Jetty's
- * callback — inline when the callback does not block, else on the connection's <em>worker</em>
- * fibril, so a handler that blocks for more request content never stands in the reader's way.
+ * callback — inline when the callback does not block, else on another spare fibril
+ * ({@link dev.fibril.FibrilRuntime#dispatch}), so a handler that blocks for more request content
+ * never stands in the reader's way.
  * {@link #fill} copies from the lent buffer, never blocks, and gives the buffer back once it is
  * empty. On io_uring the kernel picks that buffer only when bytes arrive, so an idle keep-alive
  * connection holds neither an input buffer nor a fibril.
@@ -74,7 +75,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private final AtomicInteger readerState = new AtomicInteger(STOPPED);
     private final Runnable readLoop = this::readLoop;
     private final Runnable received = this::receivedTask;
-    private final FillWorker worker;
     private volatile boolean wanted;
     private volatile boolean eof;
     private volatile IOException readFailure;
@@ -87,7 +87,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         this.channel = channel;
         this.local = channel.localAddress();
         this.remote = channel.remoteAddress();
-        this.worker = new FillWorker(connector.getRuntime(), this);
         this.output = new EndPointWriter(this, connector, channel);
     }
 
@@ -257,10 +256,9 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    /** The input ends with the connection: the worker stops and the lent buffer goes back. Once, by the reader. */
+    /** The input ends with the connection: the lent buffer goes back. Once, by the reader or the close. */
     private void endInput() {
         readerState.set(ENDED);
-        worker.stop();
         // Take the input for good before the lent buffer goes back: a late fill() then reads nothing.
         while (!inputState.compareAndSet(IDLE, READING)) {
             Thread.onSpinWait();
@@ -272,7 +270,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    /** Runs Jetty's fill callback: inline if it does not block, else on the worker fibril. */
+    /** Runs Jetty's fill callback: inline if it does not block, else on a spare fibril of the runtime. */
     private void deliver() {
         FillInterest interest = getFillInterest();
         if (!interest.isInterested()) {
@@ -281,11 +279,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
         switch (interest.getCallbackInvocationType()) {
             case NON_BLOCKING -> interest.fillable();
             case EITHER -> Invocable.invokeNonBlocking(fillable);
-            default -> {
-                if (!worker.offer(fillable)) {
-                    dispatch(fillable);
-                }
-            }
+            default -> dispatch(fillable); // a handler that blocks for more content never holds the reader
         }
     }
 
@@ -303,10 +297,10 @@ public class FibrilEndPoint extends AbstractEndPoint {
         getFillInterest().fillable();
     }
 
-    /** Runs {@code task} on a fibril of its own; a runtime that refuses it closes the connection. */
+    /** Runs {@code task} on a spare fibril of the runtime; a runtime that refuses it closes the connection. */
     void dispatch(Runnable task) {
         try {
-            connector.getRuntime().start(task);
+            connector.getRuntime().dispatch(task);
         } catch (RejectedExecutionException e) {
             close(e);
         }
@@ -387,7 +381,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
             endInput(); // no reader runs nor waits: the close ends the input itself
         } // a running reader ends it at its next look; an armed receive is cancelled, and its task does
         output.onClose();
-        worker.stop();
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -138,6 +139,29 @@ public final class CarrierGroup {
         live.add(t);
         started.incrementAndGet();
         return t;
+    }
+
+    /** Runs {@code task} on a spare fibril of the calling fibril's carrier, or a new fibril off one (see {@link Runners}). */
+    public void dispatch(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        Carrier c = Carrier.current();
+        if (c == null || c.group() != this || !Thread.currentThread().isVirtual()) {
+            start(task);
+            return;
+        }
+        if (state != State.OPEN) {
+            throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
+        }
+        try {
+            c.enter();
+        } catch (RuntimeClosedException e) {
+            throw new RejectedExecutionException(e.getMessage(), e);
+        }
+        try {
+            c.runners().run(task);
+        } finally {
+            c.exit();
+        }
     }
 
     public Thread start(Runnable task) {
