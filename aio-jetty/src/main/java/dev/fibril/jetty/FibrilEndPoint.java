@@ -73,8 +73,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private final AtomicInteger inputState = new AtomicInteger(IDLE);
     private final Runnable fillable = this::runFillable;
     private final AtomicInteger readerState = new AtomicInteger(STOPPED);
-    private final Runnable readLoop = this::readLoop;
-    private final Runnable received = this::receivedTask;
+    private final Runnable readLoop = () -> guarded(false);
+    private final Runnable received = () -> guarded(true);
     private volatile boolean wanted;
     private volatile boolean eof;
     private volatile IOException readFailure;
@@ -160,7 +160,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
 
     private void startReader() {
         try {
-            connector.getRuntime().start(readLoop);
+            connector.getRuntime().dispatch(readLoop);
         } catch (RejectedExecutionException e) {
             readerState.set(STOPPED);
             close(e);
@@ -203,12 +203,24 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    /** The armed receive completed: take what it got, run Jetty's callback, and serve on. */
-    private void receivedTask() {
-        readerState.set(RUNNING); // from ARMED: only this task moves it
-        read();
-        deliver();
-        readLoop();
+    /**
+     * The reader's task: after an armed receive completed ({@code received}: take what it got and
+     * run Jetty's callback first), serve on. Whatever it throws ends the connection and its input,
+     * so no state is left RUNNING with nobody running.
+     */
+    private void guarded(boolean received) {
+        try {
+            if (received) {
+                readerState.set(RUNNING); // from ARMED: only this task moves it
+                read();
+                deliver();
+            }
+            readLoop();
+        } catch (Throwable t) {
+            close(t);
+            endInput();
+            throw t;
+        }
     }
 
     /**
@@ -258,7 +270,9 @@ public class FibrilEndPoint extends AbstractEndPoint {
 
     /** The input ends with the connection: the lent buffer goes back. Once, by the reader or the close. */
     private void endInput() {
-        readerState.set(ENDED);
+        if (readerState.getAndSet(ENDED) == ENDED) {
+            return; // the input was ended already (it holds the input state for good)
+        }
         // Take the input for good before the lent buffer goes back: a late fill() then reads nothing.
         while (!inputState.compareAndSet(IDLE, READING)) {
             Thread.onSpinWait();

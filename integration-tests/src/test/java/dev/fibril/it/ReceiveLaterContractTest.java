@@ -112,6 +112,7 @@ class ReceiveLaterContractTest {
         AtomicReference<Object> outcome = new AtomicReference<>();
         armFromAFibril(p[1], outcome);
         assertThrows(IllegalStateException.class, p[1]::receive, "the armed receive's task receives");
+        assertThrows(IllegalStateException.class, () -> p[1].read(ByteBuffer.allocate(8)), "a read would race the armed RECV");
         p[1].close(); // only the close can end the wait: no byte is sent
         await().atMost(PATIENCE).until(() -> outcome.get() != null);
         assertInstanceOf(ClosedChannelException.class, outcome.get());
@@ -119,6 +120,19 @@ class ReceiveLaterContractTest {
         assertEquals(0, rt.stats().receiveBuffersLent());
         assertThrows(ClosedChannelException.class, () -> p[1].receiveLater(() -> { }));
         p[0].close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll", "simulated"})
+    void shouldRunTheTaskWhenTheRuntimeClosesItsChannel(String backend) throws Exception {
+        runtime(backend, 4);
+        FibrilSocketChannel[] p = pair(rt);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        armFromAFibril(p[1], outcome);
+        rt.close(); // closes the open channels, which cancels the armed receive
+        await().atMost(PATIENCE).until(() -> outcome.get() != null);
+        assertInstanceOf(ClosedChannelException.class, outcome.get(), "the task ran and saw the close");
+        rt = null;
     }
 
     @ParameterizedTest

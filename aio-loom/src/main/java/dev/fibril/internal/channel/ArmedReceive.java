@@ -39,6 +39,8 @@ final class ArmedReceive implements CompletionListener, Runnable {
     private static final int ARMED = 1;
     private static final int DONE = 2;
     private static final VarHandle STATE;
+    /** {@link #result()} when the carrier gave up its ring with the receive armed. */
+    static final int CARRIER_FAILED = Integer.MIN_VALUE;
 
     static {
         try {
@@ -57,6 +59,8 @@ final class ArmedReceive implements CompletionListener, Runnable {
     private Carrier carrier;
     /** Whether the request was the RECV itself (else a POLL_ADD). */
     private boolean recv;
+    /** The armed request, while it is in the ring; a completion of any other is not this receive's. Its carrier's. */
+    private Descriptor armedOn;
     /** The completion's result and picked buffer (-1: none); written before DONE. */
     private int result;
     private int bufferId = -1;
@@ -65,9 +69,9 @@ final class ArmedReceive implements CompletionListener, Runnable {
         this.handle = handle;
     }
 
-    /** Whether an armed receive is still in the ring. */
-    boolean waiting() {
-        return state == ARMED;
+    /** Whether a receive is armed, or its result waits to be taken. */
+    boolean engaged() {
+        return state != NONE;
     }
 
     /**
@@ -121,10 +125,11 @@ final class ArmedReceive implements CompletionListener, Runnable {
                 }
                 d.notifies(this);
                 d.channel(handle);
+                armedOn = d;
                 c.io().submit(d);
                 submitted = true;
                 if (handle.isClosed()) {
-                    c.io().cancel(d); // a close that came before this submission found nothing to cancel
+                    cancel(c, d); // a close that came before this submission found nothing to cancel
                 }
                 return true;
             } finally {
@@ -132,44 +137,78 @@ final class ArmedReceive implements CompletionListener, Runnable {
             }
         } finally {
             if (!submitted) {
+                armedOn = null;
                 handle.end();
             }
+        }
+    }
+
+    /** Cancels {@code d}, best effort: it is in the ring, so the receive stays armed whatever happens here. */
+    private static void cancel(Carrier c, Descriptor d) {
+        try {
+            c.io().cancel(d);
+        } catch (RuntimeException e) {
+            // the ring refused the cancel: the request still ends with the socket's close or its data
         }
     }
 
     /** The completion, on the armed request's carrier. */
     @Override
     public void onCompletion(Descriptor d) {
+        Carrier c = carrier; // read before DONE is published: a receive may then arm again
+        boolean picks = recv;
         int n = d.result();
-        int id = recv ? d.selectedBuffer() : -1;
+        int id = picks ? d.selectedBuffer() : -1;
         if (id >= 0) {
-            carrier.receiveBuffers().picked();
+            c.receiveBuffers().picked();
         }
         d.pool().release(d);
+        if (d != armedOn || state != ARMED) {
+            // a completion after onCarrierFailed already ended this receive: nobody takes its result
+            if (id >= 0) {
+                c.receiveBuffers().give(id);
+            }
+            return;
+        }
+        armedOn = null;
         result = n;
         bufferId = id;
         setState(DONE);
         if (handle.isClosed()) {
             giveBackIfDone(); // a close that looked before DONE found nothing to give back
         }
-        try {
-            carrier.runners().run(this);
-        } catch (RejectedExecutionException closing) {
-            then = null; // the runtime is closing: the result waits for a receive or the channel's close
-            handle.end();
-        }
+        handOver(c, false);
     }
 
     @Override
     public void onCarrierFailed(Descriptor d) {
-        result = -Errno.ECANCELED; // nothing completes it now: the task's receive throws the carrier's failure
+        if (d != armedOn || state != ARMED) {
+            return;
+        }
+        armedOn = null; // d stays out of the pool: the kernel may still hold it
+        result = CARRIER_FAILED;
         bufferId = -1;
         setState(DONE);
+        handOver(null, true);
+    }
+
+    /**
+     * Hands the task to a spare of {@code c}, or (the carrier failed) to a new fibril; if that
+     * throws (the runtime is closing), the task is dropped and the armed call ends.
+     */
+    private void handOver(Carrier c, boolean onNewFibril) {
         try {
-            handle.group().start(this);
-        } catch (RejectedExecutionException closing) {
-            then = null;
+            if (onNewFibril) {
+                handle.group().start(this);
+            } else {
+                c.runners().run(this);
+            }
+        } catch (RuntimeException | Error e) {
+            then = null; // the result waits for a receive or the channel's close
             handle.end();
+            if (!(e instanceof java.util.concurrent.RejectedExecutionException)) {
+                throw e;
+            }
         }
     }
 

@@ -78,6 +78,9 @@ final class LentReceive {
         }
         int n = a.result();
         int id = a.bufferId();
+        if (n == ArmedReceive.CARRIER_FAILED) {
+            throw a.carrier().failedException();
+        }
         if (id >= 0) {
             Carrier from = a.carrier();
             if (n > 0) {
@@ -109,6 +112,17 @@ final class LentReceive {
         return c != null && c.group() == handle.group() && Thread.currentThread().isVirtual();
     }
 
+    /**
+     * For read(): no receiveLater may be armed or hold a result, as the read would race its RECV or
+     * skip the bytes it took.
+     */
+    void checkNotArmed(String call) {
+        ArmedReceive a = armed;
+        if (a != null && a.engaged()) {
+            throw new IllegalStateException(call + ": a receiveLater is armed or holds what it received; its task receives");
+        }
+    }
+
     void checkNothingLent() {
         if (lentView != null) {
             throw new IllegalStateException("receive(): the buffer it lent before was not released");
@@ -117,6 +131,7 @@ final class LentReceive {
 
     /** The channel's own buffer, cleared, for a receive off a fibril. */
     ByteBuffer ownBuffer() {
+        readable = false; // this receive reads anyway; a later one on a fibril waits for readiness again
         if (own == null) {
             own = ByteBuffer.allocateDirect(OWN_SIZE);
         }

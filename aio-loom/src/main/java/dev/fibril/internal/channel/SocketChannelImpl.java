@@ -50,10 +50,13 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         try {
             ensureConnected();
             lent.checkNothingLent();
+            ByteBuffer armed = lent.takeArmed();
             if (inputShut) {
+                if (armed != null && armed != LentReceive.PLAIN) {
+                    lent.release(armed);
+                }
                 return null;
             }
-            ByteBuffer armed = lent.takeArmed();
             if (armed != LentReceive.PLAIN) {
                 return armed;
             }
@@ -125,6 +128,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            lent.checkNotArmed("read()");
             if (inputShut) {
                 return -1;
             }

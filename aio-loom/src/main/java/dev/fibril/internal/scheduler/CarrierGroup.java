@@ -108,16 +108,21 @@ public final class CarrierGroup {
 
     /** Creates an unstarted fibril that runs {@code task}; it counts as live from now on. */
     public Thread newFibril(Runnable task) {
-        return newFibrilOn(null, task);
+        return newFibrilOn(null, task, false);
+    }
+
+    /** A spare fibril of {@code home} ({@link Runners}): also while the runtime closes, until it is closed. */
+    Thread newSpare(Carrier home, Runnable task) {
+        return newFibrilOn(home, task, true);
     }
 
     /** As {@link #newFibril}, with its home on {@code home} (null: the carrier placement picks). */
-    Thread newFibrilOn(Carrier home, Runnable task) {
+    private Thread newFibrilOn(Carrier home, Runnable task, boolean spare) {
         if (task == null) {
             throw new NullPointerException("task");
         }
         alive.incrementAndGet();
-        if (state != State.OPEN) {
+        if (spare ? state == State.CLOSED : state != State.OPEN) {
             exited(null);
             throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
         }
@@ -175,6 +180,15 @@ public final class CarrierGroup {
         return state != State.OPEN;
     }
 
+    /** A spare went idle: while closing, close() counts it as done with its work, so it looks again. */
+    void spareIdled() {
+        if (state != State.OPEN) {
+            synchronized (lifecycle) {
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
     private void exited(Thread t) {
         if (t != null) {
             live.remove(t);
@@ -194,13 +208,18 @@ public final class CarrierGroup {
         if (here != null && here.group() == this) {
             Carrier best = here;
             for (Carrier c : carriers) {
-                if (c.alive().get() < best.alive().get()) {
+                if (busy(c) < busy(best)) {
                     best = c;
                 }
             }
             return best;
         }
         return carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
+    }
+
+    /** Fibrils of {@code c} but its idle spares, for placement (racy reads). */
+    private static int busy(Carrier c) {
+        return c.alive().get() - c.runners().idle();
     }
 
     /** The carrier that serves foreign-thread calls on {@code fd}. */
@@ -257,10 +276,6 @@ public final class CarrierGroup {
             state = State.CLOSING;
         }
         executor.shutdown();
-        for (Carrier c : carriers) {
-            Runners runners = c.runners();
-            c.submitCommand(runners::stop); // idle spare fibrils end now: the wait below is for real work
-        }
         long timeoutNanos = timeout.toNanos();
         if (!awaitFibrils(timeoutNanos)) {
             for (Thread t : List.copyOf(live)) {
@@ -279,6 +294,10 @@ public final class CarrierGroup {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "closing a channel at runtime close failed", e);
             }
+        }
+        for (Carrier c : carriers) {
+            Runners runners = c.runners();
+            c.submitCommand(runners::stop); // the closed channels' tasks have their spares; idle ones end
         }
         long deadline = System.nanoTime() + timeoutNanos;
         for (Carrier c : carriers) {
@@ -318,7 +337,7 @@ public final class CarrierGroup {
     private boolean awaitFibrils(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (lifecycle) {
-            while (alive.get() > unstarted()) {
+            while (alive.get() - spareFibrils() > unstarted()) { // an idle spare waits for work, not on it
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -426,7 +445,7 @@ public final class CarrierGroup {
 
     /** Fibrils started and not ended, but for the carriers' idle spares ({@link Runners}), which wait for work of the runtime's own. */
     public int aliveFibrils() {
-        return alive.get() - spareFibrils();
+        return Math.max(0, alive.get() - spareFibrils()); // two racy reads
     }
 
     /** The carriers' idle spare fibrils (see {@link Runners}). */

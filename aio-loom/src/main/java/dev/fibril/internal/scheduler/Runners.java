@@ -14,8 +14,11 @@ import java.util.concurrent.locks.LockSupport;
  * them; so once warm, a task costs an unpark, as waking a parked reader did, and no allocation.
  *
  * <p>Owner only (the carrier's loop, or a fibril in a section of the carrier): the stack of idle
- * runners is confined like the descriptor pool. {@link #stop} comes as a command at the runtime's
- * close, and ends the idle runners, so the close does not wait for them.
+ * runners is confined like the descriptor pool. While the runtime closes, runners still take tasks
+ * (a channel closed by the close must still see its armed receive's task run) and new ones start;
+ * the close does not wait for idle ones, and once it has closed the channels {@link #stop} comes
+ * as a command and ends them. A runner's thread is reused: an interrupt aimed at one task's thread
+ * after the task returned would reach another's, so a task must not hand its thread out.
  */
 public final class Runners {
     /** Idle runners kept per carrier; a runner that finds the stack full ends. */
@@ -26,7 +29,6 @@ public final class Runners {
     /** Written by the owner only; volatile for the gauges that read it from other threads. */
     private volatile int idleCount;
     private boolean stopped;
-    private long started;
 
     Runners(Carrier carrier) {
         this.carrier = carrier;
@@ -35,7 +37,7 @@ public final class Runners {
     /**
      * Owner: runs {@code task} on an idle runner of this carrier, or on a new one.
      *
-     * @throws RejectedExecutionException if the runtime is closing and takes no new fibril
+     * @throws RejectedExecutionException if the runtime is closed
      */
     public void run(Runnable task) {
         if (idleCount > 0) {
@@ -45,8 +47,7 @@ public final class Runners {
             return;
         }
         Runner r = new Runner(task);
-        r.thread = carrier.group().newFibrilOn(carrier, r);
-        started++;
+        r.thread = carrier.group().newSpare(carrier, r);
         r.thread.start();
     }
 
@@ -85,11 +86,6 @@ public final class Runners {
         return idleCount;
     }
 
-    /** Runner fibrils started so far. Owner (or a racy read for a gauge). */
-    public long started() {
-        return started;
-    }
-
     /** One spare fibril: runs its task, then parks in the carrier's stack for the next. */
     private final class Runner implements Runnable {
         private volatile Runnable task;
@@ -122,8 +118,11 @@ public final class Runners {
                     // While idle it is in the stack and may be handed a task at any moment: an
                     // interrupt (the close interrupts every live fibril) ends it only once it has
                     // left the stack, in case stop() never came (a carrier that failed).
-                    if (Thread.interrupted() && carrier.group().isClosing() && leave()) {
-                        return;
+                    if (Thread.interrupted() && carrier.group().isClosing()) {
+                        if (leave()) {
+                            return;
+                        }
+                        Thread.currentThread().interrupt(); // handed a task meanwhile: the close's interrupt is for it
                     }
                     continue;
                 }
@@ -166,11 +165,16 @@ public final class Runners {
             } catch (RuntimeClosedException e) {
                 return false;
             }
+            boolean kept;
             try {
-                return keep(this);
+                kept = keep(this);
             } finally {
                 carrier.exit();
             }
+            if (kept) {
+                carrier.group().spareIdled(); // outside the section: it may take a monitor
+            }
+            return kept;
         }
     }
 }
