@@ -86,6 +86,10 @@ final class RequestCodec {
     long zeroCopySends;
     long zeroCopyNotifications;
 
+    /** The direct buffer whose base address {@link #baseAddress} found last, and that address. */
+    private ByteBuffer lastDirect;
+    private long lastBase;
+
     RequestCodec(SubmissionQueue sq, InFlightTable table, BounceBufferPool bounce, int socketFamily,
                  AtomicInteger openDescriptors, Arena arena) {
         this.sq = sq;
@@ -374,10 +378,17 @@ final class RequestCodec {
 
     /**
      * The address of index 0 of a direct buffer. {@link MemorySegment#ofBuffer} starts the segment
-     * at the buffer's position, so that is taken off again; the segment object itself does not
-     * escape and is scalar-replaced once compiled.
+     * at the buffer's position, so that is taken off again. The segment it makes does not escape,
+     * but whether the JIT scalar-replaces it depends on what it inlined (a run could keep 72 bytes
+     * per call); a buffer object's address never changes, so the last one's is kept and a caller
+     * that reuses its buffer, as pooled I/O does, costs no segment at all. The ring's owner only.
+     * (ofBuffer checks no liveness either: the buffer's memory session is the caller's to hold.)
      */
-    private static long baseAddress(ByteBuffer direct) {
-        return MemorySegment.ofBuffer(direct).address() - direct.position();
+    private long baseAddress(ByteBuffer direct) {
+        if (direct != lastDirect) {
+            lastBase = MemorySegment.ofBuffer(direct).address() - direct.position();
+            lastDirect = direct;
+        }
+        return lastBase;
     }
 }
