@@ -9,17 +9,15 @@ import dev.fibril.aio.FibrilSocketChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.LockSupport;
 
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.RetainableByteBuffer;
-import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * The output side of a {@link FibrilEndPoint}: its non-blocking flush (small gathered writes go
- * out as one send), and the connection's <em>writer</em> fibril, which parks until the socket is
- * writable, or sends a mapped file with {@link FibrilSocketChannel#sendFile} a chunk at a time,
- * then completes Jetty's pending write.
+ * out as one send), and, while a write is pending, a task on a spare fibril that parks until the
+ * socket is writable, or sends a mapped file with {@link FibrilSocketChannel#sendFile} a chunk at a
+ * time, then completes Jetty's pending write. No fibril is kept per connection for output.
  */
 final class EndPointWriter {
     /** Writes of several buffers totalling at most this many bytes are copied into one send. */
@@ -30,14 +28,10 @@ final class EndPointWriter {
     private final FibrilEndPoint endPoint;
     private final FibrilConnector connector;
     private final FibrilSocketChannel channel;
-    private final Runnable completeWrite;
-    /** The fibril that completes pending writes; started on the first one, ends with the connection. */
-    private volatile Thread writer;
-    /** A write is pending: set by {@link #onIncompleteFlush}, taken by the writer. */
-    private volatile boolean writeWanted;
+    private final Runnable completePending = this::completePending;
     /**
      * The mapped file the last flush stopped at, or null when it stopped at a full socket. Written
-     * by flush, read by the writer after {@link #writeWanted}; Jetty's WriteFlusher orders the two.
+     * by flush, read by the task that {@link #onIncompleteFlush} dispatches.
      */
     private MappedFile stalledOn;
 
@@ -45,7 +39,6 @@ final class EndPointWriter {
         this.endPoint = endPoint;
         this.connector = connector;
         this.channel = channel;
-        this.completeWrite = () -> endPoint.getWriteFlusher().completeWrite();
     }
 
     /** {@link FibrilEndPoint#flush}, with {@code file} the end point's mapped file (null: none). */
@@ -70,7 +63,7 @@ final class EndPointWriter {
                     continue;
                 }
                 if (file != null && b == file.buffer()) {
-                    stalledOn = file; // sent from the file by the writer fibril, which may park
+                    stalledOn = file; // sent from the file by the pending write's task, which may park
                     return false;
                 }
                 while (b.hasRemaining()) {
@@ -124,55 +117,40 @@ final class EndPointWriter {
 
     /**
      * Jetty's write is pending (its WriteFlusher is PENDING and calls nothing until
-     * {@code completeWrite}): the writer fibril waits until the socket can take more, or sends the
-     * mapped file, then completes the write. Called by one thread at a time (the WriteFlusher
-     * has one write in progress), hence the plain lazy start.
+     * {@code completeWrite}): a task on a spare fibril waits until the socket can take more, or
+     * sends the mapped file, then completes the write. One write is pending at a time (the
+     * WriteFlusher's rule), so at most one such task runs; none waits while nothing is pending.
      */
     void onIncompleteFlush() {
-        writeWanted = true; // after flush set stalledOn: the writer reads it after this flag
-        Thread w = writer;
-        if (w == null) {
-            try {
-                writer = connector.getRuntime().start(this::writeLoop);
-            } catch (RejectedExecutionException e) {
-                endPoint.getWriteFlusher().onFail(e);
-                endPoint.close(e);
-            }
-        } else if (w != Thread.currentThread()) {
-            LockSupport.unpark(w);
+        try {
+            connector.getRuntime().dispatch(completePending); // after flush set stalledOn: the task reads it
+        } catch (RejectedExecutionException e) {
+            endPoint.getWriteFlusher().onFail(e);
+            endPoint.close(e);
         }
-        // on the writer itself (completeWrite flushed and found it incomplete): its loop sees the flag
     }
 
-    private void writeLoop() {
-        while (endPoint.isOpen()) {
-            if (!writeWanted) {
-                LockSupport.park(this);
-                endPoint.endIfInterrupted();
-                continue;
-            }
-            writeWanted = false;
-            MappedFile file = stalledOn;
-            try {
-                if (file != null) {
-                    sendMapped(file);
-                } else {
-                    channel.awaitWritable();
-                }
-            } catch (IOException | RuntimeException t) {
-                if (endPoint.isOpen()) { // else the close that ended the wait already failed Jetty's write
-                    endPoint.getWriteFlusher().onFail(t);
-                    endPoint.close(t);
-                }
-                return;
-            }
-            switch (endPoint.getWriteFlusher().getCallbackInvocationType()) {
-                case NON_BLOCKING -> endPoint.getWriteFlusher().completeWrite();
-                case EITHER -> Invocable.invokeNonBlocking(completeWrite);
-                // a callback that blocks must not hold the writer: it may wait for a write of its own
-                default -> endPoint.dispatch(completeWrite);
-            }
+    private void completePending() {
+        if (!endPoint.isOpen()) {
+            return; // the close failed Jetty's pending write
         }
+        MappedFile file = stalledOn;
+        try {
+            if (file != null) {
+                sendMapped(file);
+            } else {
+                channel.awaitWritable();
+            }
+        } catch (IOException | RuntimeException t) {
+            if (endPoint.isOpen()) { // else the close that ended the wait already failed Jetty's write
+                endPoint.getWriteFlusher().onFail(t);
+                endPoint.close(t);
+            }
+            return;
+        }
+        // On a spare of its own, so a callback that blocks (even for a write of its own, whose
+        // incomplete flush gets another task) holds nothing the connection needs.
+        endPoint.getWriteFlusher().completeWrite();
     }
 
     /**
@@ -184,14 +162,6 @@ final class EndPointWriter {
         while (file.buffer().hasRemaining() && endPoint.getWriteFlusher().isPending()) {
             connector.sentFile(file.sendTo(channel, SEND_FILE_CHUNK));
             endPoint.notIdle();
-        }
-    }
-
-    /** The connection closed: the writer, if parked, wakes and ends (the channel's close cancelled its wait, if it was in one). */
-    void onClose() {
-        Thread w = writer;
-        if (w != null) {
-            LockSupport.unpark(w);
         }
     }
 }

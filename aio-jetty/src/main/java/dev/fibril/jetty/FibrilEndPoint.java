@@ -9,7 +9,6 @@ import dev.fibril.aio.FibrilSocketChannel;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -43,11 +42,11 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #flush} is non-blocking, as Jetty expects, from any thread (a fibril, a default
  * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): it sends
  * what the kernel takes now and returns false when the socket's buffer is full. Jetty's
- * {@link org.eclipse.jetty.io.WriteFlusher} then calls {@link #onIncompleteFlush}, and the
- * connection's <em>writer</em> fibril parks until the socket is writable and completes the write,
- * so Jetty's own write, cancel and idle-timeout machinery works unchanged. Small gathered writes
- * (header + body) go out as one send. A buffer from {@link #mapFile} is sent from the file with
- * {@link FibrilSocketChannel#sendFile} by the writer, a chunk at a time.
+ * {@link org.eclipse.jetty.io.WriteFlusher} then calls {@link #onIncompleteFlush}, and a task on
+ * a spare fibril parks until the socket is writable and completes the write, so Jetty's own write,
+ * cancel and idle-timeout machinery works unchanged. Small gathered writes (header + body) go out
+ * as one send. A buffer from {@link #mapFile} is sent from the file with
+ * {@link FibrilSocketChannel#sendFile} by that task, a chunk at a time.
  */
 public class FibrilEndPoint extends AbstractEndPoint {
     private static final Logger LOG = LoggerFactory.getLogger(FibrilEndPoint.class);
@@ -297,16 +296,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
-    /**
-     * Only the runtime's close interrupts the connection's fibrils: the connection ends. (Parking
-     * again with the interrupt set would return at once, for ever, and never give the carrier back.)
-     */
-    void endIfInterrupted() {
-        if (Thread.interrupted()) {
-            close(new ClosedByInterruptException());
-        }
-    }
-
     private void runFillable() {
         getFillInterest().fillable();
     }
@@ -326,14 +315,14 @@ public class FibrilEndPoint extends AbstractEndPoint {
      * Writes what the kernel takes now, from any thread, and never waits for the peer: returns
      * true once every byte of {@code buffers} is written, false when the socket's send buffer is
      * full or a mapped file comes next. Jetty's {@link org.eclipse.jetty.io.WriteFlusher} then
-     * calls {@link #onIncompleteFlush} and the writer fibril completes the write.
+     * calls {@link #onIncompleteFlush} and a task on a spare fibril completes the write.
      */
     @Override
     public boolean flush(ByteBuffer... buffers) throws IOException {
         return output.flush(mapped, buffers);
     }
 
-    /** Jetty's write is pending: the writer fibril completes it (see {@link EndPointWriter}). */
+    /** Jetty's write is pending: a task on a spare fibril completes it (see {@link EndPointWriter}). */
     @Override
     protected void onIncompleteFlush() {
         output.onIncompleteFlush();
@@ -394,7 +383,6 @@ public class FibrilEndPoint extends AbstractEndPoint {
         if (readerState.compareAndSet(STOPPED, RUNNING)) {
             endInput(); // no reader runs nor waits: the close ends the input itself
         } // a running reader ends it at its next look; an armed receive is cancelled, and its task does
-        output.onClose();
     }
 
     @Override
