@@ -131,7 +131,11 @@ class ReceiveLaterContractTest {
         armFromAFibril(p[1], outcome);
         rt.close(); // closes the open channels, which cancels the armed receive
         await().atMost(PATIENCE).until(() -> outcome.get() != null);
-        assertInstanceOf(ClosedChannelException.class, outcome.get(), "the task ran and saw the close");
+        // the close of the peer, if it came first, ends the stream (on epoll and the simulated
+        // kernel the armed readiness wait sees it); else the task's receive sees its own channel closed
+        Object got = outcome.get();
+        assertTrue(got instanceof ClosedChannelException || "end of stream".equals(got),
+                () -> "the task ran and saw a close, got " + got);
         rt = null;
     }
 
@@ -150,8 +154,9 @@ class ReceiveLaterContractTest {
             inFibril(rt, () -> p[1].receiveLater(() -> {
                 try {
                     ByteBuffer b = p[1].receive();
-                    got.add(text(b));
-                    releases.add(() -> p[1].release(b));
+                    String text = text(b);
+                    releases.add(() -> p[1].release(b)); // before got: once all are got, all are here
+                    got.add(text);
                 } catch (Exception e) {
                     got.add(e.toString());
                 }
