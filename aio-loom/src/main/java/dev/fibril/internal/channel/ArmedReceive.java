@@ -14,8 +14,6 @@ import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.IoCall;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -26,33 +24,16 @@ import java.util.concurrent.RejectedExecutionException;
  * Its completion keeps the result for the channel's next {@code receive()} and hands the caller's
  * task to one of the carrier's spare fibrils ({@link dev.fibril.internal.scheduler.Runners}).
  *
- * <pre>
- *  NONE  -> ARMED  arm: the request is submitted; it counts as a call of the channel
- *  ARMED -> DONE   its completion (carrier thread): result kept, task handed to a runner
- *  DONE  -> NONE   take (the next receive), or the channel's close (which gives a picked buffer back)
- * </pre>
- *
- * The call ends once the task returned, so the fd stays open until the result was taken.
+ * Its states are {@link ArmedResult}'s: armed (the request is submitted, and counts as a call of
+ * the channel), done (the completion, on the carrier's thread, kept the result and handed the task
+ * to a runner), taken by the next receive or reclaimed by the channel's close, which gives a picked
+ * buffer back. The call ends once the task returned, so the fd stays open until the result was taken.
  */
-final class ArmedReceive implements CompletionListener, Runnable {
-    private static final int NONE = 0;
-    private static final int ARMED = 1;
-    private static final int DONE = 2;
-    private static final VarHandle STATE;
+final class ArmedReceive extends ArmedResult implements CompletionListener, Runnable {
     /** {@link #result()} when the carrier gave up its ring with the receive armed. */
     static final int CARRIER_FAILED = Integer.MIN_VALUE;
 
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(ArmedReceive.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final FdHandle handle;
-    /** NONE, ARMED or DONE; through {@link #STATE} (one object per channel: an idle connection's memory counts). */
-    private volatile int state;
     /** The caller's task; written by arm before the submission, taken by the runner. */
     private Runnable then;
     /** The carrier of the armed request, whose buffer the kernel picks. */
@@ -71,7 +52,7 @@ final class ArmedReceive implements CompletionListener, Runnable {
 
     /** Whether a receive is armed, or its result waits to be taken. */
     boolean engaged() {
-        return state != NONE;
+        return state() != NONE;
     }
 
     /**
@@ -81,9 +62,9 @@ final class ArmedReceive implements CompletionListener, Runnable {
      */
     void arm(Runnable then, boolean onFibril) throws IOException {
         Objects.requireNonNull(then, "then");
-        if (!STATE.compareAndSet(this, NONE, ARMED)) {
+        if (!arm()) {
             throw new IllegalStateException("receiveLater(): the receive armed before "
-                    + (state == ARMED ? "is still waiting" : "was not taken by receive()"));
+                    + (state() == ARMED ? "is still waiting" : "was not taken by receive()"));
         }
         boolean armed = false;
         try {
@@ -91,7 +72,7 @@ final class ArmedReceive implements CompletionListener, Runnable {
         } finally {
             if (!armed) {
                 this.then = null;
-                setState(NONE);
+                disarm();
             }
         }
         if (!armed) {
@@ -163,7 +144,7 @@ final class ArmedReceive implements CompletionListener, Runnable {
             c.receiveBuffers().picked();
         }
         d.pool().release(d);
-        if (d != armedOn || state != ARMED) {
+        if (d != armedOn || state() != ARMED) {
             // a completion after onCarrierFailed already ended this receive: nobody takes its result
             if (id >= 0) {
                 c.receiveBuffers().give(id);
@@ -173,22 +154,21 @@ final class ArmedReceive implements CompletionListener, Runnable {
         armedOn = null;
         result = n;
         bufferId = id;
-        setState(DONE);
-        if (handle.isClosed()) {
-            giveBackIfDone(); // a close that looked before DONE found nothing to give back
+        if (complete(handle) && id >= 0) {
+            c.receiveBuffers().give(id); // the close looked before DONE: it found nothing to give back
         }
         handOver(c, false);
     }
 
     @Override
     public void onCarrierFailed(Descriptor d) {
-        if (d != armedOn || state != ARMED) {
+        if (d != armedOn || state() != ARMED) {
             return;
         }
         armedOn = null; // d stays out of the pool: the kernel may still hold it
         result = CARRIER_FAILED;
         bufferId = -1;
-        setState(DONE);
+        complete(handle);
         handOver(null, true);
     }
 
@@ -212,10 +192,6 @@ final class ArmedReceive implements CompletionListener, Runnable {
         }
     }
 
-    private void setState(int s) {
-        state = s;
-    }
-
     /** The runner's task: the caller's, then the armed call ends. */
     @Override
     public void run() {
@@ -234,12 +210,11 @@ final class ArmedReceive implements CompletionListener, Runnable {
      *
      * @throws IllegalStateException if the armed receive is still in the ring
      */
-    boolean take() {
-        int s = state;
-        if (s == ARMED) {
+    boolean takeResult() {
+        if (state() == ARMED) {
             throw new IllegalStateException("receive(): a receiveLater is still waiting; its task receives");
         }
-        return s == DONE && STATE.compareAndSet(this, DONE, NONE);
+        return take();
     }
 
     int result() {
@@ -261,11 +236,7 @@ final class ArmedReceive implements CompletionListener, Runnable {
 
     /** The channel closed: a picked buffer whose result nobody took goes back to its carrier. Any thread. */
     void onClose() {
-        giveBackIfDone();
-    }
-
-    private void giveBackIfDone() {
-        if (state == DONE && STATE.compareAndSet(this, DONE, NONE) && bufferId >= 0) {
+        if (reclaim() && bufferId >= 0) {
             carrier.returnReceiveBuffer(bufferId);
         }
     }

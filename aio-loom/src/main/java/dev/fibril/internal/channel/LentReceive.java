@@ -73,7 +73,7 @@ final class LentReceive {
      */
     ByteBuffer takeArmed() throws IOException {
         ArmedReceive a = armed;
-        if (a == null || !a.take()) {
+        if (a == null || !a.takeResult()) {
             return PLAIN;
         }
         int n = a.result();
