@@ -75,6 +75,8 @@ public class FibrilEndPoint extends AbstractEndPoint {
     private final Runnable readLoop = () -> guarded(false);
     private final Runnable received = () -> guarded(true);
     private volatile boolean wanted;
+    /** The first reader was started (on a fibril the runtime placed); written and read by whoever holds RUNNING. */
+    private boolean placed;
     private volatile boolean eof;
     private volatile IOException readFailure;
     private volatile MappedFile mapped;
@@ -157,9 +159,20 @@ public class FibrilEndPoint extends AbstractEndPoint {
         }
     }
 
+    /**
+     * Starts the reader: the connection's first on a new fibril, which the runtime places on its
+     * least busy carrier (the receives the reader arms, and the spares that serve their bytes, then
+     * stay on that carrier); later ones on a spare of the calling fibril's carrier. (Dispatching the
+     * first too would put every connection on the acceptor's carrier.)
+     */
     private void startReader() {
         try {
-            connector.getRuntime().dispatch(readLoop);
+            if (placed) {
+                connector.getRuntime().dispatch(readLoop);
+            } else {
+                placed = true; // the reader's CAS to RUNNING orders this for the next start
+                connector.getRuntime().start(readLoop);
+            }
         } catch (RejectedExecutionException e) {
             readerState.set(STOPPED);
             close(e);
