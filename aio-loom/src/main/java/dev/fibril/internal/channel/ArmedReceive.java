@@ -60,7 +60,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
      * new fibril at once where nothing can be armed: off a fibril, or with no readiness wait. Between
      * the channel's {@code begin} and {@code end}.
      */
-    void arm(Runnable then, boolean onFibril) throws IOException {
+    void armThen(Runnable then, boolean onFibril) throws IOException {
         Objects.requireNonNull(then, "then");
         if (!arm()) {
             throw new IllegalStateException("receiveLater(): the receive armed before "

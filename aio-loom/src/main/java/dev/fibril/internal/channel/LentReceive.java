@@ -61,7 +61,7 @@ final class LentReceive {
             a = new ArmedReceive(handle);
             armed = a;
         }
-        a.arm(then, onFibril());
+        a.armThen(then, onFibril());
     }
 
     /**
