@@ -314,7 +314,7 @@ public class FibrilEndPoint extends AbstractEndPoint {
     }
 
     /** Runs {@code task} on a spare fibril of the runtime; a runtime that refuses it closes the connection. */
-    void dispatch(Runnable task) {
+    private void dispatch(Runnable task) {
         try {
             connector.getRuntime().dispatch(task);
         } catch (RejectedExecutionException e) {
