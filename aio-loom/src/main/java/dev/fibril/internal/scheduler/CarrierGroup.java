@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -21,16 +20,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The runtime's carriers, their backend, and the lifecycle of the fibrils on them.
  *
  * <p>Fibrils are virtual threads whose scheduler is one carrier (their home): they always run on
- * that carrier's thread, so their descriptors and ring need no synchronization. A fibril started
- * from outside goes to the next carrier in turn; one started by a fibril stays on its parent's
- * carrier unless another carrier has fewer live fibrils.
+ * that carrier's thread, so their descriptors and ring need no synchronization. Their creation,
+ * placement and counts are {@link Fibrils}; this class holds the carriers, the backend, the open
+ * channels and the close.
  *
  * <p>Lifecycle (cold, so an enum under a lock): OPEN -> CLOSING (no new fibrils; running ones
  * get the timeout to finish, then are interrupted, which cancels their requests; open channels are
@@ -46,13 +43,9 @@ public final class CarrierGroup {
     private final PinnedBackend backend;
     private final Carrier[] carriers;
     private final List<Carrier> carrierList;
-    private final ThreadFactory[] factories;
+    private final Fibrils fibrils;
     private final boolean customScheduler;
-    private final Set<Thread> live = ConcurrentHashMap.newKeySet();
     private final Set<Closeable> channels = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger alive = new AtomicInteger();
-    private final AtomicLong started = new AtomicLong();
-    private final AtomicInteger nextCarrier = new AtomicInteger();
     private final Object lifecycle = new Object();
     private final ExecutorService executor;
     private final ThreadFactory threadFactory;
@@ -84,15 +77,12 @@ public final class CarrierGroup {
         }
         JdkPoller.ensureOnDefaultScheduler();
         this.carriers = new Carrier[carrierCount];
-        this.factories = new ThreadFactory[carrierCount];
         for (int i = 0; i < carrierCount; i++) {
             // With the hand-off off one thread drives each carrier for life: io_uring may bind the ring to it.
             carriers[i] = new Carrier(this, i, this.backend.openRing(i, !handoffs.enabled()), poolSize, poolBound);
-            factories[i] = customScheduler
-                    ? VirtualThreadBridge.newVirtualThreadBuilder(carriers[i]).name("fibril-" + i + "-", 0).factory()
-                    : Thread.ofVirtual().name("fibril-d" + i + "-", 0).factory();
         }
         this.carrierList = List.of(carriers);
+        this.fibrils = new Fibrils(this, carriers, customScheduler);
         handoffs.start(this, carrierList);
         this.threadFactory = task -> {
             try {
@@ -108,118 +98,26 @@ public final class CarrierGroup {
 
     /** Creates an unstarted fibril that runs {@code task}; it counts as live from now on. */
     public Thread newFibril(Runnable task) {
-        return newFibrilOn(null, task, false);
+        return fibrils.newFibril(task);
     }
 
-    /** A spare fibril of {@code home} ({@link Runners}): also while the runtime closes, until it is closed. */
-    Thread newSpare(Carrier home, Runnable task) {
-        return newFibrilOn(home, task, true);
-    }
-
-    /** As {@link #newFibril}, with its home on {@code home} (null: the carrier placement picks). */
-    private Thread newFibrilOn(Carrier home, Runnable task, boolean spare) {
-        if (task == null) {
-            throw new NullPointerException("task");
-        }
-        alive.incrementAndGet();
-        if (spare ? state == State.CLOSED : state != State.OPEN) {
-            exited(null);
-            throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
-        }
-        if (home == null) {
-            home = place();
-        }
-        Carrier carrier = home;
-        home.alive().incrementAndGet();
-        Thread[] self = new Thread[1];
-        Thread t = factories[home.index()].newThread(() -> {
-            try {
-                task.run();
-            } finally {
-                carrier.alive().decrementAndGet();
-                exited(self[0]);
-            }
-        });
-        self[0] = t;
-        live.add(t);
-        started.incrementAndGet();
-        return t;
+    public Thread start(Runnable task) {
+        return fibrils.start(task);
     }
 
     /** Runs {@code task} on a spare fibril of the calling fibril's carrier, or a new fibril off one (see {@link Runners}). */
     public void dispatch(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        Carrier c = Carrier.current();
-        if (c == null || c.group() != this || !Thread.currentThread().isVirtual()) {
-            start(task);
-            return;
-        }
-        if (state != State.OPEN) {
-            throw new RejectedExecutionException("Fibril runtime is " + state.name().toLowerCase() + ": no new fibrils");
-        }
-        try {
-            c.enter();
-        } catch (RuntimeClosedException e) {
-            throw new RejectedExecutionException(e.getMessage(), e);
-        }
-        try {
-            c.runners().run(task);
-        } finally {
-            c.exit();
-        }
+        fibrils.dispatch(task);
     }
 
-    public Thread start(Runnable task) {
-        Thread t = newFibril(task);
-        t.start();
-        return t;
+    /** The fibrils: creation, placement, spares' hand-over, and the counts close() waits on. */
+    Fibrils fibrils() {
+        return fibrils;
     }
 
     /** Whether close() has begun: no new fibril starts. */
     boolean isClosing() {
         return state != State.OPEN;
-    }
-
-    /** A spare went idle: while closing, close() counts it as done with its work, so it looks again. */
-    void spareIdled() {
-        if (state != State.OPEN) {
-            synchronized (lifecycle) {
-                lifecycle.notifyAll();
-            }
-        }
-    }
-
-    private void exited(Thread t) {
-        if (t != null) {
-            live.remove(t);
-        }
-        // every exit while closing wakes close(): it waits for the started fibrils only, so the
-        // count it waits for need not reach 0 (an unstarted fibril keeps it above)
-        alive.decrementAndGet();
-        if (state != State.OPEN) {
-            synchronized (lifecycle) {
-                lifecycle.notifyAll();
-            }
-        }
-    }
-
-    private Carrier place() {
-        Carrier here = Carrier.current();
-        if (here != null && here.group() == this) {
-            Carrier best = here;
-            for (Carrier c : carriers) {
-                if (busy(c) < busy(best)) {
-                    best = c;
-                }
-            }
-            return best;
-        }
-        return carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
-    }
-
-    /** Fibrils of {@code c} but its idle spares, for placement (racy reads). */
-    private static int busy(Carrier c) {
-        return c.alive().get() - c.runners().idle();
     }
 
     /** The carrier that serves foreign-thread calls on {@code fd}. */
@@ -277,11 +175,9 @@ public final class CarrierGroup {
         }
         executor.shutdown();
         long timeoutNanos = timeout.toNanos();
-        if (!awaitFibrils(timeoutNanos)) {
-            for (Thread t : List.copyOf(live)) {
-                t.interrupt();
-            }
-            awaitFibrils(timeoutNanos);
+        if (!fibrils.awaitStartedEnded(timeoutNanos)) {
+            fibrils.interruptAll();
+            fibrils.awaitStartedEnded(timeoutNanos);
         }
         List<Closeable> open;
         synchronized (channels) {
@@ -329,41 +225,6 @@ public final class CarrierGroup {
         }
     }
 
-    /**
-     * Waits until every fibril that was started has ended. A fibril made by {@link #threadFactory()}
-     * and never started counts as alive (it may still be started) but is not waited for: nothing
-     * runs, so there is nothing to wait for.
-     */
-    private boolean awaitFibrils(long timeoutNanos) {
-        long deadline = System.nanoTime() + timeoutNanos;
-        synchronized (lifecycle) {
-            while (alive.get() - spareFibrils() > unstarted()) { // an idle spare waits for work, not on it
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
-    /** Fibrils created and not yet started (control plane: a scan of the live set). */
-    private int unstarted() {
-        int n = 0;
-        for (Thread t : live) {
-            if (t.getState() == Thread.State.NEW) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     private void awaitState(State wanted, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (state != wanted) {
@@ -386,7 +247,6 @@ public final class CarrierGroup {
         return state;
     }
 
-    /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
     /**
      * Each carrier's receive buffers: {@code count} (a power of two) of {@code size} bytes, made on
      * the carrier's first receive. Set before fibrils run.
@@ -410,6 +270,7 @@ public final class CarrierGroup {
         return backend.features(!handoffs.enabled());
     }
 
+    /** The backend, for system calls: a fibril that calls it is pinned to its carrier until the call returns. */
     public Backend backend() {
         return backend;
     }
@@ -434,31 +295,22 @@ public final class CarrierGroup {
         return handoffs;
     }
 
-    /** The fibrils started and not ended (a live view, for diagnostics). */
-    Iterable<Thread> liveFibrils() {
-        return live;
-    }
-
     public boolean customScheduler() {
         return customScheduler;
     }
 
     /** Fibrils started and not ended, but for the carriers' idle spares ({@link Runners}), which wait for work of the runtime's own. */
     public int aliveFibrils() {
-        return Math.max(0, alive.get() - spareFibrils()); // two racy reads
+        return fibrils.alive();
     }
 
     /** The carriers' idle spare fibrils (see {@link Runners}). */
     public int spareFibrils() {
-        int spare = 0;
-        for (Carrier c : carriers) {
-            spare += c.runners().idle();
-        }
-        return spare;
+        return fibrils.spare();
     }
 
     public long startedFibrils() {
-        return started.get();
+        return fibrils.started();
     }
 
     public ExecutorService executor() {

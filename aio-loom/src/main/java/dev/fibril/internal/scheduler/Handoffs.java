@@ -206,7 +206,7 @@ public final class Handoffs {
         // Reported off this thread: the held fibril's stack trace waits for its thread to reach a
         // safepoint, which a thread starved of CPU may not do for a while, and the monitor must
         // not wait with it.
-        reporter.execute(() -> reports.handedOff(c, held, heldNanos, group.liveFibrils()));
+        reporter.execute(() -> reports.handedOff(c, held, heldNanos, group.fibrils().live()));
         return true;
     }
 

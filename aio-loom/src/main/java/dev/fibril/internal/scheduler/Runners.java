@@ -47,7 +47,7 @@ public final class Runners {
             return;
         }
         Runner r = new Runner(task);
-        r.thread = carrier.group().newSpare(carrier, r);
+        r.thread = carrier.group().fibrils().newSpare(carrier, r);
         r.thread.start();
     }
 
@@ -172,7 +172,7 @@ public final class Runners {
                 carrier.exit();
             }
             if (kept) {
-                carrier.group().spareIdled(); // outside the section: it may take a monitor
+                carrier.group().fibrils().spareIdled(); // outside the section: it may take a monitor
             }
             return kept;
         }
