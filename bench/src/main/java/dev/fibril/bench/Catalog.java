@@ -15,6 +15,7 @@ final class Catalog {
     static final String DESCRIPTOR = "Request descriptor per call";
     static final String SYSCALL = "Syscall round trip";
     static final String FILE = "4 KiB random file read";
+    static final String FIXED = "Registered files (io_uring)";
 
     private Catalog() {
     }
@@ -45,6 +46,19 @@ final class Catalog {
         c.add(new Case(SYSCALL, SYSCALL, SyscallBench.class, "ffmOnPlatformThread", none, "blocking read(2) via FFM, platform thread", false, false));
         c.add(new Case(SYSCALL, SYSCALL, SyscallBench.class, "ffmOnVirtualThread", none, "blocking read(2) via FFM, JDK virtual thread", false, false));
         c.add(new Case(SYSCALL, SYSCALL, SyscallBench.class, "handOffToPlatformPool", none, "hand-off to a platform I/O thread", false, false));
+
+        for (String fixed : List.of("false", "true")) {
+            boolean off = fixed.equals("false");
+            String how = off ? "socket by fd" : "socket by registered index";
+            c.add(new Case(FIXED, FIXED + ", SEND to a full socket (-EAGAIN), 64 per enter", FixedFileBench.class, "sendFull",
+                    Map.of("fixed", fixed), how, off, true));
+        }
+        for (String fixed : List.of("false", "true")) {
+            boolean off = fixed.equals("false");
+            String how = off ? "sockets by fd" : "sockets by registered index";
+            c.add(new Case(FIXED, FIXED + ", 64 B SEND + RECV, one enter", FixedFileBench.class, "roundTrip",
+                    Map.of("fixed", fixed), how, off, true));
+        }
 
         for (String readers : List.of("1", "64", "1000")) {
             String group = FILE + ", " + readers + (readers.equals("1") ? " reader" : " readers");

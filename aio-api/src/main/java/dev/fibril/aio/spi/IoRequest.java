@@ -27,6 +27,15 @@ public class IoRequest {
     public static final int FLAG_LINK = 1 << 2;
 
     /**
+     * {@code IOSQE_FIXED_FILE}, for READ, WRITE, RECV, SEND and POLL_ADD on an io_uring ring: the
+     * request's fd is an index into the files registered with that ring
+     * ({@code IoUringRing.registerFiles}), so the kernel skips its file-table lookup. The other
+     * rings, and other operations, fail the request with {@code -EINVAL}. The runtime's channels do
+     * not use it (README: registered files, for the measurement behind that).
+     */
+    public static final int FLAG_FIXED_FILE = 1 << 0;
+
+    /**
      * {@code IOSQE_BUFFER_SELECT}, for a RECV with no buffer ({@code buffer} null, {@code length}
      * the most bytes to take): the ring picks one of the buffers given to
      * {@link CompletionRing#provideBuffers} when data arrives, so the request holds no buffer while

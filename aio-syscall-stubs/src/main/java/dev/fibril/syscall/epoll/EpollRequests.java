@@ -120,6 +120,10 @@ final class EpollRequests {
         table.start(slot);
         IoRequest r = table.request[slot];
         byte op = table.opcode[slot];
+        if ((r.flags() & IoRequest.FLAG_FIXED_FILE) != 0) {
+            complete(slot, -Errno.EINVAL); // epoll has no registered files
+            return;
+        }
         switch (op) {
             case Op.NOP -> complete(slot, 0);
             case Op.TIMEOUT -> {

@@ -75,6 +75,9 @@ final class SimulatedOps {
         if (result != 0 && op == Op.CLOSE) {
             kernel.close(request.fd()); // close(2) releases the fd even when it reports EINTR
         }
+        if (result == 0 && (request.flags() & IoRequest.FLAG_FIXED_FILE) != 0) {
+            result = -Errno.EINVAL; // the simulated kernel has no registered files
+        }
         if (result == 0) {
             if (op == Op.TIMEOUT && request.offset() > 0) {
                 delay = SimulatedRing.saturatedAdd(delay, request.offset());

@@ -40,6 +40,7 @@ public final class IoUringConstants {
     public static final long IORING_OFF_SQES = 0x10000000L;
 
     // io_uring_register() opcodes
+    public static final int IORING_REGISTER_FILES = 2;         // 5.1
     public static final int IORING_REGISTER_PROBE = 8;         // 5.6
     public static final int IORING_REGISTER_ENABLE_RINGS = 12; // 5.10
     public static final int IORING_REGISTER_PBUF_RING = 22;    // 5.19
@@ -57,6 +58,7 @@ public final class IoUringConstants {
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
     // sqe->flags
+    public static final int IOSQE_FIXED_FILE = 1 << 0;
     public static final int IOSQE_IO_LINK = 1 << 2;
     public static final int IOSQE_BUFFER_SELECT = 1 << 5;
 

@@ -185,6 +185,28 @@ public final class IoUringRing implements CompletionRing {
     }
 
     /**
+     * Registers {@code fds} as this ring's fixed files (IORING_REGISTER_FILES), once per ring:
+     * a request with {@link IoRequest#FLAG_FIXED_FILE} then names a file by its index in
+     * {@code fds}. The table holds a reference to each file until the ring closes, so closing one
+     * of the fds does not close its file meanwhile. For measurements; the runtime does not call it.
+     *
+     * @return 0, or -errno (EBUSY: files are registered already)
+     * @throws IllegalStateException if the ring is closed
+     */
+    public int registerFiles(int... fds) {
+        if (wakeup.isClosed()) {
+            throw new IllegalStateException("ring " + carrierIndex + " is closed");
+        }
+        if (fds.length == 0) {
+            return -Errno.EINVAL;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment table = call.allocateFrom(JAVA_INT, fds);
+            return IoUringSyscalls.register(callState, mapping.fd, IORING_REGISTER_FILES, table.address(), fds.length);
+        }
+    }
+
+    /**
      * {@inheritDoc} Never fails for a bad request: that completes with -errno through {@link #reap}.
      *
      * @throws IllegalStateException if the ring is closed

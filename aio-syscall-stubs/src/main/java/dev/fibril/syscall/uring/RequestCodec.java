@@ -116,7 +116,8 @@ final class RequestCodec {
         int error = prepare(slot, request);
         if (error == 0) {
             sq.flags(((request.flags() & IoRequest.FLAG_LINK) != 0 ? IoUringConstants.IOSQE_IO_LINK : 0)
-                    | ((request.flags() & IoRequest.FLAG_BUFFER_SELECT) != 0 ? IoUringConstants.IOSQE_BUFFER_SELECT : 0));
+                    | ((request.flags() & IoRequest.FLAG_BUFFER_SELECT) != 0 ? IoUringConstants.IOSQE_BUFFER_SELECT : 0)
+                    | ((request.flags() & IoRequest.FLAG_FIXED_FILE) != 0 ? IoUringConstants.IOSQE_FIXED_FILE : 0));
             return;
         }
         boolean linked = (request.flags() & IoRequest.FLAG_LINK) != 0;
@@ -134,6 +135,10 @@ final class RequestCodec {
     /** Claims and fills the SQE and marks the slot KERNEL; or returns -errno having claimed nothing. */
     private int prepare(int slot, IoRequest r) {
         byte op = r.opcode();
+        if ((r.flags() & IoRequest.FLAG_FIXED_FILE) != 0
+                && op != Op.READ && op != Op.WRITE && op != Op.RECV && op != Op.SEND && op != Op.POLL_ADD) {
+            return -Errno.EINVAL; // the other operations' fds are not indexes into the registered files
+        }
         long userData = table.sqeUserData(slot);
         MemorySegment scratch = table.scratchSegment(slot);
         long scratchOffset = table.scratchOffset(slot);

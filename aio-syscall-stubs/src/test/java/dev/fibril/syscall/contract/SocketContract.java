@@ -147,6 +147,16 @@ public abstract class SocketContract extends BackendFixture {
     }
 
     @Test
+    void shouldFailAFixedFileShutdownWithEinvalAndLeaveTheSocketAsItWas() {
+        int[] pair = connectedPair();
+        IoRequest r = shutdown(pair[0], IoRequest.SHUT_WR);
+        r.flags(IoRequest.FLAG_FIXED_FILE); // no ring takes an index for a SHUTDOWN's socket
+        assertEquals(-Errno.EINVAL, driver.run(r));
+        assertEquals(2, send(pair[0], "ok"), "the output was not shut");
+        assertEquals(2, driver.run(recv(pair[1], 16)));
+    }
+
+    @Test
     void shouldRefuseAConnectionToAClosedPortAndConnectTheSameSocketAgainLater() {
         int gone = listener("127.0.0.1", 1);
         InetSocketAddress bound = backend.localAddress(gone);
