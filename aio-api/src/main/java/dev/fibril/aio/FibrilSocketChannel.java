@@ -111,7 +111,6 @@ public interface FibrilSocketChannel extends ByteChannel {
      */
     long sendFile(FibrilFileChannel file, long position, long count) throws IOException;
 
-    /** Half-closes the input: later reads return -1. */
     /**
      * Sends what the kernel takes at once of {@code src}'s remaining bytes, never waiting for room
      * in the socket's send buffer, and advances its position; returns how many bytes it took, 0 when
@@ -136,6 +135,7 @@ public interface FibrilSocketChannel extends ByteChannel {
     /** Whether {@link #awaitWritable()} works on this channel's backend (io_uring and epoll: yes). */
     boolean canAwaitWritable();
 
+    /** Half-closes the input: later reads return -1. */
     void shutdownInput() throws IOException;
 
     /** Half-closes the output: the peer reads end of stream once it has read what was sent. */
