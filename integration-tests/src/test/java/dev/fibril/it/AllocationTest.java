@@ -126,6 +126,78 @@ class AllocationTest {
         }
     }
 
+    /**
+     * The Jetty connector's read path: an echo whose every message is a {@code receiveLater} task on
+     * a spare fibril ({@code receive}, send back, {@code release}, arm again), against a client
+     * fibril's write and read, all on one io_uring carrier.
+     */
+    @Test
+    void shouldAllocateUnderOneBytePerCallWhenReceivesAreArmedLater() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.fibril.syscall.uring.IoUringBackend.probe().available(),
+                "io_uring cannot run here: " + dev.fibril.syscall.uring.IoUringBackend.probe().reason());
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("io_uring").strict(true).build();
+             dev.fibril.aio.FibrilServerSocketChannel server = rt.openServerSocket()
+                     .bind(new java.net.InetSocketAddress("127.0.0.1", 0), 4)) {
+            AtomicLong allocated = new AtomicLong();
+            AtomicLong served = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            int rounds = 50_000;
+            rt.start(() -> {
+                try {
+                    dev.fibril.aio.FibrilSocketChannel s = server.accept();
+                    Runnable[] echo = new Runnable[1];
+                    echo[0] = () -> {
+                        try {
+                            ByteBuffer got = s.receive();
+                            if (got == null) {
+                                s.close();
+                                return;
+                            }
+                            s.write(got);
+                            s.release(got);
+                            served.incrementAndGet();
+                            s.receiveLater(echo[0]);
+                        } catch (Throwable e) {
+                            failure.set(e);
+                        }
+                    };
+                    s.receiveLater(echo[0]);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            Thread client = rt.start(() -> {
+                try (dev.fibril.aio.FibrilSocketChannel s = rt.openSocket()) {
+                    s.connect(server.localAddress());
+                    ByteBuffer out = ByteBuffer.allocateDirect(64);
+                    ByteBuffer in = ByteBuffer.allocateDirect(64);
+                    for (int phase = 0; phase < 2; phase++) { // warm up, then measure
+                        long before = carrierAllocatedBytes();
+                        for (int i = 0; i < rounds; i++) {
+                            s.write(out.clear());
+                            in.clear();
+                            while (in.hasRemaining()) {
+                                s.read(in);
+                            }
+                        }
+                        allocated.set(carrierAllocatedBytes() - before);
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            assertTrue(client.join(Duration.ofMinutes(2)));
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertTrue(served.get() >= 2L * rounds - 1, "the armed echo answered " + served.get() + " messages");
+            double perCall = (double) allocated.get() / (4.0 * rounds); // the client's send+recv, the echo's receive+send
+            System.out.printf("allocation, receiveLater echo: %.4f B/call (%d B over %d calls)%n",
+                    perCall, allocated.get(), 4 * rounds);
+            assertTrue(perCall < 1.0, "bytes per socket call: " + perCall);
+        }
+    }
+
     @Test
     void shouldAllocateUnderOneBytePerReadWhenFibrilsParkAndResume() throws Exception {
         try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("simulated").strict(true).build();
