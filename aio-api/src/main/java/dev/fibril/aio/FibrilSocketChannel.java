@@ -123,6 +123,34 @@ public interface FibrilSocketChannel extends ByteChannel {
     int tryWrite(java.nio.ByteBuffer src) throws IOException;
 
     /**
+     * Sends every remaining byte of {@code srcs} without waiting for the send: copies them into a
+     * buffer of the runtime's, submits the send and returns their count at once (the buffers'
+     * positions advance; the caller may reuse them). Takes nothing and returns 0 when that cannot
+     * be done now: the bytes are more than {@link #sendLaterLimit()}, an earlier {@code sendLater}
+     * of this channel is still in flight, the carrier's send buffers are all in use, or the caller
+     * is not a fibril of this channel's runtime; the caller then writes as usual.
+     *
+     * <p>The bytes go out before those of any later output call: {@link #write},
+     * {@link #awaitWritable} and {@link #sendFile} first wait (parking a fibril) until the send
+     * completed; {@link #tryWrite}, which never waits, takes nothing until then; and
+     * {@link #shutdownOutput} returns at once, its FIN sent after the send's bytes. If the send
+     * failed, the next output call throws its error ({@link ErrnoException} for EPIPE,
+     * ECONNRESET), once. The channel's close cancels a send
+     * still waiting for room in the socket's buffer; what it had not sent is lost, as with a write
+     * that a close interrupts. A send the kernel takes in part has its rest written by the runtime.
+     *
+     * @throws java.nio.channels.ClosedChannelException if the channel or its output is closed
+     * @throws ErrnoException for the failure of the send before, as above
+     */
+    int sendLater(java.nio.ByteBuffer... srcs) throws IOException;
+
+    /** {@link #sendLater(java.nio.ByteBuffer...)} of one buffer, with no array made for it. */
+    int sendLater(java.nio.ByteBuffer src) throws IOException;
+
+    /** The most bytes one {@link #sendLater} takes. */
+    int sendLaterLimit();
+
+    /**
      * Parks (or blocks, off a fibril) until the socket is writable: room in its send buffer, or an
      * error or hang-up that the next send reports. Any thread.
      *

@@ -14,10 +14,16 @@ import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.RetainableByteBuffer;
 
 /**
- * The output side of a {@link FibrilEndPoint}: its non-blocking flush (small gathered writes go
- * out as one send), and, while a write is pending, a task on a spare fibril that parks until the
+ * The output side of a {@link FibrilEndPoint}: its non-blocking flush, and, while a write is
+ * pending, a task on a spare fibril that parks until the
  * socket is writable, or sends a mapped file with {@link FibrilSocketChannel#sendFile} a chunk at a
  * time, then completes Jetty's pending write. No fibril is kept per connection for output.
+ *
+ * <p>A flush from a fibril of up to {@link FibrilSocketChannel#sendLaterLimit()} bytes (a response's
+ * header and body, gathered) goes out with {@link FibrilSocketChannel#sendLater}: copied once into
+ * the runtime's buffer, and the flush returns without parking for the send. Otherwise (more bytes,
+ * another thread, a send still in flight) it sends what the kernel takes now with
+ * {@link FibrilSocketChannel#tryWrite}; several small buffers are copied into one first.
  */
 final class EndPointWriter {
     /** Writes of several buffers totalling at most this many bytes are copied into one send. */
@@ -45,7 +51,7 @@ final class EndPointWriter {
     boolean flush(MappedFile file, ByteBuffer... buffers) throws IOException {
         stalledOn = null;
         try {
-            if (buffers.length > 1 && (file == null || !file.isIn(buffers))) {
+            if (file == null || !file.isIn(buffers)) {
                 long total = 0;
                 int nonEmpty = 0;
                 for (ByteBuffer b : buffers) {
@@ -53,6 +59,10 @@ final class EndPointWriter {
                         total += b.remaining();
                         nonEmpty++;
                     }
+                }
+                if (total > 0 && total <= channel.sendLaterLimit() && channel.sendLater(buffers) > 0) {
+                    endPoint.notIdle(); // copied and submitted: the send completes in the ring, nobody parks for it
+                    return true;
                 }
                 if (nonEmpty > 1 && total <= GATHER_LIMIT) {
                     return flushGathered(buffers, (int) total);

@@ -37,6 +37,8 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     private volatile Duration readTimeout = Duration.ZERO;
     private volatile boolean inputShut;
     private volatile boolean outputShut;
+    /** Made by the first {@link #sendLater}; null until then, so a channel that never calls it pays nothing. */
+    private volatile LaterSend laterSend;
 
     public SocketChannelImpl(CarrierGroup group, int fd, boolean connected) throws ClosedChannelException {
         super(group, fd, "FibrilSocketChannel", ChannelOptions.SOCKET);
@@ -176,31 +178,104 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
-            int total = 0;
-            if (!src.hasRemaining()) {
-                return 0;
-            }
-            IoCall r = FdCalls.begin(handle, Op.SEND);
-            try {
-                while (src.hasRemaining()) {
-                    r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
-                    int n = FdCalls.check(FdCalls.submit(handle, r), "send");
-                    if (n == 0) {
-                        awaitWritable(r); // a send that moved nothing would only come back with 0 again
-                        continue;
-                    }
-                    src.position(src.position() + n);
-                    total += n;
-                }
-            } finally {
-                r.end();
-            }
-            return total;
+            return writeFully(src);
         } finally {
             handle.end();
+        }
+    }
+
+    /** {@link #write}'s sends, between the handle's begin and end. */
+    private int writeFully(ByteBuffer src) throws IOException {
+        int total = 0;
+        if (!src.hasRemaining()) {
+            return 0;
+        }
+        IoCall r = FdCalls.begin(handle, Op.SEND);
+        try {
+            while (src.hasRemaining()) {
+                r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
+                int n = FdCalls.check(FdCalls.submit(handle, r), "send");
+                if (n == 0) {
+                    awaitWritable(r); // a send that moved nothing would only come back with 0 again
+                    continue;
+                }
+                src.position(src.position() + n);
+                total += n;
+            }
+        } finally {
+            r.end();
+        }
+        return total;
+    }
+
+    /**
+     * Copies every remaining byte of {@code srcs} into a buffer of the carrier's and submits their
+     * send without waiting for it (see {@link LaterSend}); 0, taking nothing, when the bytes are
+     * more than {@link #sendLaterLimit()}, a send of this channel is still in flight, the carrier's
+     * send buffers are all held, or the caller is no fibril of this runtime.
+     */
+    @Override
+    public int sendLater(ByteBuffer... srcs) throws IOException {
+        Objects.requireNonNull(srcs, "srcs");
+        long total = 0;
+        for (ByteBuffer b : srcs) {
+            total += Objects.requireNonNull(b, "a buffer of srcs").remaining();
+        }
+        return sendLater(null, srcs, total);
+    }
+
+    @Override
+    public int sendLater(ByteBuffer src) throws IOException {
+        Objects.requireNonNull(src, "src");
+        return sendLater(src, null, src.remaining());
+    }
+
+    /** Of {@code one}, or else of {@code many}: {@code total} bytes. */
+    private int sendLater(ByteBuffer one, ByteBuffer[] many, long total) throws IOException {
+        handle.begin();
+        try {
+            ensureConnected();
+            LaterSend later = laterSend != null ? laterSend : makeLaterSend();
+            if (!later.inFlight()) {
+                later.awaitIdle(); // never waits here: throws what the last send reported, if it failed
+            }
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
+            if (total == 0 || total > sendLaterLimit()) {
+                return 0;
+            }
+            return later.send(one, many, (int) total);
+        } finally {
+            handle.end();
+        }
+    }
+
+    @Override
+    public int sendLaterLimit() {
+        return dev.fibril.internal.io.SendBuffers.SIZE;
+    }
+
+    private LaterSend makeLaterSend() {
+        synchronized (handle) {
+            LaterSend later = laterSend;
+            if (later == null) {
+                later = new LaterSend(handle, this);
+                laterSend = later;
+            }
+            return later;
+        }
+    }
+
+    /** Every output call first: waits for a {@link #sendLater} in flight, and throws what a failed one reported. */
+    private void awaitLaterSend() throws IOException {
+        LaterSend later = laterSend;
+        if (later != null) {
+            later.awaitIdle();
         }
     }
 
@@ -217,6 +292,13 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            LaterSend later = laterSend;
+            if (later != null) {
+                if (later.inFlight()) {
+                    return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
+                }
+                later.awaitIdle(); // throws what the last send reported, if it failed
+            }
             if (outputShut) {
                 throw new ClosedChannelException();
             }
@@ -248,6 +330,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
@@ -282,6 +365,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
@@ -340,10 +424,19 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.SHUTDOWN).opFlags(how)), "shutdown");
+            LaterSend later = laterSend;
+            if (how == IoRequest.SHUT_WR && later != null && later.shutdownAfterSend()) {
+                return; // the FIN follows the bytes given to sendLater, once they are sent
+            }
+            shutdownNow(how);
         } finally {
             handle.end();
         }
+    }
+
+    /** The SHUTDOWN request itself, between the handle's begin and end. */
+    void shutdownNow(int how) throws IOException {
+        FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.SHUTDOWN).opFlags(how)), "shutdown");
     }
 
     @Override
@@ -376,6 +469,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     @Override
     void onClosed() {
         lent.onClose();
+        LaterSend later = laterSend;
+        if (later != null) {
+            later.onClose();
+        }
     }
 
     @Override

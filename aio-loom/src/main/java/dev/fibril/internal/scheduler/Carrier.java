@@ -67,6 +67,7 @@ public final class Carrier implements Executor, IoDriver.Host {
     private final CountDownLatch terminatedLatch = new CountDownLatch(1);
     private final CarrierLoop loop;
     private final CarrierReceiveBuffers receiveBuffers = new CarrierReceiveBuffers(this);
+    private final dev.fibril.internal.io.SendBuffers sendBuffers = new dev.fibril.internal.io.SendBuffers();
     private final Runners runners = new Runners(this);
     /** The call of each descriptor of the pool, by index, made on its first use (see {@link IoCall}). Owner only. */
     private IoCall[] calls = new IoCall[0];
@@ -306,6 +307,11 @@ public final class Carrier implements Executor, IoDriver.Host {
     /** The receive buffers for readers on other threads (gauges, foreign releases); null before the first receive. */
     public dev.fibril.internal.io.ReceiveBuffers receiveBuffersIfMade() {
         return receiveBuffers.ifMade();
+    }
+
+    /** The buffers that sends nobody waits for ({@code sendLater}) hold. Owner (inside a section, or the loop). */
+    public dev.fibril.internal.io.SendBuffers sendBuffers() {
+        return sendBuffers;
     }
 
     /** The spare fibrils that run what this carrier's completions hand over. Owner (inside a section, or the loop). */

@@ -1,0 +1,323 @@
+/*
+ * Copyright The Fibril Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package dev.fibril.internal.channel;
+
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.ErrnoException;
+import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.aio.spi.Op;
+import dev.fibril.internal.io.CompletionListener;
+import dev.fibril.internal.io.Descriptor;
+import dev.fibril.internal.io.SendBuffers;
+import dev.fibril.internal.scheduler.Carrier;
+import dev.fibril.internal.scheduler.IoCall;
+import dev.fibril.internal.scheduler.RuntimeClosedException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A socket channel's {@code sendLater}: a SEND in the ring that nobody waits for. The caller's
+ * bytes are copied into one of the carrier's {@link SendBuffers}, the SEND is submitted and the
+ * call returns; the completion, on the carrier's thread, sends a short send's rest with the same
+ * request (after a POLL_ADD for room when the kernel took nothing), then gives the buffer back.
+ *
+ * <p>One send at a time per channel: IDLE -> IN_FLIGHT (the caller, which won the CAS, submits) ->
+ * IDLE (its last completion). While IN_FLIGHT the send counts as a call of the channel (the fd
+ * stays open), and the other output calls see it: write, awaitWritable and sendFile wait for IDLE
+ * ({@link #awaitIdle}), tryWrite takes nothing, and shutdownOutput leaves its FIN to the send's
+ * end (SHUT_AFTER), so bytes go out in the order they were given. A failure is kept and thrown by
+ * the next output call, once.
+ *
+ * <p>The bytes were accepted when sendLater returned, so the channel's close does not cancel the
+ * send, as close(2) does not drop what a socket's buffer holds: the fd is closed once the send is
+ * done, or once {@link #LINGER} has passed (a peer that takes nothing), when the send is cancelled.
+ */
+final class LaterSend implements CompletionListener {
+    /** How long a send in flight at the channel's close may take before it is cancelled. */
+    static final Duration LINGER = Duration.ofSeconds(5);
+    private static final int IDLE = 0;
+    private static final int IN_FLIGHT = 1;
+    /** In flight, and the channel's output was shut meanwhile: the FIN goes once the send is done. */
+    private static final int SHUT_AFTER = 2;
+
+    private final FdHandle handle;
+    private final SocketChannelImpl channel;
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
+    private final Runnable endCall;
+    private final Runnable shutThenEnd = this::shutThenEnd;
+    private final Runnable linger = this::linger;
+    /** The send in flight: its carrier, buffer and request; written before the submission, then by its completions. */
+    private Carrier carrier;
+    private ByteBuffer buffer;
+    private volatile Descriptor inFlight;
+    /** Whether the request in flight is the POLL_ADD that waits for room (else the SEND). */
+    private boolean polling;
+    /** A spare waits to cancel the send in flight (the channel was closed); the carrier's owner only. */
+    private boolean lingering;
+    /** The errno of a send that failed, for the next output call; 0: none. */
+    private volatile int failure;
+
+    LaterSend(FdHandle handle, SocketChannelImpl channel) {
+        this.handle = handle;
+        this.channel = channel;
+        this.endCall = handle::end;
+    }
+
+    /**
+     * Takes every remaining byte of {@code one}, or else of {@code many} ({@code total} of them, at
+     * most a send buffer) and submits their send; 0, taking nothing, when a send is in flight, no
+     * send buffer is free, or the caller is no fibril of the channel's carriers. Between the
+     * channel's begin and end.
+     */
+    int send(ByteBuffer one, ByteBuffer[] many, int total) throws IOException {
+        if (!state.compareAndSet(IDLE, IN_FLIGHT)) {
+            return 0;
+        }
+        boolean submitted = false;
+        try {
+            submitted = submit(one, many, total);
+        } finally {
+            if (!submitted) {
+                state.set(IDLE);
+                wakeWaiters();
+            }
+        }
+        return submitted ? total : 0;
+    }
+
+    private boolean submit(ByteBuffer one, ByteBuffer[] many, int total) throws IOException {
+        Carrier here = Carrier.current();
+        if (here == null || here.group() != handle.group() || !Thread.currentThread().isVirtual()) {
+            return false; // another thread: the caller could not know that the bytes were copied
+        }
+        handle.begin(); // the send is a call of the channel until its end
+        boolean submitted = false;
+        try {
+            IoCall call = IoCall.begin(handle.group(), handle.fd());
+            try {
+                Carrier c = call.carrier();
+                ByteBuffer b = c == null ? null : c.sendBuffers().take();
+                if (b == null) {
+                    return false;
+                }
+                if (one != null) {
+                    take(b, one);
+                } else {
+                    for (ByteBuffer src : many) {
+                        take(b, src);
+                    }
+                }
+                b.flip();
+                Descriptor d = (Descriptor) call.request();
+                d.notifies(this); // no channel: its close does not cancel a send it accepted
+                this.carrier = c;
+                this.buffer = b;
+                this.inFlight = d;
+                prepareSend(d);
+                c.io().submit(d);
+                submitted = true;
+                return true;
+            } finally {
+                call.end(); // a SUBMITTED descriptor stays out of the pool until its completion
+            }
+        } finally {
+            if (!submitted) {
+                handle.end();
+            }
+        }
+    }
+
+    private static void take(ByteBuffer into, ByteBuffer src) {
+        int n = src.remaining();
+        into.put(into.position(), src, src.position(), n);
+        into.position(into.position() + n);
+        src.position(src.position() + n);
+    }
+
+    private void prepareSend(Descriptor d) {
+        ByteBuffer b = buffer;
+        d.prepare(Op.SEND, handle.fd(), b, b.position(), b.remaining(), 0);
+        polling = false;
+    }
+
+    /** A completion of the send (or of its wait for room), on the send's carrier. */
+    @Override
+    public void onCompletion(Descriptor d) {
+        int n = d.result();
+        if (d != inFlight) {
+            d.pool().release(d); // a completion after onCarrierFailed ended this send
+            return;
+        }
+        ByteBuffer b = buffer;
+        if (polling ? n >= 0 : n >= 0 && n < b.remaining()) {
+            d.retake(); // the rest, with the same request
+            if (polling) {
+                prepareSend(d);
+            } else if (n == 0) {
+                d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
+                d.opFlags(IoRequest.POLLOUT); // took nothing: wait for room rather than spin
+                polling = true;
+            } else {
+                b.position(b.position() + n);
+                prepareSend(d);
+            }
+            carrier.io().submit(d);
+            return;
+        }
+        inFlight = null;
+        d.pool().release(d);
+        carrier.sendBuffers().give(b);
+        buffer = null;
+        if (n < 0 && n != -Errno.ECANCELED) {
+            failure = -n; // a cancelled send belongs to a close or the runtime's stop, which the next call reports
+        }
+        end();
+    }
+
+    @Override
+    public void onCarrierFailed(Descriptor d) {
+        if (d != inFlight) {
+            return;
+        }
+        inFlight = null; // d and the buffer stay out of their pools: the kernel may still read them
+        carrier.sendBuffers().abandon();
+        buffer = null;
+        failure = Errno.EIO;
+        end();
+    }
+
+    /**
+     * The channel's shutdownOutput, between its begin and end: true if a send is in flight, and
+     * the FIN is then sent after it (the bytes given before go first); false when none is, and the
+     * caller shuts the output itself.
+     */
+    boolean shutdownAfterSend() {
+        return state.compareAndSet(IN_FLIGHT, SHUT_AFTER) || state.get() == SHUT_AFTER;
+    }
+
+    /** The send is done: IDLE, waiters woken, the call ended; or first the FIN, if the output was shut meanwhile. */
+    private void end() {
+        if (!state.compareAndSet(IN_FLIGHT, IDLE)) { // SHUT_AFTER: a shutdown is a ring call, made on a fibril
+            try {
+                carrier.runners().run(shutThenEnd);
+                return;
+            } catch (RuntimeException e) {
+                state.set(IDLE); // the runtime is closing: it closes the channel, FIN or not
+            }
+        }
+        wakeWaiters();
+        if (handle.isClosed()) {
+            // the last call of a closed channel closes its fd: on a spare, as a ring request,
+            // rather than a close(2) on the carrier's thread
+            try {
+                carrier.runners().run(endCall);
+                return;
+            } catch (RuntimeException e) {
+                // the runtime is closing: the fd is closed here
+            }
+        }
+        handle.end();
+    }
+
+    /** On a spare: the deferred FIN, then the send ends. */
+    private void shutThenEnd() {
+        try {
+            if (!handle.isClosed()) {
+                channel.shutdownNow(IoRequest.SHUT_WR);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the connection is gone: there is nobody to send a FIN to
+        }
+        state.set(IDLE);
+        wakeWaiters();
+        handle.end();
+    }
+
+    private void wakeWaiters() {
+        for (Thread t = waiters.poll(); t != null; t = waiters.poll()) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * The channel was closed (any thread): its waiters throw, and a send still in flight gets
+     * {@link #LINGER} to finish, then a spare of its carrier cancels it.
+     */
+    void onClose() {
+        wakeWaiters();
+        Carrier c = carrier;
+        if (state.get() != IDLE && c != null) {
+            c.submitCommand(() -> {
+                if (inFlight != null && !lingering) {
+                    lingering = true; // once: close() may be called again
+                    try {
+                        c.runners().run(linger);
+                    } catch (RuntimeException e) {
+                        // the runtime is closing: its carriers cancel what is in flight
+                    }
+                }
+            });
+        }
+    }
+
+    /** On a spare: waits {@link #LINGER}, then cancels the send if it is still in flight. */
+    private void linger() {
+        try {
+            dev.fibril.Fibril.sleep(LINGER);
+        } catch (InterruptedException e) {
+            // the runtime is closing: cancel now
+        }
+        Carrier c = carrier;
+        try {
+            c.enter();
+        } catch (RuntimeClosedException e) {
+            return; // the carrier is gone: its stop cancelled what was in flight
+        }
+        try {
+            Descriptor d = inFlight;
+            if (d != null) {
+                c.io().cancel(d);
+            }
+        } finally {
+            c.exit();
+        }
+    }
+
+    /**
+     * For every other output call of the channel, between its begin and end: waits while a send is
+     * in flight, then throws what a failed one reported (once). From a fibril it parks; an interrupt
+     * or the channel's close ends the wait as java.nio's blocking calls do.
+     */
+    void awaitIdle() throws IOException {
+        if (state.get() != IDLE) {
+            Thread me = Thread.currentThread();
+            waiters.add(me);
+            try {
+                while (state.get() != IDLE) {
+                    LockSupport.park(this);
+                    FdCalls.checkWaitEnded(handle);
+                }
+            } finally {
+                waiters.remove(me);
+            }
+        }
+        int errno = failure;
+        if (errno != 0) {
+            failure = 0;
+            throw new ErrnoException("send", errno);
+        }
+    }
+
+    /** Whether a send is in flight. */
+    boolean inFlight() {
+        return state.get() != IDLE;
+    }
+}
