@@ -55,7 +55,9 @@ public final class EchoServer implements AutoCloseable {
         try (s) {
             ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
             while (s.read(buf.clear()) >= 0) {
-                s.write(buf.flip());
+                if (s.sendLater(buf.flip()) == 0) { // copied and sent without parking; else the send before is still going
+                    s.write(buf);
+                }
             }
         } catch (IOException e) {
             // the peer reset or the server is stopping: this connection is done
