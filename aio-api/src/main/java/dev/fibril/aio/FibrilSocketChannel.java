@@ -124,22 +124,28 @@ public interface FibrilSocketChannel extends ByteChannel {
 
     /**
      * Sends every remaining byte of {@code srcs} without waiting for the send: copies them into a
-     * buffer of the runtime's, submits the send and returns their count at once (the buffers'
-     * positions advance; the caller may reuse them). Takes nothing and returns 0 when that cannot
-     * be done now: the bytes are more than {@link #sendLaterLimit()}, an earlier {@code sendLater}
-     * of this channel is still in flight, the carrier's send buffers are all in use, or the caller
-     * is not a fibril of this channel's runtime; the caller then writes as usual.
+     * buffer of the runtime's, submits the send and returns their count (the buffers' positions
+     * advance; the caller may reuse them). It parks only where any call would: for a request
+     * descriptor, at the carrier's bound. Takes nothing and returns 0 when that cannot be done now:
+     * the bytes are more than {@link #sendLaterLimit()}, an earlier {@code sendLater} of this
+     * channel is still in flight, the carrier's send buffers are all in use, or the caller is not a
+     * fibril of this channel's runtime; the caller then writes as usual.
      *
      * <p>The bytes go out before those of any later output call: {@link #write},
      * {@link #awaitWritable} and {@link #sendFile} first wait (parking a fibril) until the send
      * completed; {@link #tryWrite}, which never waits, takes nothing until then; and
      * {@link #shutdownOutput} returns at once, its FIN sent after the send's bytes. If the send
-     * failed, the next output call throws its error ({@link ErrnoException} for EPIPE,
-     * ECONNRESET), once. The channel's close cancels a send
-     * still waiting for room in the socket's buffer; what it had not sent is lost, as with a write
-     * that a close interrupts. A send the kernel takes in part has its rest written by the runtime.
+     * failed, the next {@code write}, {@code tryWrite}, {@code awaitWritable}, {@code sendFile} or
+     * {@code sendLater} throws its error, once ({@link ErrnoException}: EPIPE or ECONNRESET; EIO if
+     * the carrier gave up its ring). A short send's rest is sent by the runtime.
+     *
+     * <p>The bytes were accepted, so closing the channel does not drop them, as close(2) does not
+     * drop what a socket's buffer holds: the send goes on and the fd is closed once it is done, or
+     * after 5 seconds, when a send that a peer does not take is cancelled and its rest is lost.
      *
      * @throws java.nio.channels.ClosedChannelException if the channel or its output is closed
+     * @throws java.nio.channels.ClosedByInterruptException if the caller is interrupted while it
+     *         waits for a descriptor; the channel is then closed
      * @throws ErrnoException for the failure of the send before, as above
      */
     int sendLater(java.nio.ByteBuffer... srcs) throws IOException;

@@ -189,6 +189,27 @@ class SendLaterContractTest {
         p[1].close();
     }
 
+    /** The runtime's close with a send in flight that a peer never takes: it ends the send, and every fd is closed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void shouldCloseTheRuntimeWithASendInFlightThatThePeerNeverTakes(String backend) throws Exception {
+        runtime(backend);
+        FibrilSocketChannel[] p = pair(rt);
+        p[0].setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+        p[1].setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+        inFibril(rt, () -> {
+            while (p[0].tryWrite(ByteBuffer.allocate(4096)) > 0) {
+                // fill the socket
+            }
+            assertEquals(1024, p[0].sendLater(ByteBuffer.allocate(1024)));
+        });
+        FibrilRuntime closing = rt;
+        rt = null;
+        closing.close();
+        assertEquals(0, closing.stats().descriptorsInUse(), () -> "the send's descriptor came back: " + closing.stats());
+        assertEquals(0, closing.backend().openDescriptors(), "the runtime's close ended the send and closed every fd");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "epoll"})
     void shouldThrowAFailedSendFromTheNextCall(String backend) throws Exception {

@@ -63,7 +63,7 @@ final class LaterSend implements CompletionListener {
     /** A spare waits to cancel the send in flight (the channel was closed); the carrier's owner only. */
     private boolean lingering;
     /** The errno of a send that failed, for the next output call; 0: none. */
-    private volatile int failure;
+    private final AtomicInteger failure = new AtomicInteger();
 
     LaterSend(FdHandle handle, SocketChannelImpl channel) {
         this.handle = handle;
@@ -85,8 +85,16 @@ final class LaterSend implements CompletionListener {
         try {
             submitted = submit(one, many, total);
         } finally {
-            if (!submitted) {
+            if (!submitted && !state.compareAndSet(IN_FLIGHT, IDLE)) {
+                // shutdownOutput came meanwhile and left its FIN to this send, which did not go
                 state.set(IDLE);
+                wakeWaiters();
+                try {
+                    channel.shutdownNow(IoRequest.SHUT_WR);
+                } catch (IOException e) {
+                    // the connection is gone: there is nobody to send a FIN to
+                }
+            } else if (!submitted) {
                 wakeWaiters();
             }
         }
@@ -101,19 +109,24 @@ final class LaterSend implements CompletionListener {
         handle.begin(); // the send is a call of the channel until its end
         boolean submitted = false;
         try {
-            IoCall call = IoCall.begin(handle.group(), handle.fd());
+            IoCall call = FdCalls.begin(handle, handle, Op.SEND, false); // an interrupt in the wait for a descriptor closes the channel
             try {
                 Carrier c = call.carrier();
                 ByteBuffer b = c == null ? null : c.sendBuffers().take();
                 if (b == null) {
                     return false;
                 }
-                if (one != null) {
-                    take(b, one);
-                } else {
-                    for (ByteBuffer src : many) {
-                        take(b, src);
+                try {
+                    if (one != null) {
+                        take(b, one);
+                    } else {
+                        for (ByteBuffer src : many) {
+                            take(b, src);
+                        }
                     }
+                } catch (RuntimeException e) {
+                    c.sendBuffers().give(b); // a closed arena's buffer, or buffers grown since they were counted
+                    throw e;
                 }
                 b.flip();
                 Descriptor d = (Descriptor) call.request();
@@ -124,6 +137,9 @@ final class LaterSend implements CompletionListener {
                 prepareSend(d);
                 c.io().submit(d);
                 submitted = true;
+                if (handle.isClosed()) {
+                    armLinger(c); // a close that came before this submission found nothing in flight
+                }
                 return true;
             } finally {
                 call.end(); // a SUBMITTED descriptor stays out of the pool until its completion
@@ -157,7 +173,13 @@ final class LaterSend implements CompletionListener {
             return;
         }
         ByteBuffer b = buffer;
-        if (polling ? n >= 0 : n >= 0 && n < b.remaining()) {
+        Carrier c = carrier;
+        boolean more = polling ? n >= 0 : n >= 0 && n < b.remaining();
+        if (more && (d.isCancelRequested() || c.isStopping())) {
+            more = false; // the linger's cancel, or the runtime's stop, met the send between two requests
+            n = -Errno.ECANCELED;
+        }
+        if (more) {
             d.retake(); // the rest, with the same request
             if (polling) {
                 prepareSend(d);
@@ -169,17 +191,17 @@ final class LaterSend implements CompletionListener {
                 b.position(b.position() + n);
                 prepareSend(d);
             }
-            carrier.io().submit(d);
+            c.io().submit(d);
             return;
         }
         inFlight = null;
         d.pool().release(d);
-        carrier.sendBuffers().give(b);
+        c.sendBuffers().give(b);
         buffer = null;
         if (n < 0 && n != -Errno.ECANCELED) {
-            failure = -n; // a cancelled send belongs to a close or the runtime's stop, which the next call reports
+            failure.set(-n); // a cancelled send belongs to a close or the runtime's stop, which the next call reports
         }
-        end();
+        end(c);
     }
 
     @Override
@@ -188,10 +210,11 @@ final class LaterSend implements CompletionListener {
             return;
         }
         inFlight = null; // d and the buffer stay out of their pools: the kernel may still read them
-        carrier.sendBuffers().abandon();
+        Carrier c = carrier;
+        c.sendBuffers().abandon();
         buffer = null;
-        failure = Errno.EIO;
-        end();
+        failure.set(Errno.EIO);
+        end(c);
     }
 
     /**
@@ -203,11 +226,15 @@ final class LaterSend implements CompletionListener {
         return state.compareAndSet(IN_FLIGHT, SHUT_AFTER) || state.get() == SHUT_AFTER;
     }
 
-    /** The send is done: IDLE, waiters woken, the call ended; or first the FIN, if the output was shut meanwhile. */
-    private void end() {
+    /**
+     * The send on {@code c} (its carrier: the field may change once IDLE is published) is done:
+     * IDLE, waiters woken, the call ended; or first the FIN, if the output was shut meanwhile.
+     */
+    private void end(Carrier c) {
+        lingering = false;
         if (!state.compareAndSet(IN_FLIGHT, IDLE)) { // SHUT_AFTER: a shutdown is a ring call, made on a fibril
             try {
-                carrier.runners().run(shutThenEnd);
+                c.runners().run(shutThenEnd);
                 return;
             } catch (RuntimeException e) {
                 state.set(IDLE); // the runtime is closing: it closes the channel, FIN or not
@@ -218,7 +245,7 @@ final class LaterSend implements CompletionListener {
             // the last call of a closed channel closes its fd: on a spare, as a ring request,
             // rather than a close(2) on the carrier's thread
             try {
-                carrier.runners().run(endCall);
+                c.runners().run(endCall);
                 return;
             } catch (RuntimeException e) {
                 // the runtime is closing: the fd is closed here
@@ -255,27 +282,31 @@ final class LaterSend implements CompletionListener {
         wakeWaiters();
         Carrier c = carrier;
         if (state.get() != IDLE && c != null) {
-            c.submitCommand(() -> {
-                if (inFlight != null && !lingering) {
-                    lingering = true; // once: close() may be called again
-                    try {
-                        c.runners().run(linger);
-                    } catch (RuntimeException e) {
-                        // the runtime is closing: its carriers cancel what is in flight
-                    }
-                }
-            });
+            c.submitCommand(() -> armLinger(c)); // a send submitted after this look arms it itself
+        }
+    }
+
+    /** Owner of {@code c}: once per send, a spare waits {@link #LINGER}, then cancels it if still in flight. */
+    private void armLinger(Carrier c) {
+        if (inFlight == null || lingering || carrier != c) {
+            return;
+        }
+        lingering = true; // once: close() may be called again
+        try {
+            c.runners().run(linger);
+        } catch (RuntimeException e) {
+            // the runtime is closing: its carriers cancel what is in flight
         }
     }
 
     /** On a spare: waits {@link #LINGER}, then cancels the send if it is still in flight. */
     private void linger() {
+        Carrier c = carrier;
         try {
             dev.fibril.Fibril.sleep(LINGER);
-        } catch (InterruptedException e) {
-            // the runtime is closing: cancel now
+        } catch (InterruptedException | RuntimeException e) {
+            // the runtime is closing (its stop cancels what is in flight): cancel now all the same
         }
-        Carrier c = carrier;
         try {
             c.enter();
         } catch (RuntimeClosedException e) {
@@ -283,7 +314,7 @@ final class LaterSend implements CompletionListener {
         }
         try {
             Descriptor d = inFlight;
-            if (d != null) {
+            if (d != null && carrier == c) {
                 c.io().cancel(d);
             }
         } finally {
@@ -297,22 +328,23 @@ final class LaterSend implements CompletionListener {
      * or the channel's close ends the wait as java.nio's blocking calls do.
      */
     void awaitIdle() throws IOException {
-        if (state.get() != IDLE) {
-            Thread me = Thread.currentThread();
-            waiters.add(me);
-            try {
-                while (state.get() != IDLE) {
-                    LockSupport.park(this);
-                    FdCalls.checkWaitEnded(handle);
-                }
-            } finally {
-                waiters.remove(me);
+        Thread me = null;
+        while (state.get() != IDLE) {
+            FdCalls.checkWaitEnded(handle);
+            if (me == null) {
+                me = Thread.currentThread();
             }
+            waiters.add(me); // before every park: a wake-up dequeues it
+            if (state.get() != IDLE) {
+                LockSupport.park(this);
+            }
+            waiters.remove(me);
         }
-        int errno = failure;
-        if (errno != 0) {
-            failure = 0;
-            throw new ErrnoException("send", errno);
+        if (failure.get() != 0) {
+            int errno = failure.getAndSet(0);
+            if (errno != 0) {
+                throw new ErrnoException("send", errno);
+            }
         }
     }
 

@@ -292,15 +292,15 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
+            if (outputShut) {
+                throw new ClosedChannelException();
+            }
             LaterSend later = laterSend;
             if (later != null) {
                 if (later.inFlight()) {
                     return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
                 }
                 later.awaitIdle(); // throws what the last send reported, if it failed
-            }
-            if (outputShut) {
-                throw new ClosedChannelException();
             }
             if (!src.hasRemaining()) {
                 return 0;
