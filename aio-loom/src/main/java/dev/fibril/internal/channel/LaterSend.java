@@ -42,6 +42,7 @@ import java.util.concurrent.locks.LockSupport;
 final class LaterSend implements CompletionListener {
     /** How long a send in flight at the channel's close may take before it is cancelled. */
     static final Duration LINGER = Duration.ofSeconds(5);
+    private static final Duration LINGER_STEP = Duration.ofMillis(250);
     private static final int IDLE = 0;
     private static final int IN_FLIGHT = 1;
     /** In flight, and the channel's output was shut meanwhile: the FIN goes once the send is done. */
@@ -86,14 +87,15 @@ final class LaterSend implements CompletionListener {
             submitted = submit(one, many, total);
         } finally {
             if (!submitted && !state.compareAndSet(IN_FLIGHT, IDLE)) {
-                // shutdownOutput came meanwhile and left its FIN to this send, which did not go
-                state.set(IDLE);
-                wakeWaiters();
+                // shutdownOutput came meanwhile and left its FIN to this send, which did not go:
+                // the FIN first, so that no output call woken here overtakes it
                 try {
-                    channel.shutdownNow(IoRequest.SHUT_WR);
+                    channel.shutdownNow(IoRequest.SHUT_WR, false);
                 } catch (IOException e) {
                     // the connection is gone: there is nobody to send a FIN to
                 }
+                state.set(IDLE);
+                wakeWaiters();
             } else if (!submitted) {
                 wakeWaiters();
             }
@@ -118,10 +120,10 @@ final class LaterSend implements CompletionListener {
                 }
                 try {
                     if (one != null) {
-                        take(b, one);
+                        copy(b, one);
                     } else {
                         for (ByteBuffer src : many) {
-                            take(b, src);
+                            copy(b, src);
                         }
                     }
                 } catch (RuntimeException e) {
@@ -129,6 +131,14 @@ final class LaterSend implements CompletionListener {
                     throw e;
                 }
                 b.flip();
+                // only now that every byte is copied: a copy that throws takes nothing
+                if (one != null) {
+                    one.position(one.limit());
+                } else {
+                    for (ByteBuffer src : many) {
+                        src.position(src.limit());
+                    }
+                }
                 Descriptor d = (Descriptor) call.request();
                 d.notifies(this); // no channel: its close does not cancel a send it accepted
                 this.carrier = c;
@@ -151,11 +161,10 @@ final class LaterSend implements CompletionListener {
         }
     }
 
-    private static void take(ByteBuffer into, ByteBuffer src) {
+    private static void copy(ByteBuffer into, ByteBuffer src) {
         int n = src.remaining();
         into.put(into.position(), src, src.position(), n);
         into.position(into.position() + n);
-        src.position(src.position() + n);
     }
 
     private void prepareSend(Descriptor d) {
@@ -258,7 +267,7 @@ final class LaterSend implements CompletionListener {
     private void shutThenEnd() {
         try {
             if (!handle.isClosed()) {
-                channel.shutdownNow(IoRequest.SHUT_WR);
+                channel.shutdownNow(IoRequest.SHUT_WR, false);
             }
         } catch (IOException | RuntimeException e) {
             // the connection is gone: there is nobody to send a FIN to
@@ -280,8 +289,9 @@ final class LaterSend implements CompletionListener {
      */
     void onClose() {
         wakeWaiters();
+        Descriptor d = inFlight; // volatile, written after carrier
         Carrier c = carrier;
-        if (state.get() != IDLE && c != null) {
+        if (d != null && c != null) {
             c.submitCommand(() -> armLinger(c)); // a send submitted after this look arms it itself
         }
     }
@@ -299,11 +309,18 @@ final class LaterSend implements CompletionListener {
         }
     }
 
-    /** On a spare: waits {@link #LINGER}, then cancels the send if it is still in flight. */
+    /**
+     * On a spare: waits up to {@link #LINGER} for the send to end, looking every
+     * {@link #LINGER_STEP} (so the spare is free soon after a send that ends), then cancels it.
+     */
     private void linger() {
         Carrier c = carrier;
+        Descriptor lingered = inFlight;
         try {
-            dev.fibril.Fibril.sleep(LINGER);
+            for (long waited = 0; waited < LINGER.toMillis() && inFlight == lingered && lingered != null;
+                    waited += LINGER_STEP.toMillis()) {
+                dev.fibril.Fibril.sleep(LINGER_STEP);
+            }
         } catch (InterruptedException | RuntimeException e) {
             // the runtime is closing (its stop cancels what is in flight): cancel now all the same
         }
@@ -335,11 +352,16 @@ final class LaterSend implements CompletionListener {
                 me = Thread.currentThread();
             }
             waiters.add(me); // before every park: a wake-up dequeues it
-            if (state.get() != IDLE) {
+            if (state.get() != IDLE && !handle.isClosed()) { // a close wakes only those queued before it
                 LockSupport.park(this);
             }
             waiters.remove(me);
         }
+        takeFailure();
+    }
+
+    /** Throws what a failed send reported (once), without waiting: for the calls that never wait. */
+    void takeFailure() throws ErrnoException {
         if (failure.get() != 0) {
             int errno = failure.getAndSet(0);
             if (errno != 0) {

@@ -178,10 +178,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
+            awaitLaterSend();
             return writeFully(src);
         } finally {
             handle.end();
@@ -240,9 +240,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         try {
             ensureConnected();
             LaterSend later = laterSend != null ? laterSend : makeLaterSend();
-            if (!later.inFlight()) {
-                later.awaitIdle(); // never waits here: throws what the last send reported, if it failed
-            }
+            later.takeFailure(); // never waits: with a send in flight, send() takes nothing
             if (outputShut) {
                 throw new ClosedChannelException();
             }
@@ -297,10 +295,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             }
             LaterSend later = laterSend;
             if (later != null) {
+                later.takeFailure();
                 if (later.inFlight()) {
                     return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
                 }
-                later.awaitIdle(); // throws what the last send reported, if it failed
             }
             if (!src.hasRemaining()) {
                 return 0;
@@ -330,10 +328,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
+            awaitLaterSend();
             if (!canAwaitWritable()) {
                 throw new UnsupportedOperationException("the " + group().backend().name()
                         + " backend cannot wait for a socket to become writable (no POLL_ADD)");
@@ -365,10 +363,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            awaitLaterSend();
             if (outputShut) {
                 throw new ClosedChannelException();
             }
+            awaitLaterSend();
             f.handle.begin();
             try {
                 return SendFile.transfer(f, this, position, count);
@@ -428,15 +426,18 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (how == IoRequest.SHUT_WR && later != null && later.shutdownAfterSend()) {
                 return; // the FIN follows the bytes given to sendLater, once they are sent
             }
-            shutdownNow(how);
+            shutdownNow(how, true);
         } finally {
             handle.end();
         }
     }
 
-    /** The SHUTDOWN request itself, between the handle's begin and end. */
-    void shutdownNow(int how) throws IOException {
-        FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.SHUTDOWN).opFlags(how)), "shutdown");
+    /**
+     * The SHUTDOWN request itself, between the handle's begin and end; {@code blocking} false for
+     * the FIN a send deferred, which an interrupt status left by its caller must not stop.
+     */
+    void shutdownNow(int how, boolean blocking) throws IOException {
+        FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, handle, Op.SHUTDOWN, blocking).opFlags(how)), "shutdown");
     }
 
     @Override
