@@ -16,10 +16,11 @@ import dev.fibril.internal.scheduler.IoCall;
 import dev.fibril.internal.scheduler.RuntimeClosedException;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -50,11 +51,22 @@ final class LaterSend implements CompletionListener {
 
     private final FdHandle handle;
     private final SocketChannelImpl channel;
-    private final AtomicInteger state = new AtomicInteger(IDLE);
-    private final ConcurrentLinkedQueue<Thread> waiters = new ConcurrentLinkedQueue<>();
-    private final Runnable endCall;
-    private final Runnable shutThenEnd = this::shutThenEnd;
-    private final Runnable linger = this::linger;
+    private static final VarHandle STATE;
+    private static final VarHandle FAILURE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(LaterSend.class, "state", int.class);
+            FAILURE = lookup.findVarHandle(LaterSend.class, "failure", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private volatile int state = IDLE;
+    /** Threads waiting for IDLE; made by the first that waits (a channel that never waits pays nothing). */
+    private volatile ConcurrentLinkedQueue<Thread> waiters;
     /** The send in flight: its carrier, buffer and request; written before the submission, then by its completions. */
     private Carrier carrier;
     private ByteBuffer buffer;
@@ -64,12 +76,11 @@ final class LaterSend implements CompletionListener {
     /** A spare waits to cancel the send in flight (the channel was closed); the carrier's owner only. */
     private boolean lingering;
     /** The errno of a send that failed, for the next output call; 0: none. */
-    private final AtomicInteger failure = new AtomicInteger();
+    private volatile int failure;
 
     LaterSend(FdHandle handle, SocketChannelImpl channel) {
         this.handle = handle;
         this.channel = channel;
-        this.endCall = handle::end;
     }
 
     /**
@@ -79,14 +90,14 @@ final class LaterSend implements CompletionListener {
      * channel's begin and end.
      */
     int send(ByteBuffer one, ByteBuffer[] many, int total) throws IOException {
-        if (!state.compareAndSet(IDLE, IN_FLIGHT)) {
+        if (!STATE.compareAndSet(this, IDLE, IN_FLIGHT)) {
             return 0;
         }
         boolean submitted = false;
         try {
             submitted = submit(one, many, total);
         } finally {
-            if (!submitted && !state.compareAndSet(IN_FLIGHT, IDLE)) {
+            if (!submitted && !STATE.compareAndSet(this, IN_FLIGHT, IDLE)) {
                 // shutdownOutput came meanwhile and left its FIN to this send, which did not go:
                 // the FIN first, so that no output call woken here overtakes it
                 try {
@@ -94,7 +105,7 @@ final class LaterSend implements CompletionListener {
                 } catch (IOException e) {
                     // the connection is gone: there is nobody to send a FIN to
                 }
-                state.set(IDLE);
+                state = IDLE;
                 wakeWaiters();
             } else if (!submitted) {
                 wakeWaiters();
@@ -208,7 +219,7 @@ final class LaterSend implements CompletionListener {
         c.sendBuffers().give(b);
         buffer = null;
         if (n < 0 && n != -Errno.ECANCELED) {
-            failure.set(-n); // a cancelled send belongs to a close or the runtime's stop, which the next call reports
+            failure = -n; // a cancelled send belongs to a close or the runtime's stop, which the next call reports
         }
         end(c);
     }
@@ -222,7 +233,7 @@ final class LaterSend implements CompletionListener {
         Carrier c = carrier;
         c.sendBuffers().abandon();
         buffer = null;
-        failure.set(Errno.EIO);
+        failure = Errno.EIO;
         end(c);
     }
 
@@ -232,7 +243,7 @@ final class LaterSend implements CompletionListener {
      * caller shuts the output itself.
      */
     boolean shutdownAfterSend() {
-        return state.compareAndSet(IN_FLIGHT, SHUT_AFTER) || state.get() == SHUT_AFTER;
+        return STATE.compareAndSet(this, IN_FLIGHT, SHUT_AFTER) || state == SHUT_AFTER;
     }
 
     /**
@@ -241,12 +252,12 @@ final class LaterSend implements CompletionListener {
      */
     private void end(Carrier c) {
         lingering = false;
-        if (!state.compareAndSet(IN_FLIGHT, IDLE)) { // SHUT_AFTER: a shutdown is a ring call, made on a fibril
+        if (!STATE.compareAndSet(this, IN_FLIGHT, IDLE)) { // SHUT_AFTER: a shutdown is a ring call, made on a fibril
             try {
-                c.runners().run(shutThenEnd);
+                c.runners().run(this::shutThenEnd); // rare: made when needed
                 return;
             } catch (RuntimeException e) {
-                state.set(IDLE); // the runtime is closing: it closes the channel, FIN or not
+                state = IDLE; // the runtime is closing: it closes the channel, FIN or not
             }
         }
         wakeWaiters();
@@ -254,7 +265,7 @@ final class LaterSend implements CompletionListener {
             // the last call of a closed channel closes its fd: on a spare, as a ring request,
             // rather than a close(2) on the carrier's thread
             try {
-                c.runners().run(endCall);
+                c.runners().run(handle::end);
                 return;
             } catch (RuntimeException e) {
                 // the runtime is closing: the fd is closed here
@@ -272,13 +283,17 @@ final class LaterSend implements CompletionListener {
         } catch (IOException | RuntimeException e) {
             // the connection is gone: there is nobody to send a FIN to
         }
-        state.set(IDLE);
+        state = IDLE;
         wakeWaiters();
         handle.end();
     }
 
     private void wakeWaiters() {
-        for (Thread t = waiters.poll(); t != null; t = waiters.poll()) {
+        ConcurrentLinkedQueue<Thread> q = waiters;
+        if (q == null) {
+            return;
+        }
+        for (Thread t = q.poll(); t != null; t = q.poll()) {
             LockSupport.unpark(t);
         }
     }
@@ -303,7 +318,7 @@ final class LaterSend implements CompletionListener {
         }
         lingering = true; // once: close() may be called again
         try {
-            c.runners().run(linger);
+            c.runners().run(this::linger);
         } catch (RuntimeException e) {
             // the runtime is closing: its carriers cancel what is in flight
         }
@@ -346,24 +361,39 @@ final class LaterSend implements CompletionListener {
      */
     void awaitIdle() throws IOException {
         Thread me = null;
-        while (state.get() != IDLE) {
+        while (state != IDLE) {
             FdCalls.checkWaitEnded(handle);
             if (me == null) {
                 me = Thread.currentThread();
             }
-            waiters.add(me); // before every park: a wake-up dequeues it
-            if (state.get() != IDLE && !handle.isClosed()) { // a close wakes only those queued before it
+            ConcurrentLinkedQueue<Thread> q = waitQueue();
+            q.add(me); // before every park: a wake-up dequeues it
+            if (state != IDLE && !handle.isClosed()) { // a close wakes only those queued before it
                 LockSupport.park(this);
             }
-            waiters.remove(me);
+            q.remove(me);
         }
         takeFailure();
     }
 
+    private ConcurrentLinkedQueue<Thread> waitQueue() {
+        ConcurrentLinkedQueue<Thread> q = waiters;
+        if (q == null) {
+            synchronized (this) {
+                q = waiters;
+                if (q == null) {
+                    q = new ConcurrentLinkedQueue<>();
+                    waiters = q;
+                }
+            }
+        }
+        return q;
+    }
+
     /** Throws what a failed send reported (once), without waiting: for the calls that never wait. */
     void takeFailure() throws ErrnoException {
-        if (failure.get() != 0) {
-            int errno = failure.getAndSet(0);
+        if (failure != 0) {
+            int errno = (int) FAILURE.getAndSet(this, 0);
             if (errno != 0) {
                 throw new ErrnoException("send", errno);
             }
@@ -372,6 +402,6 @@ final class LaterSend implements CompletionListener {
 
     /** Whether a send is in flight. */
     boolean inFlight() {
-        return state.get() != IDLE;
+        return state != IDLE;
     }
 }
