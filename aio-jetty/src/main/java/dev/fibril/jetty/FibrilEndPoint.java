@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * connection holds neither an input buffer nor a fibril.
  *
  * <p>{@link #flush} is non-blocking, as Jetty expects, from any thread (a fibril, a default
- * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): it sends
- * what the kernel takes now and returns false when the socket's buffer is full. Jetty's
+ * virtual thread when the runtime runs without its scheduler hook, a Jetty timer thread): from a
+ * fibril a small write (up to {@link FibrilSocketChannel#sendLaterLimit()}) is copied and sent with
+ * {@link FibrilSocketChannel#sendLater}, which parks nobody; otherwise it sends what the kernel
+ * takes now and returns false when the socket's buffer is full. Jetty's
  * {@link org.eclipse.jetty.io.WriteFlusher} then calls {@link #onIncompleteFlush}, and a task on
  * a spare fibril parks until the socket is writable and completes the write, so Jetty's own write,
  * cancel and idle-timeout machinery works unchanged. Small gathered writes (header + body) go out

@@ -67,6 +67,19 @@ class SendLaterContractTest {
         return b;
     }
 
+    /** Small socket buffers on both ends, so that a peer that reads nothing stops the writer soon. */
+    private static void smallBuffers(FibrilSocketChannel[] p) throws IOException {
+        p[0].setOption(StandardSocketOptions.SO_SNDBUF, 4096);
+        p[1].setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+    }
+
+    /** Writes to {@code ch} until its socket takes nothing more (its peer reads nothing). */
+    private static void fill(FibrilSocketChannel ch) throws IOException {
+        while (ch.tryWrite(ByteBuffer.allocate(4096)) > 0) {
+            // the socket's buffers fill up
+        }
+    }
+
     /** Reads from {@code ch} until the end of the stream. */
     private static byte[] readAll(FibrilSocketChannel ch) throws IOException {
         java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
@@ -140,8 +153,7 @@ class SendLaterContractTest {
         runtime(backend);
         FibrilSocketChannel[] p = pair(rt);
         int descriptorsBefore = rt.backend().openDescriptors();
-        p[0].setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-        p[1].setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+        smallBuffers(p);
         java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
         inFibril(rt, () -> {
             byte[] chunk = pattern(4096, 1);
@@ -174,12 +186,9 @@ class SendLaterContractTest {
         runtime(backend);
         FibrilSocketChannel[] p = pair(rt);
         int descriptorsBefore = rt.backend().openDescriptors();
-        p[0].setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-        p[1].setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+        smallBuffers(p);
         inFibril(rt, () -> {
-            while (p[0].tryWrite(ByteBuffer.allocate(4096)) > 0) {
-                // fill the socket
-            }
+            fill(p[0]);
             assertEquals(1024, p[0].sendLater(ByteBuffer.allocate(1024)));
             p[0].close();
         });
@@ -195,12 +204,9 @@ class SendLaterContractTest {
     void shouldCloseTheRuntimeWithASendInFlightThatThePeerNeverTakes(String backend) throws Exception {
         runtime(backend);
         FibrilSocketChannel[] p = pair(rt);
-        p[0].setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-        p[1].setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+        smallBuffers(p);
         inFibril(rt, () -> {
-            while (p[0].tryWrite(ByteBuffer.allocate(4096)) > 0) {
-                // fill the socket
-            }
+            fill(p[0]);
             assertEquals(1024, p[0].sendLater(ByteBuffer.allocate(1024)));
         });
         FibrilRuntime closing = rt;
