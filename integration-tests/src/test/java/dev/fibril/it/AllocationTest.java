@@ -46,36 +46,6 @@ class AllocationTest {
         }
     }
 
-    /**
-     * A client fibril: {@code rounds} 64 B writes and reads of the answer to {@code server}'s echo,
-     * twice (warm-up, then measured: the carrier's bytes allocated over the second go to
-     * {@code allocated}), then the end of its output.
-     */
-    private static Thread roundTrips(FibrilRuntime rt, dev.fibril.aio.FibrilServerSocketChannel server, int rounds,
-                                     AtomicLong allocated, AtomicReference<Throwable> failure) {
-        return rt.start(() -> {
-            try (dev.fibril.aio.FibrilSocketChannel s = rt.openSocket()) {
-                s.connect(server.localAddress());
-                ByteBuffer out = ByteBuffer.allocateDirect(64);
-                ByteBuffer in = ByteBuffer.allocateDirect(64);
-                for (int phase = 0; phase < 2; phase++) { // warm up, then measure
-                    long before = carrierAllocatedBytes();
-                    for (int i = 0; i < rounds; i++) {
-                        s.write(out.clear());
-                        in.clear();
-                        while (in.hasRemaining()) {
-                            s.read(in);
-                        }
-                    }
-                    allocated.set(carrierAllocatedBytes() - before);
-                }
-                s.shutdownOutput();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        });
-    }
-
     @Test
     void shouldAllocateUnderOneBytePerReadWhenCompletionsAreTakenInline() throws Exception {
         try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("simulated").strict(true).build();
@@ -124,7 +94,27 @@ class AllocationTest {
                     failure.set(e);
                 }
             });
-            Thread client = roundTrips(rt, server, rounds, allocated, failure);
+            Thread client = rt.start(() -> {
+                try (dev.fibril.aio.FibrilSocketChannel s = rt.openSocket()) {
+                    s.connect(server.localAddress());
+                    ByteBuffer out = ByteBuffer.allocateDirect(64);
+                    ByteBuffer in = ByteBuffer.allocateDirect(64);
+                    for (int phase = 0; phase < 2; phase++) { // warm up, then measure
+                        long before = carrierAllocatedBytes();
+                        for (int i = 0; i < rounds; i++) {
+                            s.write(out.clear());
+                            in.clear();
+                            while (in.hasRemaining()) {
+                                s.read(in);
+                            }
+                        }
+                        allocated.set(carrierAllocatedBytes() - before);
+                    }
+                    s.shutdownOutput();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
             assertTrue(client.join(Duration.ofMinutes(2)) && echo.join(Duration.ofMinutes(2)));
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
@@ -178,7 +168,26 @@ class AllocationTest {
                     failure.set(e);
                 }
             });
-            Thread client = roundTrips(rt, server, rounds, allocated, failure);
+            Thread client = rt.start(() -> {
+                try (dev.fibril.aio.FibrilSocketChannel s = rt.openSocket()) {
+                    s.connect(server.localAddress());
+                    ByteBuffer out = ByteBuffer.allocateDirect(64);
+                    ByteBuffer in = ByteBuffer.allocateDirect(64);
+                    for (int phase = 0; phase < 2; phase++) { // warm up, then measure
+                        long before = carrierAllocatedBytes();
+                        for (int i = 0; i < rounds; i++) {
+                            s.write(out.clear());
+                            in.clear();
+                            while (in.hasRemaining()) {
+                                s.read(in);
+                            }
+                        }
+                        allocated.set(carrierAllocatedBytes() - before);
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
             assertTrue(client.join(Duration.ofMinutes(2)));
             if (failure.get() != null) {
                 throw new AssertionError(failure.get());
