@@ -182,34 +182,29 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 throw new ClosedChannelException();
             }
             awaitLaterSend();
-            return writeFully(src);
+            int total = 0;
+            if (!src.hasRemaining()) {
+                return 0;
+            }
+            IoCall r = FdCalls.begin(handle, Op.SEND);
+            try {
+                while (src.hasRemaining()) {
+                    r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
+                    int n = FdCalls.check(FdCalls.submit(handle, r), "send");
+                    if (n == 0) {
+                        awaitWritable(r); // a send that moved nothing would only come back with 0 again
+                        continue;
+                    }
+                    src.position(src.position() + n);
+                    total += n;
+                }
+            } finally {
+                r.end();
+            }
+            return total;
         } finally {
             handle.end();
         }
-    }
-
-    /** {@link #write}'s sends, between the handle's begin and end. */
-    private int writeFully(ByteBuffer src) throws IOException {
-        int total = 0;
-        if (!src.hasRemaining()) {
-            return 0;
-        }
-        IoCall r = FdCalls.begin(handle, Op.SEND);
-        try {
-            while (src.hasRemaining()) {
-                r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
-                int n = FdCalls.check(FdCalls.submit(handle, r), "send");
-                if (n == 0) {
-                    awaitWritable(r); // a send that moved nothing would only come back with 0 again
-                    continue;
-                }
-                src.position(src.position() + n);
-                total += n;
-            }
-        } finally {
-            r.end();
-        }
-        return total;
     }
 
     /**
@@ -239,15 +234,17 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            LaterSend later = laterSend != null ? laterSend : makeLaterSend();
-            later.takeFailure(); // never waits: with a send in flight, send() takes nothing
             if (outputShut) {
                 throw new ClosedChannelException();
+            }
+            LaterSend later = laterSend;
+            if (later != null) {
+                later.takeFailure(); // never waits: with a send in flight, send() takes nothing
             }
             if (total == 0 || total > sendLaterLimit()) {
                 return 0;
             }
-            return later.send(one, many, (int) total);
+            return (later != null ? later : makeLaterSend()).send(one, many, (int) total);
         } finally {
             handle.end();
         }
