@@ -14,6 +14,7 @@ module dev.fibril.syscall {
     requires transitive dev.fibril.api;
 
     exports dev.fibril.syscall.epoll to dev.fibril.loom;
+    exports dev.fibril.syscall.linux to dev.fibril.loom;
     exports dev.fibril.syscall.sim to dev.fibril.loom;
     exports dev.fibril.syscall.uring to dev.fibril.loom;
 }

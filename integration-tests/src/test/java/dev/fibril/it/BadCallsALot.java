@@ -75,7 +75,7 @@ class BadCallsALot {
                 });
             }
             for (Thread t : workers) {
-                assertTrue(t.join(Duration.ofMinutes(3)), () -> "worker stuck: " + t + "\n" + stackOf(t) + rt.stats());
+                assertTrue(t.join(Duration.ofMinutes(3)), () -> "worker " + StuckReport.of(rt, t));
             }
             server.close();
             assertTrue(acceptor.join(Duration.ofSeconds(30)));
@@ -111,15 +111,6 @@ class BadCallsALot {
                 }
             });
         }
-    }
-
-    /** Where {@code t} is, for a failure message. */
-    private static String stackOf(Thread t) {
-        StringBuilder sb = new StringBuilder();
-        for (StackTraceElement e : t.getStackTrace()) {
-            sb.append("    at ").append(e).append('\n');
-        }
-        return sb.toString();
     }
 
     private static long openFds() throws IOException {

@@ -84,21 +84,7 @@ class FaultsALot {
             }
             for (Thread t : workers) {
                 if (!t.join(Duration.ofMinutes(2))) {
-                    StringBuilder trace = new StringBuilder();
-                    for (StackTraceElement e : t.getStackTrace()) {
-                        trace.append("\n  at ").append(e);
-                    }
-                    java.lang.reflect.Field gf = FibrilRuntime.class.getDeclaredField("group");
-                    gf.setAccessible(true);
-                    var g = (dev.fibril.internal.scheduler.CarrierGroup) gf.get(rt);
-                    for (var c : g.carriers()) {
-                        trace.append("\ncarrier thread ").append(c.thread().getState());
-                        for (StackTraceElement e : c.thread().getStackTrace()) {
-                            trace.append("\n    at ").append(e);
-                        }
-                        trace.append("\ninflight ").append(c.ring().inFlight()).append(" runq ").append(c.runQueueDepth());
-                    }
-                    AssertionError stuck = new AssertionError("worker stuck: " + t + trace + "\n" + rt.stats());
+                    AssertionError stuck = new AssertionError("worker " + StuckReport.of(rt, t));
                     unexpected.forEach(stuck::addSuppressed);
                     throw stuck;
                 }

@@ -5,7 +5,9 @@
 package dev.fibril.internal.io;
 
 import dev.fibril.aio.spi.CompletionRing;
+import dev.fibril.syscall.linux.NativeMemory;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -30,11 +32,17 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #returnFromAnyThread}, which any thread may call. Nothing allocates once the buffers are
  * made: lending hands out the buffer's own preallocated view; the return queue is a fixed array.
  * Exhaustion is back-pressure: a receive parks in {@link #addWaiter} until a buffer comes back.
+ *
+ * <p>The memory is {@link NativeMemory}'s (made inside a section, where a wait for the collector at
+ * the JDK's direct-memory limit would hold the carrier's thread), and freed with the carrier once
+ * none is lent ({@link #free}).
  */
 public final class ReceiveBuffers {
     private final int count;
     private final int size;
     private ByteBuffer[] views;
+    private MemorySegment memory;
+    private boolean freed;
     private CompletionRing ring;
     private boolean kernelPicks;
     private int[] free;
@@ -62,12 +70,23 @@ public final class ReceiveBuffers {
         this.returns = new AtomicIntegerArray(count);
     }
 
-    /** Makes the buffers on first use and offers them to {@code ring}. Owner. */
+    /**
+     * Makes the buffers on first use and offers them to {@code ring}. Owner.
+     *
+     * @throws IllegalStateException with no native memory left for them, or once freed
+     */
     public void ensureReady(CompletionRing ring) {
         if (views != null) {
             return;
         }
-        ByteBuffer all = ByteBuffer.allocateDirect(count * size);
+        if (freed) {
+            throw new IllegalStateException("receive buffers freed with their carrier");
+        }
+        MemorySegment m = NativeMemory.allocate((long) count * size, 4096);
+        if (m == null) {
+            throw new IllegalStateException("no native memory for a carrier's " + count + " receive buffers of " + size + " bytes");
+        }
+        ByteBuffer all = m.asByteBuffer();
         ByteBuffer[] v = new ByteBuffer[count];
         for (int i = 0; i < count; i++) {
             v[i] = all.slice(i * size, size);
@@ -82,6 +101,24 @@ public final class ReceiveBuffers {
             freeTop = count;
         }
         views = v;
+        memory = m;
+    }
+
+    /**
+     * The carrier terminated, its ring closed: frees the buffers, unless a reader still holds one
+     * (it may read it after the runtime closed), in which case they are left to the process.
+     */
+    public void free() {
+        if (views == null || freed) {
+            return;
+        }
+        if (lent - (returnTail.get() - returnHead) > 0) {
+            return; // (a buffer returned from another thread but not drained is no longer held)
+        }
+        freed = true;
+        views = null;
+        NativeMemory.free(memory);
+        memory = null;
     }
 
     /** Whether the ring picks the buffer (a RECV with FLAG_BUFFER_SELECT), rather than the runtime. */

@@ -319,6 +319,21 @@ public final class Carrier implements Executor, IoDriver.Host {
         return runners;
     }
 
+    /**
+     * Shutdown, after the ring's release: frees the receive and send buffers' native memory, unless
+     * the ring was left open with requests in flight (the kernel may still use them).
+     */
+    void freeBuffers() {
+        if (io.ring().inFlight() > 0) {
+            return;
+        }
+        dev.fibril.internal.io.ReceiveBuffers received = receiveBuffers.ifMade();
+        if (received != null) {
+            received.free();
+        }
+        sendBuffers.free();
+    }
+
     /** Any thread: buffer {@code id} of this carrier comes back from a reader on another thread. */
     public void returnReceiveBuffer(int id) {
         receiveBuffers.giveBack(id);
@@ -365,6 +380,19 @@ public final class Carrier implements Executor, IoDriver.Host {
     /** Ready tasks: the local queue (a racy read from other threads, good enough for a gauge). */
     public int runQueueDepth() {
         return local.size();
+    }
+
+    /**
+     * One line of this carrier's state for a diagnostic (racy reads): lifecycle, owner word,
+     * whether it sleeps in its ring, queue depths, requests in flight and its thread's state.
+     */
+    public String describeState() {
+        long w = ownership.word();
+        DriverThread dt = driver;
+        return "carrier " + index + ": " + lifecycle + ", epoch " + Ownership.epoch(w) + " phase "
+                + Ownership.phase(w) + (idle.isIdle() ? ", idle" : ", awake") + ", local " + local.size()
+                + ", remote " + (remote.isEmpty() ? "empty" : "not empty") + ", in flight " + io.ring().inFlight()
+                + ", thread " + (dt == null ? "none" : dt.getName() + " " + dt.getState());
     }
 
     /** One line per descriptor not FREE (control plane, racy read: for diagnostics only). */

@@ -224,6 +224,7 @@ final class CarrierLoop {
         }
         io.refuseWaiters();
         io.release();
+        carrier.freeBuffers();
         carrier.terminated();
     }
 }

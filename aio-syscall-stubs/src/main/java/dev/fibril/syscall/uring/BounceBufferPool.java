@@ -4,6 +4,8 @@
  */
 package dev.fibril.syscall.uring;
 
+import dev.fibril.syscall.linux.NativeMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -16,11 +18,13 @@ import java.util.Arrays;
  * back to the pool only when its request's CQE is reaped, so the kernel never sees it reused.
  *
  * <p>Size: the first {@code retained} buffers live in the ring's arena for the ring's life. When
- * all are taken the pool makes more, each in an automatic arena of its own; such a buffer is kept
- * while fewer than {@code retained} buffers are free and dropped otherwise, so the native memory
- * of a burst goes back once the burst is over (the GC frees a dropped buffer). Sockets do not
- * hold bounce buffers while they wait for data (the runtime polls before a heap-buffer receive),
- * so bursts are short. Owner thread only; steady state allocates nothing.
+ * all are taken the pool makes more from {@link NativeMemory} (never an arena: at the JDK's
+ * direct-memory limit an arena allocation waits for the collector, and this runs in a carrier's
+ * section, whose thread must not wait); such a buffer is kept while fewer than {@code retained}
+ * buffers are free and freed otherwise, so the native memory of a burst goes back once the burst
+ * is over. With no native memory left, {@link #acquire} says so and the request fails with
+ * ENOMEM. Sockets do not hold bounce buffers while they wait for data (the runtime polls before a
+ * heap-buffer receive), so bursts are short. Owner thread only; steady state allocates nothing.
  */
 final class BounceBufferPool {
     private final Arena arena;
@@ -72,13 +76,19 @@ final class BounceBufferPool {
         return releases;
     }
 
+    /** A buffer's index, or -1 when all are taken and no native memory is left for another. */
     int acquire() {
-        inUse++;
         if (freeTop > 0) {
+            inUse++;
             return free[--freeTop];
         }
+        MemorySegment burst = NativeMemory.allocate(bufferSize, 4096);
+        if (burst == null) {
+            return -1;
+        }
         int index = vacantTop > 0 ? vacant[--vacantTop] : grow();
-        install(index, Arena.ofAuto().allocate(bufferSize, 4096));
+        install(index, burst);
+        inUse++;
         return index;
     }
 
@@ -90,13 +100,29 @@ final class BounceBufferPool {
         inUse--;
         releases++;
         if (index >= retained && freeTop >= retained) {
-            segments[index] = null; // enough spare buffers: this burst buffer goes back to the GC
+            NativeMemory.free(segments[index]); // enough spare buffers: this burst buffer goes back
+            segments[index] = null;
             views[index] = null;
             live--;
             vacant[vacantTop++] = index;
             return;
         }
         free[freeTop++] = index;
+    }
+
+    /**
+     * Frees the burst buffers (the retained ones go with the ring's arena). Only once the kernel
+     * holds no request of the ring: the ring's close, after it drained.
+     */
+    void freeBursts() {
+        for (int i = retained; i < segments.length; i++) {
+            if (segments[i] != null) {
+                NativeMemory.free(segments[i]);
+                segments[i] = null;
+                views[i] = null;
+                live--;
+            }
+        }
     }
 
     long address(int index) {

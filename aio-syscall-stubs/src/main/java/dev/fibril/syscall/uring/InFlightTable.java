@@ -5,6 +5,7 @@
 package dev.fibril.syscall.uring;
 
 import dev.fibril.aio.spi.IoRequest;
+import dev.fibril.syscall.linux.NativeMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -217,7 +218,29 @@ final class InFlightTable {
         free[freeTop++] = slot;
     }
 
+    /** Frees the scratch of the chunks added after the first; only once the kernel holds no request of the ring. */
+    void freeGrown() {
+        for (int i = 1; i < scratch.length; i++) {
+            if (scratch[i] != null) {
+                NativeMemory.free(scratch[i]);
+                scratch[i] = null;
+            }
+        }
+    }
+
+    /**
+     * Adds a chunk of slots. The first chunk's scratch is in the ring's arena (made with the ring);
+     * later ones come from {@link NativeMemory}, since growing happens in a carrier's section, where
+     * an arena allocation at the JDK's direct-memory limit would hold the carrier's thread.
+     *
+     * @throws IllegalStateException with no native memory left (nothing changed then)
+     */
     private void grow() {
+        long bytes = (long) chunk * SCRATCH_BYTES;
+        MemorySegment chunkScratch = state.length == 0 ? arena.allocate(bytes, Long.BYTES) : NativeMemory.allocate(bytes, Long.BYTES);
+        if (chunkScratch == null) {
+            throw new IllegalStateException("no native memory for " + chunk + " more in-flight slots");
+        }
         int old = state.length;
         int size = old + chunk;
         request = Arrays.copyOf(request, size);
@@ -229,7 +252,7 @@ final class InFlightTable {
         bounce = Arrays.copyOf(bounce, size);
         result = Arrays.copyOf(result, size);
         scratch = Arrays.copyOf(scratch, size / chunk);
-        scratch[scratch.length - 1] = arena.allocate((long) chunk * SCRATCH_BYTES, Long.BYTES);
+        scratch[scratch.length - 1] = chunkScratch;
         int[] newFree = new int[size];
         System.arraycopy(free, 0, newFree, 0, freeTop);
         for (int slot = size - 1; slot >= old; slot--) {

@@ -165,7 +165,7 @@ public final class IoUringRing implements CompletionRing {
             start();
         }
         try {
-            provided = ProvidedBufferRing.register(arena, mapping.fd, callState, buffers);
+            provided = ProvidedBufferRing.register(mapping.fd, callState, buffers);
         } catch (RingMapping.SetupException e) {
             System.getLogger("dev.fibril").log(System.Logger.Level.WARNING, "io_uring ring " + carrierIndex
                     + ": " + e.getMessage() + "; receives fill buffers of the runtime's own instead");
@@ -420,7 +420,10 @@ public final class IoUringRing implements CompletionRing {
         if (wakeup.isClosed()) {
             return;
         }
-        RingShutdown.close(this, started, mapping, wakeup, sq, table, reaper, enter, arena, callState);
+        boolean drained = RingShutdown.close(this, started, mapping, wakeup, sq, table, reaper, enter, arena, bounce, callState);
+        if (drained && provided != null) {
+            provided.free();
+        }
         backend.onRingClosed(this);
     }
 }

@@ -4,6 +4,9 @@
  */
 package dev.fibril.syscall.uring;
 
+import dev.fibril.aio.Errno;
+import dev.fibril.syscall.linux.NativeMemory;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -57,7 +60,7 @@ final class ProvidedBufferRing {
      *
      * @throws IllegalArgumentException if the buffers are not direct, of one capacity, a power-of-two count
      */
-    static ProvidedBufferRing register(Arena arena, int ringFd, MemorySegment callState, ByteBuffer[] buffers)
+    static ProvidedBufferRing register(int ringFd, MemorySegment callState, ByteBuffer[] buffers)
             throws RingMapping.SetupException {
         int n = buffers.length;
         if (n == 0 || Integer.bitCount(n) != 1 || n > BufRingLayout.MAX_ENTRIES) {
@@ -68,16 +71,27 @@ final class ProvidedBufferRing {
                 throw new IllegalArgumentException("provided buffers must be direct and all of one nonzero capacity");
             }
         }
-        MemorySegment ring = arena.allocate((long) n * BufRingLayout.BUF_SIZE, PAGE); // the kernel wants it page-aligned
-        try (Arena temp = Arena.ofConfined()) {
-            MemorySegment reg = temp.allocate(BufRingLayout.REG_SIZE, Long.BYTES);
+        // Native memory, not the ring's arena: this runs in a carrier's section (the first receive),
+        // where an arena allocation at the JDK's direct-memory limit would hold the carrier's thread.
+        MemorySegment ring = NativeMemory.allocate((long) n * BufRingLayout.BUF_SIZE, PAGE); // page-aligned, as the kernel wants
+        MemorySegment reg = NativeMemory.allocate(BufRingLayout.REG_SIZE, Long.BYTES);
+        if (ring == null || reg == null) {
+            freeEither(ring, reg);
+            throw new RingMapping.SetupException("no native memory for a provided buffer ring", Errno.ENOMEM);
+        }
+        ring.fill((byte) 0);
+        reg.fill((byte) 0);
+        try {
             reg.set(JAVA_LONG, BufRingLayout.REG_RING_ADDR_OFFSET, ring.address());
             reg.set(JAVA_INT, BufRingLayout.REG_RING_ENTRIES_OFFSET, n);
             reg.set(JAVA_SHORT, BufRingLayout.REG_BGID_OFFSET, (short) GROUP);
             int r = IoUringSyscalls.register(callState, ringFd, IoUringConstants.IORING_REGISTER_PBUF_RING, reg.address(), 1);
             if (r < 0) {
+                NativeMemory.free(ring);
                 throw new RingMapping.SetupException("io_uring_register(PBUF_RING)", -r);
             }
+        } finally {
+            NativeMemory.free(reg);
         }
         ProvidedBufferRing pbr = new ProvidedBufferRing(ring, buffers);
         for (int id = 0; id < n; id++) {
@@ -85,6 +99,20 @@ final class ProvidedBufferRing {
         }
         pbr.publish();
         return pbr;
+    }
+
+    private static void freeEither(MemorySegment a, MemorySegment b) {
+        if (a != null) {
+            NativeMemory.free(a);
+        }
+        if (b != null) {
+            NativeMemory.free(b);
+        }
+    }
+
+    /** Frees the ring's memory: only once its io_uring is closed and drained (the kernel reads it till then). */
+    void free() {
+        NativeMemory.free(ring);
     }
 
     int bufferSize() {
@@ -117,7 +145,7 @@ final class ProvidedBufferRing {
         SHORT.setRelease(ring, BufRingLayout.RING_TAIL_OFFSET, tail);
     }
 
-    /** Unregisters the group; the memory stays with the ring's arena. */
+    /** Unregisters the group; the memory stays until {@link #free}. */
     void unregister(int ringFd, MemorySegment callState) {
         try (Arena temp = Arena.ofConfined()) {
             MemorySegment reg = temp.allocate(BufRingLayout.REG_SIZE, Long.BYTES);

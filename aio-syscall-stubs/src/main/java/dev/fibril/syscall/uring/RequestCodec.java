@@ -236,6 +236,9 @@ final class RequestCodec {
                 address = baseAddress(buffer) + position;
             } else {
                 bounceIndex = bounce.acquire();
+                if (bounceIndex < 0) {
+                    return -Errno.ENOMEM; // no native memory for a bounce buffer
+                }
                 length = Math.min(length, bounce.bufferSize());
                 if (!fillsBuffer) {
                     bounce.copyIn(bounceIndex, buffer, position, length);
@@ -273,6 +276,9 @@ final class RequestCodec {
             return -Errno.ENAMETOOLONG;
         }
         int bounceIndex = bounce.acquire();
+        if (bounceIndex < 0) {
+            return -Errno.ENOMEM;
+        }
         bounce.copyIn(bounceIndex, path, position, length);
         bounce.segment(bounceIndex).set(JAVA_BYTE, length, (byte) 0);
         sq.claim(Op.OPENAT, r.fd(), userData)
@@ -289,6 +295,9 @@ final class RequestCodec {
      */
     private int prepareStatx(int slot, IoRequest r, long userData) {
         int bounceIndex = bounce.acquire();
+        if (bounceIndex < 0) {
+            return -Errno.ENOMEM;
+        }
         MemorySegment buffer = bounce.segment(bounceIndex);
         buffer.set(JAVA_BYTE, StatxLayout.SIZE, (byte) 0); // the path "", which AT_EMPTY_PATH reads
         sq.claim(Op.STATX, r.fd(), userData)

@@ -38,10 +38,12 @@ final class RingShutdown {
     /**
      * Closes the gate to foreign callers, drains, unmaps, closes the fds, and frees the arena
      * unless the kernel may still write into it. {@code started}: the ring was enabled, so it may
-     * hold requests (a disabled ring holds none and cannot be entered).
+     * hold requests (a disabled ring holds none and cannot be entered). Returns whether it drained
+     * (the ring's other native memory may then be freed too).
      */
-    static void close(IoUringRing ring, boolean started, RingMapping mapping, RingWakeup wakeup, SubmissionQueue sq,
-                      InFlightTable table, RingReaper reaper, RingEnter enter, Arena arena, MemorySegment callState) {
+    static boolean close(IoUringRing ring, boolean started, RingMapping mapping, RingWakeup wakeup, SubmissionQueue sq,
+                         InFlightTable table, RingReaper reaper, RingEnter enter, Arena arena, BounceBufferPool bounce,
+                         MemorySegment callState) {
         wakeup.closeGate();
         while (table.hasLocal()) {
             table.release(table.pollLocal());
@@ -50,12 +52,15 @@ final class RingShutdown {
         mapping.close(callState);
         Libc.close(callState, wakeup.eventFd);
         if (drained) {
+            bounce.freeBursts();
+            table.freeGrown();
             arena.close();
         } else {
             // The kernel may still complete into this ring's buffers, the bounce buffers of a
-            // burst included (automatic arenas, freed once unreachable): keep them reachable.
+            // burst included (native memory nothing frees then): keep them reachable.
             LEAKED.add(ring);
         }
+        return drained;
     }
 
     /** Cancels all that is in the kernel and reaps it undelivered; true when nothing is left there. */
