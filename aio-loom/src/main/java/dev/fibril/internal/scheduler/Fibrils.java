@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * of tasks to spare fibrils ({@link #dispatch}), and the counts that {@code close()} waits on.
  *
  * <p>Placement: a fibril started from outside goes to the next carrier in turn; one started by a
- * fibril stays on its parent's carrier unless another carrier has fewer busy fibrils (alive but for
- * idle spares). Every exit while the runtime closes wakes {@link #awaitStartedEnded}.
+ * fibril stays on its parent's carrier unless another carrier is less busy (fibrils alive but for
+ * idle spares, plus descriptors in use). Every exit while the runtime closes wakes {@link #awaitStartedEnded}.
  */
 final class Fibrils {
     private final CarrierGroup group;
@@ -160,9 +160,14 @@ final class Fibrils {
         return carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
     }
 
-    /** Fibrils of {@code c} but its idle spares, for placement (racy reads). */
+    /**
+     * The load of {@code c}, for placement (racy reads): its fibrils but the idle spares, and its
+     * descriptors in use. The second counts what holds no fibril: a connection waiting in an armed
+     * receive ({@code receiveLater}) is a descriptor in its carrier's ring, so connections opened
+     * one after another spread over the carriers instead of piling up beside the acceptor.
+     */
     private static int busy(Carrier c) {
-        return c.alive().get() - c.runners().idle();
+        return c.alive().get() - c.runners().idle() + c.pool().inUse();
     }
 
     /**

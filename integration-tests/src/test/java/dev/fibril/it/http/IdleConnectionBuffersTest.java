@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -42,7 +43,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * of its own: hundreds of them, opened one after another, each answered with a header and a small
  * body (the end point's gathered write), leave the JVM's direct buffers about where they were.
  * Counted with the JVM's own direct-buffer pool bean, so a buffer kept per connection shows as
- * one more direct buffer per connection.
+ * one more direct buffer per connection. Such connections also spread over the carriers, so that a
+ * burst on them finds both carriers at work.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class IdleConnectionBuffersTest {
@@ -128,6 +130,45 @@ class IdleConnectionBuffersTest {
                 s.close();
             }
         }
+    }
+
+    /**
+     * Idle connections opened one after another, each answered once, end up waiting on both
+     * carriers: each one's armed receive is a descriptor in use on its carrier, and neither carrier
+     * holds fewer than a quarter of them (placement by fibrils alive alone put nine in ten on the
+     * carrier beside the acceptor, since an idle connection holds no fibril).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void shouldSpreadIdleConnectionsOverTheCarriers(String backend) throws Exception {
+        assumeTrue(!backend.equals("io_uring") || IoUringBackend.probe().available(),
+                () -> "io_uring cannot run here: " + IoUringBackend.probe().reason());
+        runtime = Fibril.runtime().carriers(2).backend(backend).build();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        runtime.meterBinder().bindTo(registry);
+        InetSocketAddress address = startServer();
+        int connections = 200;
+        List<Socket> clients = new ArrayList<>(connections);
+        try {
+            for (int i = 0; i < connections; i++) {
+                answer(open(address, clients));
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                double first = inUse(registry, 0);
+                double second = inUse(registry, 1);
+                assertTrue(first + second >= connections, () -> "an armed receive per idle connection: " + first + " + " + second);
+                assertTrue(Math.min(first, second) >= connections / 4.0, () -> connections
+                        + " idle connections wait " + first + " / " + second + " on the two carriers (descriptors in use)");
+            });
+        } finally {
+            for (Socket s : clients) {
+                s.close();
+            }
+        }
+    }
+
+    private static double inUse(SimpleMeterRegistry registry, int carrier) {
+        return registry.get("fibril.descriptors.in.use").tag("carrier", Integer.toString(carrier)).gauge().value();
     }
 
     private InetSocketAddress startServer() throws Exception {
