@@ -49,6 +49,25 @@ final class HandoffReports {
         }
     }
 
+    /**
+     * Reports that {@code c}'s thread {@code held} has been inside one runtime call for
+     * {@code heldNanos} while work waits: the monitor cannot hand off a carrier there. Logged once
+     * per place it waits.
+     */
+    void stuckInSection(Carrier c, Thread held, long heldNanos, Iterable<Thread> fibrils) {
+        Thread fibril = mountedOn(held, fibrils);
+        StackTraceElement[] stack = fibril != null ? fibril.getStackTrace() : held != null ? held.getStackTrace()
+                : new StackTraceElement[0];
+        String where = stack.length == 0 ? "(unknown)" : stack[0] + ", called from " + firstOutsideTheJdk(stack);
+        if (loggedSites.size() < MAX_SITES && loggedSites.add("section " + where)) {
+            LOG.log(System.Logger.Level.ERROR, "Fibril carrier " + c.index() + " has been inside one runtime call for "
+                    + TimeUnit.NANOSECONDS.toMillis(heldNanos) + " ms while other work waits for it, waiting in " + where
+                    + " (" + (fibril == null ? "no fibril" : "fibril '" + fibril.getName() + "'") + "): a carrier "
+                    + "cannot be handed off inside a runtime call, so its fibrils wait with it; logged once per place\n"
+                    + format(stack, 2 * LOGGED_FRAMES));
+        }
+    }
+
     void boundReached(Carrier c, int maxSpares) {
         if (!boundLogged) {
             boundLogged = true;
@@ -80,6 +99,16 @@ final class HandoffReports {
             }
         }
         return stack[0].toString();
+    }
+
+    private static String firstOutsideTheJdk(StackTraceElement[] stack) {
+        for (StackTraceElement e : stack) {
+            String cls = e.getClassName();
+            if (!cls.startsWith("java.") && !cls.startsWith("jdk.") && !cls.startsWith("sun.")) {
+                return e.toString();
+            }
+        }
+        return stack[stack.length - 1].toString();
     }
 
     private static String format(StackTraceElement[] stack, int frames) {

@@ -37,6 +37,10 @@ import java.util.concurrent.locks.LockSupport;
  * that did not run was preempted on a busy machine, and is left alone, as another thread would
  * wait for a CPU as well. A
  * hand-off therefore comes one look (half a threshold) after the threshold, not at it.
+ *
+ * <p>A carrier seen inside one section (a runtime call, phase CALL) for
+ * {@link #STUCK_SECTION_NANOS} while work waits cannot be handed off: that is a wait the runtime
+ * must never make, and the monitor logs where it waits (once per place) and counts it.
  */
 public final class Handoffs {
     private static final System.Logger LOG = System.getLogger("dev.fibril");
@@ -44,6 +48,10 @@ public final class Handoffs {
     private static final long MIN_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long UNSEEN = Long.MIN_VALUE;
+    /** A section seen stuck and reported: not again until the carrier moves on. */
+    private static final long REPORTED = Long.MIN_VALUE + 1;
+    /** A runtime call (a section) that holds its carrier this long while work waits is reported. */
+    static final long STUCK_SECTION_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final List<GarbageCollectorMXBean> GC_BEANS = ManagementFactory.getGarbageCollectorMXBeans();
 
     private final long thresholdNanos;
@@ -53,6 +61,7 @@ public final class Handoffs {
     private final AtomicInteger spareNames = new AtomicInteger();
     private final AtomicLong handoffs = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong stuckSections = new AtomicLong();
     private final HandoffReports reports = new HandoffReports();
     /** Runs the reports, one at a time; past a backlog of 64 a report is dropped (the count still counts). */
     private final ThreadPoolExecutor reporter = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS,
@@ -108,6 +117,10 @@ public final class Handoffs {
         java.util.Arrays.fill(since, UNSEEN);
         long[] confirmCpu = new long[n]; // the thread's CPU time at the first look past the threshold; -1: not read
         java.util.Arrays.fill(confirmCpu, -1);
+        long[] sectionWord = new long[n];
+        int[] sectionTick = new int[n];
+        long[] sectionSince = new long[n]; // seen in one section (CALL) since; UNSEEN: not
+        java.util.Arrays.fill(sectionSince, UNSEEN);
         long period = Math.clamp(thresholdNanos / 2, MIN_PERIOD_NANOS, MAX_PERIOD_NANOS);
         long lastGc = gcMillis();
         while (!shutdown) {
@@ -120,12 +133,27 @@ public final class Handoffs {
                 lastGc = gc;
                 java.util.Arrays.fill(since, UNSEEN);
                 java.util.Arrays.fill(confirmCpu, -1);
+                java.util.Arrays.fill(sectionSince, UNSEEN);
             }
             monitorLooks++; // single writer
             for (int i = 0; i < n; i++) {
                 Carrier c = carriers.get(i);
                 long word = c.ownership().word();
                 int tick = c.ownership().tick();
+                if (c.isTerminated() || Ownership.phase(word) != Ownership.CALL || !c.hasWaitingWork()) {
+                    sectionSince[i] = UNSEEN;
+                } else if (sectionSince[i] == UNSEEN || word != sectionWord[i] || tick != sectionTick[i]) {
+                    sectionWord[i] = word;
+                    sectionTick[i] = tick;
+                    sectionSince[i] = now;
+                } else if (sectionSince[i] != REPORTED && now - sectionSince[i] >= STUCK_SECTION_NANOS) {
+                    // No hand-off can help here (a section never loses its carrier): say where it waits.
+                    stuckSections.incrementAndGet();
+                    Thread held = c.thread();
+                    long heldNanos = now - sectionSince[i];
+                    sectionSince[i] = REPORTED;
+                    reporter.execute(() -> reports.stuckInSection(c, held, heldNanos, group.fibrils().live()));
+                }
                 if (c.isTerminated() || Ownership.phase(word) != Ownership.FIBRIL) {
                     since[i] = UNSEEN;
                     confirmCpu[i] = -1;
@@ -301,6 +329,14 @@ public final class Handoffs {
 
     public long refused() {
         return refused.get();
+    }
+
+    /**
+     * Times a carrier was seen inside one runtime call for {@link #STUCK_SECTION_NANOS} while work
+     * waited for it: a runtime bug or a JDK wait the runtime did not foresee (logged with where).
+     */
+    public long stuckSections() {
+        return stuckSections.get();
     }
 
     /** Times the monitor has looked at the carriers so far: it stops counting while every carrier sleeps. */
