@@ -44,6 +44,9 @@ package dev.fibril;
  *                            a carrier, threads still held by the fibril that blocked them, idle spares
  * @param handoffsRefused     times a carrier was held past the threshold and no spare could be had
  *                            (the bound of {@code maxSpareThreads} was reached)
+ * @param stuckSections       times a carrier sat inside one runtime call for a second while other
+ *                            work waited for it (no hand-off can take it there); each is logged
+ *                            with where it waits. Stays 0 unless the runtime has a bug
  * @param syncCallsOnCarriers synchronous open, socket, size, truncate and close calls into the
  *                            backend made on a carrier's thread: where the backend's rings carry
  *                            OPENAT, SOCKET, STATX, FTRUNCATE and CLOSE a fibril's calls are ring
@@ -80,6 +83,7 @@ public record RuntimeStats(
         long handoffs,
         int spareThreads,
         long handoffsRefused,
+        long stuckSections,
         int receiveBuffers,
         int receiveBufferRings,
         int receiveBuffersLent,

@@ -58,6 +58,8 @@ public final class FibrilMetrics implements MeterBinder {
                 tags, g -> g.handoffs().handoffs());
         counter(registry, "fibril.carrier.handoffs.refused", "Held carriers left waiting because every spare thread was in use",
                 tags, g -> g.handoffs().refused());
+        counter(registry, "fibril.carrier.stuck.sections", "Carriers seen inside one runtime call for a second while work waited",
+                tags, g -> g.handoffs().stuckSections());
         Gauge.builder("fibril.spare.threads", group, g -> g.handoffs().spareThreads())
                 .description("Threads beyond one per carrier: spares driving a carrier, threads held by a fibril, idle spares")
                 .tags(tags).register(registry);
@@ -119,6 +121,7 @@ public final class FibrilMetrics implements MeterBinder {
                 group.handoffs().handoffs(),
                 group.handoffs().spareThreads(),
                 group.handoffs().refused(),
+                group.handoffs().stuckSections(),
                 (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().capacity()),
                 (int) sum(group, c -> c.receiveBuffersIfMade() != null && c.receiveBuffersIfMade().kernelPicks() ? 1 : 0),
                 (int) sum(group, c -> c.receiveBuffersIfMade() == null ? 0 : c.receiveBuffersIfMade().lent()),
