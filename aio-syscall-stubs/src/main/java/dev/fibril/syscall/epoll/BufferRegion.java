@@ -4,6 +4,9 @@
  */
 package dev.fibril.syscall.epoll;
 
+import dev.fibril.syscall.linux.NativeMemory;
+
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
 /**
@@ -23,15 +26,49 @@ import java.nio.ByteBuffer;
  * carriers would move its position concurrently). NIO's own channels move the position of the
  * buffers they are given, so sharing one buffer object between concurrent calls is already a
  * data race for their callers. Owner thread only; not reentrant.
+ *
+ * <p>A heap buffer goes through the ring's own native buffer instead (at most {@link #BOUNCE}
+ * bytes per call: a short transfer, as io_uring's bounce buffers make): given a heap buffer, NIO
+ * would copy through a temporary direct buffer of its own, which at the JDK's direct-memory limit
+ * waits for the collector, on the carrier's thread, inside a section or the loop. The bounce is
+ * {@link NativeMemory}, made on first use and freed with the ring ({@link #free}); a read copies
+ * out what it got ({@link #filled}). Without native memory for it, the heap buffer goes to NIO.
  */
 final class BufferRegion {
+    /** Bytes a heap-buffer call moves at most: the bounce buffer's size. */
+    static final int BOUNCE = 64 * 1024;
+
     private ByteBuffer borrowed;
+    private MemorySegment bounceMemory;
+    private ByteBuffer bounce;
+    /** The heap buffer the bounce stands for during a call, and where its region starts; null when none. */
+    private ByteBuffer heap;
+    private int heapPosition;
     private int savedPosition;
     private int savedLimit;
     private long duplicates;
 
-    /** The buffer to hand to NIO, positioned on the region. Call {@link #close()} after the call, in a finally. */
-    ByteBuffer open(ByteBuffer buffer, int position, int length) {
+    /**
+     * The buffer to hand to NIO, positioned on the region; {@code fills}: the call reads into it.
+     * Call {@link #close()} after the call, in a finally.
+     */
+    ByteBuffer open(ByteBuffer buffer, int position, int length, boolean fills) {
+        if (!buffer.isDirect() && bounce(length) != null) {
+            int n = Math.min(length, BOUNCE);
+            heap = buffer;
+            heapPosition = position;
+            bounce.clear().limit(n);
+            if (!fills) {
+                // what the write sends; through the array where there is one, since a region may run
+                // past the limit up to the capacity, which the ByteBuffer overload refuses
+                if (buffer.hasArray()) {
+                    bounce.put(0, buffer.array(), buffer.arrayOffset() + position, n);
+                } else {
+                    bounce.put(0, buffer.duplicate().clear(), position, n); // read-only: one view
+                }
+            }
+            return bounce;
+        }
         int end = position + length;
         int p = buffer.position();
         int l = buffer.limit();
@@ -52,8 +89,26 @@ final class BufferRegion {
         return buffer;
     }
 
+    /** The bounce, made on first use; null with no native memory for it. */
+    private ByteBuffer bounce(int length) {
+        if (bounce == null && length > 0) {
+            bounceMemory = NativeMemory.allocate(BOUNCE, 64);
+            bounce = bounceMemory == null ? null : bounceMemory.asByteBuffer();
+        }
+        return bounce;
+    }
+
+    /** After a read into the buffer {@link #open} returned: copies the {@code n} bytes it got to the heap buffer; returns n. */
+    int filled(int n) {
+        if (heap != null && n > 0) {
+            bounce.get(0, heap.array(), heap.arrayOffset() + heapPosition, n); // a buffer a read fills is writable
+        }
+        return n;
+    }
+
     /** Puts the borrowed buffer's position and limit back, if {@link #open} borrowed one. */
     void close() {
+        heap = null;
         ByteBuffer buffer = borrowed;
         if (buffer == null) {
             return;
@@ -63,6 +118,15 @@ final class BufferRegion {
             buffer.limit(savedLimit).position(savedPosition);
         } else {
             buffer.position(savedPosition).limit(savedLimit);
+        }
+    }
+
+    /** The ring closed: frees the bounce (no call is in progress: each is synchronous). */
+    void free() {
+        if (bounceMemory != null) {
+            NativeMemory.free(bounceMemory);
+            bounceMemory = null;
+            bounce = null;
         }
     }
 

@@ -114,6 +114,7 @@ final class EpollRequests {
         }
         chains.clear();
         readiness.clear();
+        calls.free();
     }
 
     void start(int slot) {

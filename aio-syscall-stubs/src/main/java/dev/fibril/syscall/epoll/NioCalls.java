@@ -41,6 +41,11 @@ final class NioCalls {
         return blockingFileCalls;
     }
 
+    /** The ring closed: frees the heap-buffer bounce. */
+    void free() {
+        region.free();
+    }
+
     long bufferDuplicates() {
         return region.duplicates();
     }
@@ -110,10 +115,10 @@ final class NioCalls {
                         return 0;
                     }
                     blockingFileCalls++;
-                    ByteBuffer b = region.open(r.buffer(), r.position(), r.length());
+                    ByteBuffer b = region.open(r.buffer(), r.position(), r.length(), true);
                     try {
                         int n = r.offset() == -1 ? file.read(b) : file.read(b, r.offset());
-                        return Math.max(n, 0); // -1 is end of file: read(2) returns 0
+                        return Math.max(region.filled(n), 0); // -1 is end of file: read(2) returns 0
                     } finally {
                         region.close();
                     }
@@ -126,7 +131,7 @@ final class NioCalls {
                         return 0;
                     }
                     blockingFileCalls++;
-                    ByteBuffer b = region.open(r.buffer(), r.position(), r.length());
+                    ByteBuffer b = region.open(r.buffer(), r.position(), r.length(), false);
                     try {
                         if (entry.append) {
                             return file.write(b, file.size());
@@ -173,9 +178,9 @@ final class NioCalls {
         if (r.length() == 0) {
             return 0;
         }
-        ByteBuffer b = region.open(r.buffer(), r.position(), r.length());
+        ByteBuffer b = region.open(r.buffer(), r.position(), r.length(), true);
         try {
-            int n = socket.read(b);
+            int n = region.filled(socket.read(b));
             return n > 0 ? n : n == 0 ? WOULD_BLOCK : 0; // -1: end of stream, recv(2) returns 0
         } catch (Exception e) {
             return -NioErrno.of(e);
@@ -188,7 +193,7 @@ final class NioCalls {
         if (r.length() == 0) {
             return 0;
         }
-        ByteBuffer b = region.open(r.buffer(), r.position(), r.length());
+        ByteBuffer b = region.open(r.buffer(), r.position(), r.length(), false);
         try {
             int n = socket.write(b);
             return n > 0 ? n : WOULD_BLOCK;
