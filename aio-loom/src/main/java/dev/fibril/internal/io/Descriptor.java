@@ -82,6 +82,12 @@ public final class Descriptor extends IoRequest {
         cancelRequested = false;
     }
 
+    /** SUBMITTED -> TAKEN: the ring refused the submission with an exception, so the kernel never saw it. */
+    public void submissionFailed() {
+        expect(state == SUBMITTED, "submissionFailed");
+        state = TAKEN;
+    }
+
     /** SUBMITTED -> SUBMITTED: goes to the ring again after a transient error. */
     public void resubmit() {
         expect(state == SUBMITTED && !cancelRequested, "resubmit");

@@ -79,7 +79,13 @@ public final class IoDriver implements CompletionSink {
         if (failure != null) {
             return; // no ring to write to: the caller's wait throws for it
         }
-        enqueue(d);
+        try {
+            enqueue(d);
+        } catch (RuntimeException e) {
+            // nothing reached the ring (it gave its slot back): the descriptor is the caller's to give back
+            d.submissionFailed();
+            throw e;
+        }
         stats.submissions++;
     }
 

@@ -140,7 +140,8 @@ final class BounceBufferPool {
         if (src.hasArray()) {
             views[index].put(0, src.array(), src.arrayOffset() + pos, length);
         } else {
-            views[index].put(0, src, pos, length);
+            // a read-only heap buffer has no array to reach: a view with its limit at the capacity
+            views[index].put(0, pos + length > src.limit() ? src.duplicate().clear() : src, pos, length);
         }
     }
 

@@ -223,7 +223,12 @@ public final class IoUringRing implements CompletionRing {
             return false;
         }
         int slot = table.acquire(request);
-        codec.encode(slot, request);
+        try {
+            codec.encode(slot, request);
+        } catch (RuntimeException e) {
+            table.release(slot); // encode claims no SQE and holds no bounce buffer when it throws
+            throw e;
+        }
         return true;
     }
 

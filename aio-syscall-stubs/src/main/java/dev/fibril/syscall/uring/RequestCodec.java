@@ -241,7 +241,7 @@ final class RequestCodec {
                 }
                 length = Math.min(length, bounce.bufferSize());
                 if (!fillsBuffer) {
-                    bounce.copyIn(bounceIndex, buffer, position, length);
+                    copyIn(bounceIndex, buffer, position, length);
                 }
                 address = bounce.address(bounceIndex);
             }
@@ -279,7 +279,7 @@ final class RequestCodec {
         if (bounceIndex < 0) {
             return -Errno.ENOMEM;
         }
-        bounce.copyIn(bounceIndex, path, position, length);
+        copyIn(bounceIndex, path, position, length);
         bounce.segment(bounceIndex).set(JAVA_BYTE, length, (byte) 0);
         sq.claim(Op.OPENAT, r.fd(), userData)
                 .addr(bounce.address(bounceIndex))
@@ -387,6 +387,16 @@ final class RequestCodec {
         }
         if (result >= 0 && opensDescriptor(op) && Libc.close(callState, result) == 0) {
             openDescriptors.decrementAndGet();
+        }
+    }
+
+    /** Copies into a bounce buffer just taken; one that cannot be filled goes back before the exception does. */
+    private void copyIn(int bounceIndex, ByteBuffer src, int position, int length) {
+        try {
+            bounce.copyIn(bounceIndex, src, position, length);
+        } catch (RuntimeException e) {
+            bounce.release(bounceIndex);
+            throw e;
         }
     }
 

@@ -89,6 +89,17 @@ public abstract class FileIoContract extends BackendFixture {
     }
 
     @Test
+    void shouldWriteFromAReadOnlyHeapBufferRegionBeyondItsLimit() {
+        int fd = file("readonly", new byte[0]);
+        ByteBuffer src = ByteBuffer.wrap("xxxxabcd".getBytes(StandardCharsets.US_ASCII)).limit(2).asReadOnlyBuffer();
+        assertEquals(4, driver.run(write(fd, src, 4, 4, 0)));
+        ByteBuffer in = ByteBuffer.allocateDirect(4);
+        assertEquals(4, driver.run(read(fd, in, 0, 4, 0)));
+        assertEquals("abcd", text(in, 0, 4));
+        assertEquals(2, src.limit());
+    }
+
+    @Test
     void shouldOverwriteInPlaceAtAGivenOffset() {
         int fd = file("offsets", "0123456789".getBytes(StandardCharsets.US_ASCII));
         assertEquals(2, driver.run(write(fd, ascii("XY"), 0, 2, 4)));
