@@ -91,8 +91,7 @@ final class HandoffReports {
     static String callSite(StackTraceElement[] stack) {
         for (StackTraceElement e : stack) {
             String cls = e.getClassName();
-            if (!cls.startsWith("java.") && !cls.startsWith("jdk.") && !cls.startsWith("sun.")
-                    && !cls.startsWith("dev.fibril.internal.") && !cls.startsWith("dev.fibril.syscall.")
+            if (!isJdk(cls) && !cls.startsWith("dev.fibril.internal.") && !cls.startsWith("dev.fibril.syscall.")
                     && !cls.startsWith("dev.fibril.aio.") && !cls.startsWith("dev.fibril.jetty.")
                     && !cls.equals("dev.fibril.Fibril") && !cls.equals("dev.fibril.FibrilRuntime")) {
                 return e.toString();
@@ -101,14 +100,18 @@ final class HandoffReports {
         return stack[0].toString();
     }
 
+    /** The first frame outside the JDK, Fibril's own included (where a runtime call waits). */
     private static String firstOutsideTheJdk(StackTraceElement[] stack) {
         for (StackTraceElement e : stack) {
-            String cls = e.getClassName();
-            if (!cls.startsWith("java.") && !cls.startsWith("jdk.") && !cls.startsWith("sun.")) {
+            if (!isJdk(e.getClassName())) {
                 return e.toString();
             }
         }
         return stack[stack.length - 1].toString();
+    }
+
+    private static boolean isJdk(String cls) {
+        return cls.startsWith("java.") || cls.startsWith("jdk.") || cls.startsWith("sun.");
     }
 
     private static String format(StackTraceElement[] stack, int frames) {

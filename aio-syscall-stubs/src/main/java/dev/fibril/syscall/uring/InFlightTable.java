@@ -7,7 +7,6 @@ package dev.fibril.syscall.uring;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.syscall.linux.NativeMemory;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -44,7 +43,6 @@ final class InFlightTable {
     static final int SCRATCH_BYTES = 32;
     private static final int GENERATION_MASK = 0x7fff_ffff;
 
-    private final Arena arena;
     private IoRequest[] request;
     private int[] generation;
     private byte[] state;
@@ -62,8 +60,8 @@ final class InFlightTable {
     private int localHead;
     private int localTail;
 
-    InFlightTable(Arena arena, int initialSlots) {
-        this.arena = arena;
+    /** @throws IllegalStateException with no native memory for the first chunk's scratch */
+    InFlightTable(int initialSlots) {
         this.chunk = Math.max(16, initialSlots);
         this.request = new IoRequest[0];
         this.generation = new int[0];
@@ -218,9 +216,9 @@ final class InFlightTable {
         free[freeTop++] = slot;
     }
 
-    /** Frees the scratch of the chunks added after the first; only once the kernel holds no request of the ring. */
-    void freeGrown() {
-        for (int i = 1; i < scratch.length; i++) {
+    /** Frees every chunk's scratch; only once the kernel holds no request of the ring. */
+    void freeScratch() {
+        for (int i = 0; i < scratch.length; i++) {
             if (scratch[i] != null) {
                 NativeMemory.free(scratch[i]);
                 scratch[i] = null;
@@ -229,15 +227,14 @@ final class InFlightTable {
     }
 
     /**
-     * Adds a chunk of slots. The first chunk's scratch is in the ring's arena (made with the ring);
-     * later ones come from {@link NativeMemory}, since growing happens in a carrier's section, where
-     * an arena allocation at the JDK's direct-memory limit would hold the carrier's thread.
+     * Adds a chunk of slots, its scratch from {@link NativeMemory}: growing happens in a carrier's
+     * section, where an arena allocation at the JDK's direct-memory limit would hold the carrier's
+     * thread.
      *
      * @throws IllegalStateException with no native memory left (nothing changed then)
      */
     private void grow() {
-        long bytes = (long) chunk * SCRATCH_BYTES;
-        MemorySegment chunkScratch = state.length == 0 ? arena.allocate(bytes, Long.BYTES) : NativeMemory.allocate(bytes, Long.BYTES);
+        MemorySegment chunkScratch = NativeMemory.allocate((long) chunk * SCRATCH_BYTES, Long.BYTES);
         if (chunkScratch == null) {
             throw new IllegalStateException("no native memory for " + chunk + " more in-flight slots");
         }

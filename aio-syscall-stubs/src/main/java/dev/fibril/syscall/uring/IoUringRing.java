@@ -80,7 +80,7 @@ public final class IoUringRing implements CompletionRing {
         this.callState = Libc.allocateCallState(arena);
         this.sq = new SubmissionQueue(mapping);
         this.cq = new CompletionQueue(mapping);
-        this.table = new InFlightTable(arena, config.initialSlots());
+        this.table = new InFlightTable(config.initialSlots());
         this.bounce = new BounceBufferPool(arena, config.bounceBufferSize(), config.initialBounceBuffers());
         this.codec = new RequestCodec(sq, table, bounce, backend.socketFamily(), backend.descriptorCounter(), arena);
         this.codec.features(features);

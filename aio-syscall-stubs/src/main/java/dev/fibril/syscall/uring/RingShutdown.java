@@ -53,7 +53,7 @@ final class RingShutdown {
         Libc.close(callState, wakeup.eventFd);
         if (drained) {
             bounce.freeBursts();
-            table.freeGrown();
+            table.freeScratch();
             arena.close();
         } else {
             // The kernel may still complete into this ring's buffers, the bounce buffers of a

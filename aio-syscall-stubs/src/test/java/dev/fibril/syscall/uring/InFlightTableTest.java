@@ -8,7 +8,6 @@ import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -23,8 +22,8 @@ class InFlightTableTest {
 
     @Test
     void shouldFindARequestInTheKernelByItsTokenOnly() {
-        try (Arena arena = Arena.ofConfined()) {
-            InFlightTable table = new InFlightTable(arena, 16);
+        InFlightTable table = new InFlightTable(16);
+        try {
             IoRequest first = nop();
             int slot = table.acquire(first);
             assertEquals(table.sqeUserData(slot), first.ringToken(), "the ring token is the SQE's user_data");
@@ -43,13 +42,15 @@ class InFlightTableTest {
             assertEquals(-1, table.slotOf(stale), "a CQE of the old generation is stale");
             assertEquals(-1, table.slotInKernel(first), "a cancel of the completed request finds nothing");
             assertEquals(slot, table.slotInKernel(second));
+        } finally {
+            table.freeScratch();
         }
     }
 
     @Test
     void shouldFindNothingForTokensItNeverGave() {
-        try (Arena arena = Arena.ofConfined()) {
-            InFlightTable table = new InFlightTable(arena, 16);
+        InFlightTable table = new InFlightTable(16);
+        try {
             int slot = table.acquire(nop());
             table.markKernel(slot, null, 0, -1);
             IoRequest stranger = nop(); // never enqueued: its token is 0, the token of slot 0 generation 0
@@ -57,6 +58,8 @@ class InFlightTableTest {
             assertEquals(-1, table.slotInKernel(null));
             assertEquals(-1, table.slotOf(-1L), "the ring's own user_data is never a slot's");
             assertEquals(-1, table.slotOf(1_000_000L), "a slot outside the table");
+        } finally {
+            table.freeScratch();
         }
     }
 
