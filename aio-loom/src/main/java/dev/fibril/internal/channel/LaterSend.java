@@ -156,7 +156,15 @@ final class LaterSend implements CompletionListener {
                 this.buffer = b;
                 this.inFlight = d;
                 prepareSend(d);
-                c.io().submit(d);
+                try {
+                    c.io().submit(d);
+                } catch (RuntimeException e) {
+                    // the ring refused it (the descriptor is TAKEN again, for call.end): nothing is in flight
+                    this.inFlight = null;
+                    this.buffer = null;
+                    c.sendBuffers().give(b);
+                    throw e;
+                }
                 submitted = true;
                 if (handle.isClosed()) {
                     armLinger(c); // a close that came before this submission found nothing in flight
