@@ -84,7 +84,9 @@ public final class FibrilRuntime implements AutoCloseable {
     /**
      * Runs {@code task} on a fibril. Called from a fibril of this runtime, the task runs on one of
      * that fibril's carrier's spare fibrils, which park between tasks (up to 256 per carrier), so
-     * once they are warm a dispatch allocates nothing and costs an unpark; from any other thread it
+     * once they are warm a dispatch allocates nothing; tasks dispatched together run in turn on one
+     * spare, with no switch between them, unless one parks, and then the rest go on without it;
+     * from any other thread it
      * starts a new fibril, as {@link #start} does. For short tasks handed over at a high rate, such
      * as a server's per-request callbacks. The task's thread is a spare's: it may have run other
      * tasks before, and an interrupt status it leaves is cleared.

@@ -8,10 +8,16 @@ import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link FibrilRuntime#dispatch}: from a fibril, tasks run on the carrier's spare fibrils, which are
- * reused (no fibril made per task once warm) and do not count as alive while idle; the close ends
- * idle spares instead of waiting for them.
+ * reused (no fibril made per task once warm) and do not count as alive while idle; tasks handed over
+ * together run in turn on one spare, but never wait behind one that parks; the close ends idle
+ * spares instead of waiting for them.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class DispatchTest {
@@ -55,6 +62,55 @@ class DispatchTest {
             rt.close();
         }
         assertThrows(RejectedExecutionException.class, () -> rt.dispatch(() -> { }));
+    }
+
+    @Test
+    void shouldRunTasksDispatchedTogetherInTurnOnOneSpare() throws Exception {
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("simulated").build()) {
+            int tasks = 20;
+            List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+            Set<Thread> threads = ConcurrentHashMap.newKeySet();
+            CountDownLatch done = new CountDownLatch(tasks);
+            inFibril(rt, () -> {
+                for (int i = 0; i < tasks; i++) {
+                    int n = i;
+                    rt.dispatch(() -> {
+                        order.add(n);
+                        threads.add(Thread.currentThread());
+                        done.countDown();
+                    });
+                }
+            });
+            assertTrue(done.await(10, TimeUnit.SECONDS), "every task ran");
+            assertEquals(IntStream.range(0, tasks).boxed().toList(), order, "in the order they were handed over");
+            assertEquals(1, threads.size(), () -> "tasks handed over together ran on " + threads.size() + " spares, not one in turn");
+        }
+    }
+
+    @Test
+    void shouldNotHoldQueuedTasksBehindATaskThatParks() throws Exception {
+        try (FibrilRuntime rt = Fibril.runtime().carriers(1).backend("simulated").build()) {
+            // The first task can only return once the second ran: queued behind it on its spare, the
+            // second would never run.
+            CountDownLatch second = new CountDownLatch(1);
+            CountDownLatch both = new CountDownLatch(2);
+            inFibril(rt, () -> {
+                rt.dispatch(() -> {
+                    try {
+                        if (second.await(10, TimeUnit.SECONDS)) {
+                            both.countDown();
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                rt.dispatch(() -> {
+                    second.countDown();
+                    both.countDown();
+                });
+            });
+            assertTrue(both.await(10, TimeUnit.SECONDS), "the second task ran while the first was parked waiting for it");
+        }
     }
 
     @Test

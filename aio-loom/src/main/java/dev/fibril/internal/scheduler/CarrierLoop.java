@@ -143,11 +143,13 @@ final class CarrierLoop {
         while ((task = remote.poll()) != null) {
             local.offer(task);
         }
+        carrier.runners().beforeRun();
         for (int budget = local.size(); budget > 0; budget--) {
             if (!runTask(local.poll(), dt, epoch)) {
                 return false;
             }
         }
+        carrier.runners().afterRun(); // tasks a parked collector left get a runner before the loop may sleep
         return true;
     }
 

@@ -96,6 +96,15 @@ final class Ownership {
         WORD.setRelease(this, word(epoch, FIBRIL));
     }
 
+    /**
+     * The driver, in a section: a spare fibril starts its next task without parking between them
+     * ({@link Runners}), which counts as a new run, so the monitor does not take a run of short
+     * tasks for one fibril holding the thread.
+     */
+    void nextRun() {
+        TICK.setOpaque(this, (int) TICK.getOpaque(this) + 1);
+    }
+
     /** FIBRIL -> LOOP after a fibril's run; false if the carrier was handed off meanwhile. */
     boolean endFibril(long epoch) {
         if (WORD.compareAndSet(this, word(epoch, FIBRIL), word(epoch, LOOP))) {
