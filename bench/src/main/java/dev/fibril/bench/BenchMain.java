@@ -113,11 +113,15 @@ public final class BenchMain {
         List<HttpResult> httpResults = List.of();
         String httpNote = notRun;
         String httpGenerator = "";
+        List<CpuBreakdown.Result> httpCpu = List.of();
+        String httpCpuNote = notRun;
         if (http != null) {
             machineLoad.add(MachineLoad.now("before HTTP load"));
             httpResults = http.run(progress, machine);
             httpNote = http.note();
             httpGenerator = http.generator();
+            httpCpu = http.breakdown();
+            httpCpuNote = http.breakdownNote();
         }
         List<IdleResult> idleResults = List.of();
         String idleNote = notRun;
@@ -137,7 +141,7 @@ public final class BenchMain {
                 + profile.warmupTime() + " warm-up, " + profile.iterations() + " × " + profile.iterationTime() + " measured";
         machineLoad.add(MachineLoad.now("after the run"));
         Results res = new Results(machine, profileLine, started, progress.elapsedSeconds(), rows, loads, loadNote,
-                httpResults, httpNote, httpGenerator, isolationResults, isolationNote, idleResults, idleNote, machineLoad);
+                httpResults, httpNote, httpGenerator, httpCpu, httpCpuNote, isolationResults, isolationNote, idleResults, idleNote, machineLoad);
         Files.writeString(out.resolve("report.md"), TextReport.markdown(res));
         Files.writeString(out.resolve("report.html"), HtmlReport.render(res));
         System.out.println();

@@ -36,6 +36,8 @@ final class HttpLoad {
     private final boolean javaClientOnly;
     private String note = "";
     private String generator = "";
+    private List<CpuBreakdown.Result> breakdown = List.of();
+    private String breakdownNote = "";
 
     /**
      * @param javaClientOnly use the Java client even where wrk is or could be installed
@@ -46,8 +48,17 @@ final class HttpLoad {
         this.javaClientOnly = javaClientOnly;
     }
 
+    /** The servers of the CPU breakdown: the Fibril connector on io_uring and the two plain-Jetty baselines. */
+    static final List<HttpServers.Server> PROFILED = List.of(HttpServers.FIBRIL_IO_URING, HttpServers.SERVER_QUEUED,
+            HttpServers.SERVER_VIRTUAL);
+
     int steps() {
-        return SERVERS.size() + profile.httpRounds() * HttpWorkload.values().length * SERVERS.size();
+        return SERVERS.size() + profile.httpRounds() * HttpWorkload.values().length * SERVERS.size() + PROFILED.size();
+    }
+
+    /** Seconds of warm-up and of profiling per server in the CPU breakdown: long enough for the JIT to settle. */
+    private int breakdownSeconds() {
+        return Math.max(5, profile.httpSeconds());
     }
 
     /** A server's JVM start (heap pre-touch, Jetty start) and its first warm-up. */
@@ -58,7 +69,18 @@ final class HttpLoad {
     double estimateSeconds() {
         return SERVERS.size() * startEstimate()
                 + profile.httpRounds() * HttpWorkload.values().length * SERVERS.size()
-                * (profile.httpWarmupSeconds() + profile.httpSeconds() + 1.0);
+                * (profile.httpWarmupSeconds() + profile.httpSeconds() + 1.0)
+                + PROFILED.size() * (5 + 2 * breakdownSeconds());
+    }
+
+    /** Where each profiled server's CPU per request goes; empty when the pass did not run. */
+    List<CpuBreakdown.Result> breakdown() {
+        return breakdown;
+    }
+
+    /** How the CPU breakdown ran, or why it did not. */
+    String breakdownNote() {
+        return breakdownNote;
     }
 
     String note() {
@@ -111,6 +133,7 @@ final class HttpLoad {
                 HttpServers.stop(p);
             }
         }
+        runBreakdown(gen, progress, machine, st);
         note = profile.httpRounds() + " interleaved round(s) of " + profile.httpSeconds() + " s measured per server and workload, each after a "
                 + profile.httpWarmupSeconds() + " s warm-up run (and " + profile.httpFirstWarmupSeconds() + " s per workload before the first round); "
                 + "HTTP/1.1 keep-alive over loopback, " + CONNECTIONS + " connections, closed loop; load generator: " + generator
@@ -121,6 +144,55 @@ final class HttpLoad {
                 + "Helidon SE and Vert.x run the same two endpoints in their own JVMs (same heap), each on its own class path"
                 + (st.notes.isEmpty() ? "." : "; " + String.join("; ", st.notes) + ".");
         return summarize(st);
+    }
+
+    /**
+     * The CPU breakdown: each of {@link #PROFILED} that ran the rounds, in a fresh JVM with frame
+     * pointers, warmed up and then profiled under {@code GET /hello} ({@link CpuBreakdown}).
+     */
+    private void runBreakdown(HttpGenerator gen, Progress progress, Machine machine, RunState st) throws InterruptedException {
+        String unusable = CpuBreakdown.unusable(dir);
+        List<CpuBreakdown.Result> results = new ArrayList<>();
+        for (HttpServers.Server s : PROFILED) {
+            String label = st.labels.getOrDefault(s.id(), s.label(Map.of()));
+            progress.starting("CPU breakdown: " + label);
+            CpuBreakdown.Result r;
+            if (unusable != null) {
+                r = CpuBreakdown.Result.missing(label, s.baseline(), unusable);
+            } else if (st.failed.containsKey(s.id()) || s.id().equals("fibril-io_uring") && !machine.ioUringAvailable()) {
+                r = CpuBreakdown.Result.missing(label, s.baseline(), "not measured: the server did not run the rounds");
+            } else {
+                r = profileOne(gen, s, label);
+            }
+            results.add(r);
+            progress.finished(5 + 2 * breakdownSeconds(), r.measured()
+                    ? Fmt.num(r.cpuMicrosPerRequest()) + " µs/req, " + Math.round(r.sharedFraction() * 100) + "% shared work" : r.note());
+        }
+        breakdown = results;
+        breakdownNote = unusable != null ? "not run: " + unusable
+                : "One profiled run of " + HttpWorkload.HELLO.label() + " per server, after the rounds, each in a fresh JVM with "
+                + "-XX:+PreserveFramePointer, " + breakdownSeconds() + " s of warm-up, then " + breakdownSeconds() + " s under `perf record -F "
+                + CpuBreakdown.HZ + " -g`, " + CONNECTIONS + " connections. Each sample goes to one category by its stack; a "
+                + "category's µs/req is its share of the samples times the server's utime+stime per request over the profiled run "
+                + "(frame pointers and the profiler make that a little higher than in the table above). Shared work (the kernel's TCP "
+                + "sends and receives, Jetty's HTTP code and the handler) is what every Jetty connector must do: its share of plain "
+                + "Jetty's CPU is the lowest CPU ratio any connector could reach on this machine.";
+    }
+
+    private CpuBreakdown.Result profileOne(HttpGenerator gen, HttpServers.Server s, String label) throws InterruptedException {
+        Process p = null;
+        try {
+            HttpServers.Started started = HttpServers.start(s, dir, List.of("-XX:+PreserveFramePointer"), List.of());
+            p = started.process();
+            gen.run(started.base(), HttpWorkload.HELLO, CONNECTIONS, breakdownSeconds(), dir.resolve(s.id() + "-hello-profile-warmup.txt"));
+            return CpuBreakdown.profile(label, s.baseline(), p.pid(), started.base(), gen, CONNECTIONS, breakdownSeconds(), dir, s.id());
+        } catch (IOException | IllegalStateException e) {
+            return CpuBreakdown.Result.missing(label, s.baseline(), "failed: " + e.getMessage());
+        } finally {
+            if (p != null) {
+                HttpServers.stop(p);
+            }
+        }
     }
 
     /**

@@ -40,7 +40,39 @@ final class HttpReport {
             }
         }
         s.append("  * = plain-Jetty baseline\n");
+        if (!res.httpCpu().isEmpty()) {
+            s.append("\nCPU breakdown, µs per request of GET /hello (").append(res.httpCpuNote().startsWith("not run") ? res.httpCpuNote() : "perf").append(")\n");
+            for (CpuBreakdown.Result r : res.httpCpu()) {
+                s.append(String.format("  %-44s %s%n", (r.baseline() ? "* " : "") + r.server(), r.measured()
+                        ? Fmt.num(r.cpuMicrosPerRequest()) + " µs/req, shared work " + Math.round(r.sharedFraction() * 100) + "%" : r.note()));
+            }
+        }
         return s.toString();
+    }
+
+    /** The CPU breakdown: one row per category, one column per profiled server. */
+    static String breakdownMarkdown(Results res) {
+        StringBuilder s = new StringBuilder("\n### Where the CPU per request goes\n\n").append(res.httpCpuNote()).append('\n');
+        List<CpuBreakdown.Result> rs = res.httpCpu();
+        if (rs.stream().noneMatch(CpuBreakdown.Result::measured)) {
+            rs.stream().filter(r -> !r.note().isEmpty()).forEach(r -> s.append("\n- ").append(r.server()).append(": ").append(r.note()));
+            return s.append(rs.isEmpty() ? "" : "\n").toString();
+        }
+        s.append("\n| µs per request | ");
+        rs.forEach(r -> s.append(r.baseline() ? "**" + r.server() + "**" : r.server()).append(" | "));
+        s.append("\n| --- |").append(" ---: |".repeat(rs.size())).append('\n');
+        for (CpuBreakdown.Category c : CpuBreakdown.Category.values()) {
+            s.append("| ").append(c.label).append(c.shared ? " (shared)" : "").append(" | ");
+            rs.forEach(r -> s.append(r.measured() ? Fmt.num(r.micros(c)) : "–").append(" | "));
+            s.append('\n');
+        }
+        s.append("| **all (utime+stime per request)** | ");
+        rs.forEach(r -> s.append(r.measured() ? Fmt.num(r.cpuMicrosPerRequest()) : r.note()).append(" | "));
+        s.append("\n| shared work, share of the server's CPU | ");
+        rs.forEach(r -> s.append(r.measured() ? Math.round(r.sharedFraction() * 100) + "%" : "–").append(" | "));
+        s.append("\n| samples | ");
+        rs.forEach(r -> s.append(r.samples()).append(" | "));
+        return s.append('\n').toString();
     }
 
     static String markdown(Results res) {
@@ -69,6 +101,9 @@ final class HttpReport {
         s.append("\n**Bold**: the plain-Jetty baselines. Load generator: ").append(res.httpGenerator()).append(".\n");
         if (!notes.isEmpty()) {
             s.append("\nRounds reported as failed:\n\n").append(notes);
+        }
+        if (!res.httpCpu().isEmpty()) {
+            s.append(breakdownMarkdown(res));
         }
         return s.toString();
     }

@@ -79,6 +79,11 @@ final class HttpServers {
      * checks it; the server's output goes to {@code dir/ID.server-std{out,err}.log}.
      */
     static Started start(Server s, Path dir, List<String> extra) throws IOException, InterruptedException {
+        return start(s, dir, List.of(), extra);
+    }
+
+    /** As {@link #start(Server, Path, List)}, with {@code jvm} options before the main class. */
+    static Started start(Server s, Path dir, List<String> jvm, List<String> extra) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         String cp = System.getProperty("java.class.path");
         if (s.peer() != null) {
@@ -86,7 +91,9 @@ final class HttpServers {
         }
         List<String> cmd = new ArrayList<>(List.of(java, "--add-opens=java.base/java.lang=ALL-UNNAMED",
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch", "-cp", cp, s.main()));
+                "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch"));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", cp, s.main()));
         if (s.peer() == null) {
             // Micrometer's per-request timers cost every server the same; they would only blur the connectors.
             cmd.addAll(List.of("--host", "127.0.0.1", "--port", "0", "--no-request-timing"));

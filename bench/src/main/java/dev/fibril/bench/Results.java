@@ -12,6 +12,8 @@ import java.util.List;
  * @param http          the HTTP comparison's rows, empty when it did not run
  * @param httpNote      how the HTTP comparison ran, or why it did not
  * @param httpGenerator the HTTP load generator used (wrk and its version, or the Java client), else empty
+ * @param httpCpu       where each profiled server's CPU per request goes, empty when that pass did not run
+ * @param httpCpuNote   how that pass ran, or why it did not
  * @param isolation     the isolation family's rows, empty when it did not run
  * @param isolationNote how the isolation family ran, or why it did not
  * @param idle          the idle-connections family's rows, empty when it did not run
@@ -21,6 +23,7 @@ import java.util.List;
  */
 record Results(Machine machine, String profileLine, String started, double seconds, List<Row> rows,
                List<LoadResult> loads, String loadNote, List<HttpResult> http, String httpNote, String httpGenerator,
+               List<CpuBreakdown.Result> httpCpu, String httpCpuNote,
                List<IsolationResult> isolation, String isolationNote, List<IdleResult> idle, String idleNote,
                List<MachineLoad> machineLoad) {
 

@@ -49,7 +49,7 @@ class HtmlReportTest {
                 IdleResult.missing("Jetty + FibrilConnector, epoll", false, 2000, "",
                         "stalled at 8,191 open connections: connection 8,192 failed (SocketTimeoutException): Read timed out"));
         return new Results(m, "test", "2026-01-01 00:00:00 +00:00 (UTC)", 12, rows, loads, "test load", http, "test http",
-                "wrk 4.1.0 [epoll]", isolation, "test isolation", idle, "test idle",
+                "wrk 4.1.0 [epoll]", List.of(), "test breakdown", isolation, "test isolation", idle, "test idle",
                 List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
     }
 
