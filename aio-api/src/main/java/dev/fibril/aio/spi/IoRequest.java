@@ -61,6 +61,14 @@ public class IoRequest {
      */
     public static final int ACCEPT_MULTISHOT = 1;
 
+    /**
+     * {@link #opFlags()} of a {@link #FLAG_BUFFER_SELECT} RECV whose caller has just read all there
+     * was, so the receive will almost surely wait: the ring arms readiness at once instead of first
+     * trying a receive that finds nothing (io_uring's {@code IORING_RECVSEND_POLL_FIRST}, Linux 5.19,
+     * where the ring has {@code recv_poll_first}). Elsewhere it changes nothing.
+     */
+    public static final int RECV_POLL_FIRST = 1;
+
     /** {@link #opFlags()} of a SHUTDOWN: shutdown(2)'s {@code how} (include/linux/net.h). */
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;

@@ -100,6 +100,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 if (picks) {
                     d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
                     d.flags(IoRequest.FLAG_BUFFER_SELECT);
+                    d.opFlags(IoRequest.RECV_POLL_FIRST); // the reader took all there was: the receive waits
                 } else {
                     d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
                     d.opFlags(IoRequest.POLLIN);

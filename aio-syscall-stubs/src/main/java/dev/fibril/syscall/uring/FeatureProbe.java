@@ -45,7 +45,10 @@ final class FeatureProbe {
         setupFlag(refused, callState, IoUringFeature.SINGLE_ISSUER, IORING_SETUP_SINGLE_ISSUER);
         setupFlag(refused, callState, IoUringFeature.DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
         syncCancel(refused, callState, ring);
-        acceptMultishot(refused, callState, ring);
+        onNoFile(refused, callState, ring, IoUringFeature.ACCEPT_MULTISHOT, dev.fibril.aio.spi.Op.ACCEPT, IORING_ACCEPT_MULTISHOT,
+                "IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT");
+        onNoFile(refused, callState, ring, IoUringFeature.RECV_POLL_FIRST, dev.fibril.aio.spi.Op.RECV, IORING_RECVSEND_POLL_FIRST,
+                "IORING_OP_RECV with IORING_RECVSEND_POLL_FIRST");
         bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING, 0);
         if (!refused.containsKey(IoUringFeature.PBUF_RING)) {
             bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING_INC, IOU_PBUF_RING_INC);
@@ -85,25 +88,25 @@ final class FeatureProbe {
     }
 
     /**
-     * An ACCEPT with IORING_ACCEPT_MULTISHOT on fd -1: a kernel that knows the flag passes the SQE
-     * and then finds no file (EBADF); one before 5.19 refuses the ioprio field itself (EINVAL).
+     * An {@code op} with the per-opcode flag {@code ioprio} on fd -1: a kernel that knows the flag
+     * passes the SQE and then finds no file (EBADF); one before it refuses the ioprio field itself
+     * (EINVAL).
      */
-    private static void acceptMultishot(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring) {
+    private static void onNoFile(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring,
+                                 IoUringFeature feature, byte op, int ioprio, String what) {
         SubmissionQueue sq = new SubmissionQueue(ring);
         CompletionQueue cq = new CompletionQueue(ring);
-        sq.claim(dev.fibril.aio.spi.Op.ACCEPT, -1, 1L).ioprio(IORING_ACCEPT_MULTISHOT);
+        sq.claim(op, -1, 1L).ioprio(ioprio);
         int r = IoUringSyscalls.enter(callState, ring.fd, sq.publish(), 1, IORING_ENTER_GETEVENTS, 0, 0);
         if (r < 0 || cq.isEmpty()) {
-            refused.put(IoUringFeature.ACCEPT_MULTISHOT, explain(IoUringFeature.ACCEPT_MULTISHOT, r < 0 ? -r : Errno.EIO,
-                    "io_uring_enter(ACCEPT)"));
+            refused.put(feature, explain(feature, r < 0 ? -r : Errno.EIO, "io_uring_enter"));
             return;
         }
         int head = cq.head();
         int res = cq.res(head);
         cq.soHead(head + 1);
         if (res != -Errno.EBADF) {
-            refused.put(IoUringFeature.ACCEPT_MULTISHOT, explain(IoUringFeature.ACCEPT_MULTISHOT, -res,
-                    "IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT"));
+            refused.put(feature, explain(feature, -res, what));
         }
     }
 

@@ -39,6 +39,12 @@ public enum IoUringFeature {
      */
     ACCEPT_MULTISHOT("5.19"),
     /**
+     * IORING_RECVSEND_POLL_FIRST on an armed receive ({@code receiveLater}): the kernel arms
+     * readiness at once instead of first trying a receive that finds nothing, since the caller has
+     * just read all there was.
+     */
+    RECV_POLL_FIRST("5.19"),
+    /**
      * IORING_OP_SEND_ZC: a SEND of at least the threshold ({@code -Dfibril.io_uring.send_zc_threshold})
      * goes without the kernel's copy; its buffer is held until the kernel's notification.
      */

@@ -380,6 +380,11 @@ public final class IoUringRing implements CompletionRing {
         return bounce.releases();
     }
 
+    /** The ioprio of the SQE written last (for tests of the per-opcode flags). */
+    short lastIoprio() {
+        return sq.lastIoprio();
+    }
+
     /** SENDs that went as SEND_ZC, and the notifications reaped for them. */
     public long zeroCopySends() {
         return codec.zeroCopySends;

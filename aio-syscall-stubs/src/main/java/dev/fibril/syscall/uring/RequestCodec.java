@@ -32,7 +32,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  NOP           -
  *  READ, WRITE   fd, buffer region, offset = file offset (sockets: -1 or 0)
  *  RECV + FLAG_BUFFER_SELECT  fd, no buffer, length (clamped to the provided buffers' size):
- *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer
+ *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer;
+ *                opFlags = RECV_POLL_FIRST adds IORING_RECVSEND_POLL_FIRST (ioprio) where recv_poll_first is used
  *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
  *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
  *  SEND, bounced, at least the zero-copy threshold: IORING_OP_SEND_ZC from the bounce buffer; the
@@ -82,6 +83,8 @@ final class RequestCodec {
     /** The least length of a bounced SEND that goes as SEND_ZC; Integer.MAX_VALUE: none does. */
     private int zeroCopyThreshold = Integer.MAX_VALUE;
     private boolean multishotAccept;
+    /** IORING_RECVSEND_POLL_FIRST where the ring uses it, else 0: the ioprio of a RECV_POLL_FIRST receive. */
+    private int recvPollFirst;
     /** SENDs submitted as SEND_ZC, and their notifications reaped. */
     long zeroCopySends;
     long zeroCopyNotifications;
@@ -105,10 +108,11 @@ final class RequestCodec {
         this.provided = provided;
     }
 
-    /** What of SEND_ZC and IORING_ACCEPT_MULTISHOT the ring's features allow. */
+    /** What of SEND_ZC, IORING_ACCEPT_MULTISHOT and IORING_RECVSEND_POLL_FIRST the ring's features allow. */
     void features(IoUringFeatures features) {
         zeroCopyThreshold = features.enabled(IoUringFeature.SEND_ZC) ? features.sendZcThreshold() : Integer.MAX_VALUE;
         multishotAccept = features.enabled(IoUringFeature.ACCEPT_MULTISHOT);
+        recvPollFirst = features.enabled(IoUringFeature.RECV_POLL_FIRST) ? IoUringConstants.IORING_RECVSEND_POLL_FIRST : 0;
     }
 
     /** Writes the SQE for {@code request} into slot {@code slot}, or fails the slot. Needs one free SQE. */
@@ -211,7 +215,8 @@ final class RequestCodec {
                 return -Errno.EINVAL;
             }
             // no address: the kernel picks a provided buffer when data arrives, clamped to its size
-            sq.claim(op, r.fd(), userData).len(Math.min(r.length(), provided.bufferSize())).bufGroup(ProvidedBufferRing.GROUP);
+            sq.claim(op, r.fd(), userData).len(Math.min(r.length(), provided.bufferSize())).bufGroup(ProvidedBufferRing.GROUP)
+                    .ioprio((r.opFlags() & IoRequest.RECV_POLL_FIRST) != 0 ? recvPollFirst : 0);
             table.markKernel(slot, null, 0, -1);
             return 0;
         }

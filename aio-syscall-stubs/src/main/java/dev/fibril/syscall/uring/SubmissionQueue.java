@@ -131,6 +131,11 @@ final class SubmissionQueue {
         return this;
     }
 
+    /** The ioprio of the SQE claimed last (for tests of what the codec writes). */
+    short lastIoprio() {
+        return sqes.get(JAVA_SHORT, sqe + SqeLayout.IOPRIO_OFFSET);
+    }
+
     /** buf_group: the provided buffer group an IOSQE_BUFFER_SELECT request picks from. */
     SubmissionQueue bufGroup(int group) {
         sqes.set(JAVA_SHORT, sqe + SqeLayout.BUF_INDEX_OFFSET, (short) group);

@@ -82,6 +82,62 @@ class IoUringProvidedBufferTest extends BackendFixture {
     }
 
     @Test
+    void shouldArmAPollFirstReceiveWithoutTryingItAndReceiveWhenDataArrives() {
+        assumeTrue(typedBackend.ioUringFeatures().enabled(IoUringFeature.RECV_POLL_FIRST), "kernel has IORING_RECVSEND_POLL_FIRST");
+        ByteBuffer[] bufs = buffers(2, 4096);
+        assertTrue(typedRing.provideBuffers(bufs));
+        int[] pair = connectedPair();
+        IoRequest plain = selectRecv(pair[1]);
+        driver.enqueue(plain);
+        assertEquals(0, typedRing.lastIoprio(), "a receive that did not ask for it tries first");
+        typedRing.flush();
+        sendAll(pair[0], "one");
+        assertEquals(3, driver.complete(plain));
+        typedRing.recycleBuffer(plain.selectedBuffer());
+
+        IoRequest waits = selectRecv(pair[1]);
+        waits.opFlags(IoRequest.RECV_POLL_FIRST);
+        driver.enqueue(waits);
+        assertEquals(IoUringConstants.IORING_RECVSEND_POLL_FIRST, typedRing.lastIoprio());
+        typedRing.flush(); // readiness armed in the kernel, no receive tried
+        assertFalse(driver.isComplete(waits));
+        sendAll(pair[0], "two");
+        assertEquals(3, driver.complete(waits));
+        assertEquals("two", text(bufs[waits.selectedBuffer()], 3));
+        typedRing.recycleBuffer(waits.selectedBuffer());
+
+        sendAll(pair[0], "three"); // already there when the receive comes: the armed readiness fires at once
+        IoRequest ready = selectRecv(pair[1]);
+        ready.opFlags(IoRequest.RECV_POLL_FIRST);
+        assertEquals(5, driver.run(ready));
+        assertEquals("three", text(bufs[ready.selectedBuffer()], 5));
+    }
+
+    @Test
+    void shouldNotSetPollFirstWhereItsPropertySwitchesItOff() {
+        assumeTrue(typedBackend.ioUringFeatures().enabled(IoUringFeature.PBUF_RING), "kernel has provided buffer rings");
+        ring.close();
+        backend.close();
+        typedBackend = new IoUringBackend(IoUringConfig.DEFAULT, IoUringFeatures.resolve(IoUringBackend.probe(),
+                java.util.Map.of(IoUringFeature.RECV_POLL_FIRST.propertyName(), "false")::get));
+        backend = typedBackend;
+        typedRing = typedBackend.openRing(0);
+        typedRing.start();
+        ring = typedRing;
+        driver = new dev.fibril.syscall.RingDriver(ring);
+        ByteBuffer[] bufs = buffers(1, 4096);
+        assertTrue(typedRing.provideBuffers(bufs));
+        int[] pair = connectedPair();
+        IoRequest r = selectRecv(pair[1]);
+        r.opFlags(IoRequest.RECV_POLL_FIRST);
+        driver.enqueue(r);
+        assertEquals(0, typedRing.lastIoprio(), "switched off: the receive is tried first, as before");
+        sendAll(pair[0], "four");
+        assertEquals(4, driver.complete(r));
+        assertEquals("four", text(bufs[r.selectedBuffer()], 4));
+    }
+
+    @Test
     void shouldCompleteWithEnobufsWhileEveryBufferIsOutAndPickAgainOnceOneIsRecycled() {
         assumeTrue(typedBackend.ioUringFeatures().enabled(IoUringFeature.PBUF_RING), "kernel has provided buffer rings");
         ByteBuffer[] bufs = buffers(1, 4096);
