@@ -67,9 +67,22 @@ public final class Runners {
             wake(task); // a queue this long means the collectors are stuck: this one goes on its own
             return;
         }
+        if (collector != null) {
+            queued[(queuedHead + queuedCount++) & (QUEUED - 1)] = task;
+            return;
+        }
+        if (queuedCount == 0) {
+            collector = wake(task); // refused: nothing of it is queued
+            collectorRound = round;
+            return;
+        }
+        // Older tasks wait with no collector (the last one took its batch): they go first.
         queued[(queuedHead + queuedCount++) & (QUEUED - 1)] = task;
-        if (collector == null) {
+        try {
             wakeCollector();
+        } catch (RuntimeException | Error e) {
+            queued[(queuedHead + --queuedCount) & (QUEUED - 1)] = null; // refused: the queue is as it was
+            throw e;
         }
     }
 
@@ -90,12 +103,25 @@ public final class Runners {
         }
         collector = null;
         if (queuedCount > 0) {
-            wakeCollector();
+            try {
+                wakeCollector();
+            } catch (RejectedExecutionException e) {
+                // the runtime is closed: no spare starts any more, and its queued tasks cannot run
+            }
         }
     }
 
+    /** Wakes a runner for the oldest queued task; if that throws, the task is queued again, first. */
     private void wakeCollector() {
-        collector = wake(poll());
+        Runnable oldest = poll();
+        try {
+            collector = wake(oldest);
+        } catch (RuntimeException | Error e) {
+            queuedHead = (queuedHead - 1) & (QUEUED - 1);
+            queued[queuedHead] = oldest;
+            queuedCount++;
+            throw e;
+        }
         collectorRound = round;
     }
 
