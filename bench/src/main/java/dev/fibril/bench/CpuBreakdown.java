@@ -90,11 +90,11 @@ final class CpuBreakdown {
     private CpuBreakdown() {
     }
 
-    /** Null if {@code perf record} works here with call graphs and kernel samples; else why not. */
+    /** Null if {@code perf record} works here system-wide, with call graphs and kernel samples; else why not. */
     static String unusable(Path dir) throws InterruptedException {
         Path data = dir.resolve("perf-check.data");
         try {
-            Process p = new ProcessBuilder("perf", "record", "-q", "-g", "-o", data.toString(), "--", "true")
+            Process p = new ProcessBuilder("perf", "record", "-q", "-a", "-g", "-o", data.toString(), "--", "true")
                     .redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
@@ -120,7 +120,9 @@ final class CpuBreakdown {
     static Result profile(String label, boolean baseline, long pid, URI base, HttpGenerator gen, int connections, int seconds, Path dir,
                           String id) throws IOException, InterruptedException {
         Path data = dir.resolve(id + ".perf.data");
-        Process perf = new ProcessBuilder("perf", "record", "-q", "-F", Integer.toString(HZ), "-g", "-p", Long.toString(pid),
+        // System-wide, the server's samples picked out afterwards: a thread the server starts during
+        // the run (a spare that takes over a held carrier) is seen too, which -p PID may miss.
+        Process perf = new ProcessBuilder("perf", "record", "-q", "-F", Integer.toString(HZ), "-g", "-a",
                 "-o", data.toString(), "--", "sleep", Integer.toString(seconds))
                 .redirectErrorStream(true).redirectOutput(dir.resolve(id + ".perf-record.log").toFile()).start();
         long before = EchoLoad.cpuTicks(pid);
@@ -139,17 +141,21 @@ final class CpuBreakdown {
                 .redirectOutput(dir.resolve(id + ".perfmap.log").toFile()).start();
         map.waitFor(30, TimeUnit.SECONDS);
         Map<Category, Integer> counts = new EnumMap<>(Category.class);
-        int samples = classify(data, counts);
+        Map<Category, Map<String, Integer>> leaves = new EnumMap<>(Category.class);
+        int samples = classify(data, pid, counts, leaves);
         Files.deleteIfExists(Path.of("/tmp", "perf-" + pid + ".map"));
         Files.deleteIfExists(data);
+        writeLeaves(dir.resolve(id + ".cpu-breakdown.txt"), label, samples, leaves);
         double cpuMicros = (after - before) / EchoLoad.CLOCK_TICKS_PER_SECOND * 1e6 / r.requests();
         return samples == 0 ? Result.missing(label, baseline, "perf recorded no sample")
                 : new Result(label, baseline, r.requests(), cpuMicros, samples, counts, "");
     }
 
-    /** Reads {@code perf script}'s stacks from {@code data} into {@code counts}; returns the samples. */
-    private static int classify(Path data, Map<Category, Integer> counts) throws IOException, InterruptedException {
-        Process script = new ProcessBuilder("perf", "script", "-i", data.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    /** Reads {@code perf script}'s stacks from {@code data} into {@code counts} and their leaves; returns the samples. */
+    private static int classify(Path data, long pid, Map<Category, Integer> counts, Map<Category, Map<String, Integer>> leaves)
+            throws IOException, InterruptedException {
+        Process script = new ProcessBuilder("perf", "script", "-i", data.toString(), "--pid", Long.toString(pid))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         int samples = 0;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(script.getInputStream(), StandardCharsets.UTF_8))) {
             List<String[]> stack = new ArrayList<>();
@@ -157,7 +163,7 @@ final class CpuBreakdown {
             while ((line = in.readLine()) != null) {
                 if (line.isBlank()) {
                     if (!stack.isEmpty()) {
-                        counts.merge(category(stack), 1, Integer::sum);
+                        count(stack, counts, leaves);
                         samples++;
                         stack.clear();
                     }
@@ -166,12 +172,30 @@ final class CpuBreakdown {
                 }
             }
             if (!stack.isEmpty()) {
-                counts.merge(category(stack), 1, Integer::sum);
+                count(stack, counts, leaves);
                 samples++;
             }
         }
         script.waitFor(60, TimeUnit.SECONDS);
         return samples;
+    }
+
+    private static void count(List<String[]> stack, Map<Category, Integer> counts, Map<Category, Map<String, Integer>> leaves) {
+        Category c = category(stack);
+        counts.merge(c, 1, Integer::sum);
+        leaves.computeIfAbsent(c, k -> new java.util.HashMap<>()).merge(stack.get(0)[0], 1, Integer::sum);
+    }
+
+    /** The symbols the samples of each category stopped in, most first: what to look at next. */
+    private static void writeLeaves(Path file, String label, int samples, Map<Category, Map<String, Integer>> leaves) throws IOException {
+        StringBuilder s = new StringBuilder(label).append(": ").append(samples).append(" samples; the top symbols each category's samples stopped in\n");
+        leaves.forEach((c, m) -> {
+            int all = m.values().stream().mapToInt(Integer::intValue).sum();
+            s.append('\n').append(c.label).append(String.format(" (%.1f%%)%n", 100.0 * all / samples));
+            m.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+                    .forEach(e -> s.append(String.format("  %5.1f%%  %s%n", 100.0 * e.getValue() / samples, e.getKey())));
+        });
+        Files.writeString(file, s);
     }
 
     /** {@code ADDRESS SYMBOL+OFFSET (DSO)} as {symbol, dso}. */

@@ -171,12 +171,13 @@ final class HttpLoad {
         breakdown = results;
         breakdownNote = unusable != null ? "not run: " + unusable
                 : "One profiled run of " + HttpWorkload.HELLO.label() + " per server, after the rounds, each in a fresh JVM with "
-                + "-XX:+PreserveFramePointer, " + breakdownSeconds() + " s of warm-up, then " + breakdownSeconds() + " s under `perf record -F "
+                + "-XX:+PreserveFramePointer, " + breakdownSeconds() + " s of warm-up, then " + breakdownSeconds() + " s under `perf record -a -F "
                 + CpuBreakdown.HZ + " -g`, " + CONNECTIONS + " connections. Each sample goes to one category by its stack; a "
                 + "category's µs/req is its share of the samples times the server's utime+stime per request over the profiled run "
                 + "(frame pointers and the profiler make that a little higher than in the table above). Shared work (the kernel's TCP "
                 + "sends and receives, Jetty's HTTP code and the handler) is what every Jetty connector must do: its share of plain "
-                + "Jetty's CPU is the lowest CPU ratio any connector could reach on this machine.";
+                + "Jetty's CPU is the lowest CPU ratio any connector could reach on this machine. The symbols each category's samples "
+                + "stopped in: http/SERVER.cpu-breakdown.txt.";
     }
 
     private CpuBreakdown.Result profileOne(HttpGenerator gen, HttpServers.Server s, String label) throws InterruptedException {
