@@ -62,8 +62,9 @@ public class IoRequest {
     public static final int ACCEPT_MULTISHOT = 1;
 
     /**
-     * {@link #opFlags()} of a {@link #FLAG_BUFFER_SELECT} RECV whose caller has just read all there
-     * was, so the receive will almost surely wait: the ring arms readiness at once instead of first
+     * {@link #opFlags()} of a RECV whose caller has just read all there was (an armed receive, or a
+     * read after one that did not fill its buffer), so the receive will most likely wait: the ring
+     * arms readiness at once instead of first
      * trying a receive that finds nothing (io_uring's {@code IORING_RECVSEND_POLL_FIRST}, Linux 5.19,
      * where the ring has {@code recv_poll_first}). Elsewhere it changes nothing.
      */

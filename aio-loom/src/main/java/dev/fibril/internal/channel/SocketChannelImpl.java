@@ -36,6 +36,8 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     private final LentReceive lent;
     private volatile Duration readTimeout = Duration.ZERO;
     private volatile boolean inputShut;
+    /** The last read got less than it asked for: the socket was drained, so the next one will most likely wait (a hint: racing readers only cost a try or a poll). */
+    private boolean drained;
     private volatile boolean outputShut;
     /** Made by the first {@link #sendLater}; null until then, so a channel that never calls it pays nothing. */
     private volatile LaterSend laterSend;
@@ -148,9 +150,14 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 FdCalls.check(ready, "poll");
                 timeoutNanos = 0; // readable now; a receive that still waits lost a race with another reader
             }
-            int n = FdCalls.run(handle, FdCalls.begin(handle, Op.RECV).buffer(dst, dst.position(), length).timeout(timeoutNanos));
+            IoCall recv = FdCalls.begin(handle, Op.RECV).buffer(dst, dst.position(), length).timeout(timeoutNanos);
+            if (drained) {
+                recv.opFlags(IoRequest.RECV_POLL_FIRST);
+            }
+            int n = FdCalls.run(handle, recv);
             timedOut(n, timeoutNanos, timeout);
             FdCalls.check(n, "recv");
+            drained = n < length;
             if (n == 0) {
                 return -1;
             }

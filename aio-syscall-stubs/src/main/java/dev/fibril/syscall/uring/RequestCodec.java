@@ -34,6 +34,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  RECV + FLAG_BUFFER_SELECT  fd, no buffer, length (clamped to the provided buffers' size):
  *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer;
  *                opFlags = RECV_POLL_FIRST adds IORING_RECVSEND_POLL_FIRST (ioprio) where recv_poll_first is used
+ *                (also on a RECV into a buffer region)
  *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
  *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
  *  SEND, bounced, at least the zero-copy threshold: IORING_OP_SEND_ZC from the bounce buffer; the
@@ -263,6 +264,8 @@ final class RequestCodec {
         } else if (op == Op.SEND) {
             sq.opFlags(LinuxConstants.MSG_NOSIGNAL
                     | ((r.opFlags() & IoRequest.SEND_DONTWAIT) != 0 ? LinuxConstants.MSG_DONTWAIT : 0));
+        } else if (op == Op.RECV && (r.opFlags() & IoRequest.RECV_POLL_FIRST) != 0) {
+            sq.ioprio(recvPollFirst);
         }
         // The slot keeps the buffer reachable until the CQE: a direct buffer's memory is freed only
         // once the buffer is unreachable, and a heap buffer is where the bounce copy goes.

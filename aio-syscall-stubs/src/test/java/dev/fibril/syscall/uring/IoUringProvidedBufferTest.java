@@ -111,6 +111,17 @@ class IoUringProvidedBufferTest extends BackendFixture {
         ready.opFlags(IoRequest.RECV_POLL_FIRST);
         assertEquals(5, driver.run(ready));
         assertEquals("three", text(bufs[ready.selectedBuffer()], 5));
+
+        ByteBuffer own = ByteBuffer.allocateDirect(64); // a read after a short one: into the caller's buffer
+        IoRequest into = driver.request(Op.RECV, pair[1], own, 0, own.capacity(), 0);
+        into.opFlags(IoRequest.RECV_POLL_FIRST);
+        driver.enqueue(into);
+        assertEquals(IoUringConstants.IORING_RECVSEND_POLL_FIRST, typedRing.lastIoprio());
+        typedRing.flush();
+        assertFalse(driver.isComplete(into));
+        sendAll(pair[0], "four");
+        assertEquals(4, driver.complete(into));
+        assertEquals("four", text(own, 4));
     }
 
     @Test
