@@ -39,9 +39,9 @@ public enum IoUringFeature {
      */
     ACCEPT_MULTISHOT("5.19"),
     /**
-     * IORING_RECVSEND_POLL_FIRST on an armed receive ({@code receiveLater}): the kernel arms
-     * readiness at once instead of first trying a receive that finds nothing, since the caller has
-     * just read all there was.
+     * IORING_RECVSEND_POLL_FIRST on a receive whose caller has just read all there was (an armed
+     * receive, {@code receiveLater}; a read after a short one): the kernel arms readiness at once
+     * instead of first trying a receive that finds nothing.
      */
     RECV_POLL_FIRST("5.19"),
     /**

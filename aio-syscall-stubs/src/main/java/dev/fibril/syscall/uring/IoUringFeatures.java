@@ -170,7 +170,7 @@ public final class IoUringFeatures {
         use.put(IoUringFeature.PBUF_RING, enabled(IoUringFeature.PBUF_RING));
         use.put(IoUringFeature.PBUF_RING_INC, false); // probed, not used: see ProvidedBufferRing
         use.put(IoUringFeature.ACCEPT_MULTISHOT, enabled(IoUringFeature.ACCEPT_MULTISHOT));
-        use.put(IoUringFeature.RECV_POLL_FIRST, enabled(IoUringFeature.RECV_POLL_FIRST) && enabled(IoUringFeature.PBUF_RING));
+        use.put(IoUringFeature.RECV_POLL_FIRST, enabled(IoUringFeature.RECV_POLL_FIRST));
         for (IoUringFeature f : IoUringFeature.values()) {
             if (f.op >= 0) {
                 use.put(f, enabled(f));
@@ -192,7 +192,6 @@ public final class IoUringFeatures {
                     ? "not needed: defer_taskrun runs completion work only when the carrier waits"
                     : "needs taskrun_flag (the carrier must see, without a system call, that completions wait)";
             case TASKRUN_FLAG -> "needs coop_taskrun or defer_taskrun";
-            case RECV_POLL_FIRST -> "needs pbuf_ring (only an armed receive, which picks a provided buffer, uses it)";
             case PBUF_RING_INC -> "probed, not used: a lent receive buffer is consumed whole and goes back to the "
                     + "kernel when its one reader releases it; incremental consumption would need a count of readers per buffer";
             default -> "not used";
