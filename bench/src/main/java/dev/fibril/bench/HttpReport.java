@@ -133,8 +133,28 @@ final class HttpReport {
                 s.append("<td colspan=\"8\">").append(Fmt.html(h.note())).append("</td></tr>\n");
             }
         }
-        return s.append("</table>\n<p>Bold rows: the plain-Jetty baselines. Load generator: ")
-                .append(Fmt.html(res.httpGenerator())).append(".</p>\n").toString();
+        s.append("</table>\n<p>Bold rows: the plain-Jetty baselines. Load generator: ")
+                .append(Fmt.html(res.httpGenerator())).append(".</p>\n");
+        return res.httpCpu().isEmpty() ? s.toString() : s.append(breakdownHtml(res)).toString();
+    }
+
+    /** The CPU breakdown as an HTML table: one row per category, one column per profiled server. */
+    static String breakdownHtml(Results res) {
+        StringBuilder s = new StringBuilder("<h3>Where the CPU per request goes</h3>\n<p>").append(Fmt.html(res.httpCpuNote())).append("</p>\n");
+        List<CpuBreakdown.Result> rs = res.httpCpu();
+        s.append("<table><tr><th>µs per request</th>");
+        rs.forEach(r -> s.append("<th>").append(Fmt.html(r.server())).append("</th>"));
+        s.append("</tr>\n");
+        for (CpuBreakdown.Category c : CpuBreakdown.Category.values()) {
+            s.append("<tr><td>").append(Fmt.html(c.label + (c.shared ? " (shared)" : ""))).append("</td>");
+            rs.forEach(r -> s.append("<td>").append(r.measured() ? Fmt.num(r.micros(c)) : "–").append("</td>"));
+            s.append("</tr>\n");
+        }
+        s.append("<tr><td>all (utime+stime per request)</td>");
+        rs.forEach(r -> s.append("<td>").append(r.measured() ? Fmt.num(r.cpuMicrosPerRequest()) : Fmt.html(r.note())).append("</td>"));
+        s.append("</tr>\n<tr><td>shared work, share of the server's CPU</td>");
+        rs.forEach(r -> s.append("<td>").append(r.measured() ? Math.round(r.sharedFraction() * 100) + "%" : "–").append("</td>"));
+        return s.append("</tr>\n</table>\n").toString();
     }
 
     /** Requests per second on a linear axis, one bar per server and workload, the rounds' min–max as a whisker. */

@@ -49,7 +49,11 @@ class HtmlReportTest {
                 IdleResult.missing("Jetty + FibrilConnector, epoll", false, 2000, "",
                         "stalled at 8,191 open connections: connection 8,192 failed (SocketTimeoutException): Read timed out"));
         return new Results(m, "test", "2026-01-01 00:00:00 +00:00 (UTC)", 12, rows, loads, "test load", http, "test http",
-                "wrk 4.1.0 [epoll]", List.of(), "test breakdown", isolation, "test isolation", idle, "test idle",
+                "wrk 4.1.0 [epoll]", List.of(
+                        new CpuBreakdown.Result("Jetty + FibrilConnector, io_uring", false, 1000, 10.0, 100,
+                                java.util.Map.of(CpuBreakdown.Category.TCP, 50, CpuBreakdown.Category.FIBRIL, 50), ""),
+                        CpuBreakdown.Result.missing("Jetty ServerConnector + QueuedThreadPool", true, "perf is not installed")),
+                "test breakdown", isolation, "test isolation", idle, "test idle",
                 List.of(new MachineLoad("before the run", 0.10, 0.20, 0.30), new MachineLoad("after the run", 1.5, 0.9, 0.4)));
     }
 
@@ -84,6 +88,18 @@ class HtmlReportTest {
         String md = TextReport.markdown(r);
         assertTrue(md.contains("round 2: 3 non-2xx responses"), "failed rounds must show in the report");
         assertTrue(md.contains("wrk 4.1.0 [epoll]"), "the report names the load generator");
+    }
+
+    @Test
+    void shouldShowTheCpuBreakdownPerCategoryAndWhyAServerHasNone() {
+        Results r = sample();
+        for (String report : List.of(HttpReport.markdown(r), HtmlReport.render(r))) {
+            assertTrue(report.contains("Where the CPU per request goes") && report.contains("test breakdown"));
+            assertTrue(report.contains("kernel: TCP send and receive (shared)"), "each category has a row");
+            assertTrue(report.contains("5.00"), "a category's µs/req is its share times the CPU per request");
+            assertTrue(report.contains("50%"), "the shared share");
+            assertTrue(report.contains("perf is not installed"), "a server without a breakdown says why");
+        }
     }
 
     @Test
