@@ -92,7 +92,7 @@ final class Ownership {
 
     /** LOOP -> FIBRIL: the driver runs a fibril. A plain release store: no one else moves LOOP. */
     void startFibril(long epoch) {
-        TICK.setOpaque(this, (int) TICK.getOpaque(this) + 1);
+        nextRun();
         WORD.setRelease(this, word(epoch, FIBRIL));
     }
 
