@@ -97,9 +97,10 @@ final class Ownership {
     }
 
     /**
-     * The driver, in a section: a spare fibril starts its next task without parking between them
-     * ({@link Runners}), which counts as a new run, so the monitor does not take a run of short
-     * tasks for one fibril holding the thread.
+     * The driver: a new run starts, which the monitor tells from a held thread by this tick. A
+     * fibril's start ({@link #startFibril}), and a spare fibril's next task taken without parking
+     * between them ({@link Runners}, in a section), so a run of short tasks is not taken for one
+     * fibril holding the thread.
      */
     void nextRun() {
         TICK.setOpaque(this, (int) TICK.getOpaque(this) + 1);
