@@ -217,7 +217,7 @@ final class RequestCodec {
             }
             // no address: the kernel picks a provided buffer when data arrives, clamped to its size
             sq.claim(op, r.fd(), userData).len(Math.min(r.length(), provided.bufferSize())).bufGroup(ProvidedBufferRing.GROUP)
-                    .ioprio((r.opFlags() & IoRequest.RECV_POLL_FIRST) != 0 ? recvPollFirst : 0);
+                    .ioprio(recvIoprio(r));
             table.markKernel(slot, null, 0, -1);
             return 0;
         }
@@ -264,13 +264,18 @@ final class RequestCodec {
         } else if (op == Op.SEND) {
             sq.opFlags(LinuxConstants.MSG_NOSIGNAL
                     | ((r.opFlags() & IoRequest.SEND_DONTWAIT) != 0 ? LinuxConstants.MSG_DONTWAIT : 0));
-        } else if (op == Op.RECV && (r.opFlags() & IoRequest.RECV_POLL_FIRST) != 0) {
-            sq.ioprio(recvPollFirst);
+        } else if (op == Op.RECV) {
+            sq.ioprio(recvIoprio(r));
         }
         // The slot keeps the buffer reachable until the CQE: a direct buffer's memory is freed only
         // once the buffer is unreachable, and a heap buffer is where the bounce copy goes.
         table.markKernel(slot, buffer, position, bounceIndex);
         return 0;
+    }
+
+    /** A RECV's ioprio: IORING_RECVSEND_POLL_FIRST when it asked for it and the ring uses it, else 0. */
+    private int recvIoprio(IoRequest r) {
+        return (r.opFlags() & IoRequest.RECV_POLL_FIRST) != 0 ? recvPollFirst : 0;
     }
 
     private int prepareOpenat(int slot, IoRequest r, long userData) {
