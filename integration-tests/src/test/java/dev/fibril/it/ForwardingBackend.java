@@ -62,6 +62,11 @@ abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public boolean receivesMultishot() {
+        return inner.receivesMultishot();
+    }
+
+    @Override
     public int open(String path, int flags, int mode) {
         return inner.open(path, flags, mode);
     }

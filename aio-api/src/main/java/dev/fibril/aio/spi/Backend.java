@@ -69,6 +69,15 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether this backend's rings take {@link IoRequest#RECV_MULTISHOT} receives (io_uring with
+     * provided buffer rings, where the kernel has it and no property switched it off). This default
+     * says no: each RECV receives once.
+     */
+    default boolean receivesMultishot() {
+        return false;
+    }
+
     /** A new ring for the carrier with this index. */
     CompletionRing openRing(int carrierIndex);
 

@@ -70,6 +70,17 @@ public class IoRequest {
      */
     public static final int RECV_POLL_FIRST = 1;
 
+    /**
+     * {@link #opFlags()} of a {@link #FLAG_BUFFER_SELECT} RECV: it stays in flight and completes
+     * each time bytes arrive, each completion with {@link #more()} true and a buffer of its own in
+     * {@link #selectedBuffer()}, until the ring ends it (a last completion with {@code more()}
+     * false: an error, end of stream, {@code -ENOBUFS}, {@code -ECANCELED} after a cancel, or bytes
+     * with which the kernel ended it). io_uring's {@code IORING_RECV_MULTISHOT}, Linux 6.0, only
+     * where {@link Backend#receivesMultishot()}; a ring without it fails the request with
+     * {@code -EINVAL}, as it does a multishot RECV into a buffer of the caller's.
+     */
+    public static final int RECV_MULTISHOT = 2;
+
     /** {@link #opFlags()} of a SHUTDOWN: shutdown(2)'s {@code how} (include/linux/net.h). */
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
@@ -278,7 +289,7 @@ public class IoRequest {
 
     /**
      * Whether the completion being delivered is one of several: the request stays in flight and
-     * completes again (an {@link #ACCEPT_MULTISHOT} ACCEPT). Set by the ring before it hands each
+     * completes again (an {@link #ACCEPT_MULTISHOT} ACCEPT, a {@link #RECV_MULTISHOT} RECV). Set by the ring before it hands each
      * completion back; false for the last one and for every single-shot request.
      */
     public final boolean more() {

@@ -12,13 +12,14 @@ import java.util.Arrays;
 /**
  * Completions reaped while a submission waited for room in a full SQ, kept to be delivered by the
  * next reap: running their owners at once could submit in the middle of a linked pair or chain.
- * Each keeps its {@link IoRequest#more()} as reaped: a multishot request's later completion,
- * reaped before delivery, sets the flag again. Owner thread only; grows, and keeps its size.
+ * Each keeps its {@link IoRequest#more()} and {@link IoRequest#selectedBuffer()} as reaped: a
+ * multishot request's later completion, reaped before delivery, sets them again. Owner thread only; grows, and keeps its size.
  */
 final class DeferredCompletions implements CompletionSink {
     private IoRequest[] requests = new IoRequest[16];
     private int[] results = new int[16];
     private boolean[] more = new boolean[16];
+    private int[] buffers = new int[16];
     private int count;
 
     @Override
@@ -27,9 +28,11 @@ final class DeferredCompletions implements CompletionSink {
             requests = Arrays.copyOf(requests, count * 2);
             results = Arrays.copyOf(results, count * 2);
             more = Arrays.copyOf(more, count * 2);
+            buffers = Arrays.copyOf(buffers, count * 2);
         }
         requests[count] = request;
         more[count] = request.more();
+        buffers[count] = request.selectedBuffer();
         results[count++] = result;
     }
 
@@ -39,6 +42,7 @@ final class DeferredCompletions implements CompletionSink {
             IoRequest r = requests[i];
             requests[i] = null; // kept no longer than delivered
             r.more(more[i]);
+            r.selectedBuffer(buffers[i]);
             sink.onCompletion(r, results[i]);
         }
         count = 0;

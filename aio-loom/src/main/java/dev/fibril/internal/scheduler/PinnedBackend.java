@@ -100,6 +100,11 @@ final class PinnedBackend implements Backend {
     }
 
     @Override
+    public boolean receivesMultishot() {
+        return backend.receivesMultishot();
+    }
+
+    @Override
     public int pipe(int[] fds) {
         boolean pinned = VirtualThreadBridge.pinCurrent();
         try {

@@ -45,15 +45,19 @@ final class FeatureProbe {
         setupFlag(refused, callState, IoUringFeature.SINGLE_ISSUER, IORING_SETUP_SINGLE_ISSUER);
         setupFlag(refused, callState, IoUringFeature.DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
         syncCancel(refused, callState, ring);
-        onNoFile(refused, callState, ring, IoUringFeature.ACCEPT_MULTISHOT, dev.fibril.aio.spi.Op.ACCEPT, IORING_ACCEPT_MULTISHOT,
+        onNoFile(refused, callState, ring, IoUringFeature.ACCEPT_MULTISHOT, dev.fibril.aio.spi.Op.ACCEPT, IORING_ACCEPT_MULTISHOT, 0,
                 "IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT");
-        onNoFile(refused, callState, ring, IoUringFeature.RECV_POLL_FIRST, dev.fibril.aio.spi.Op.RECV, IORING_RECVSEND_POLL_FIRST,
+        onNoFile(refused, callState, ring, IoUringFeature.RECV_POLL_FIRST, dev.fibril.aio.spi.Op.RECV, IORING_RECVSEND_POLL_FIRST, 0,
                 "IORING_OP_RECV with IORING_RECVSEND_POLL_FIRST");
         bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING, 0);
         if (!refused.containsKey(IoUringFeature.PBUF_RING)) {
             bufferRing(refused, callState, ring, IoUringFeature.PBUF_RING_INC, IOU_PBUF_RING_INC);
+            // the kernel checks the flag (and that the receive selects a buffer) before it looks for the file
+            onNoFile(refused, callState, ring, IoUringFeature.RECV_MULTISHOT, dev.fibril.aio.spi.Op.RECV, IORING_RECV_MULTISHOT,
+                    IOSQE_BUFFER_SELECT, "IORING_OP_RECV with IORING_RECV_MULTISHOT");
         } else {
             refused.put(IoUringFeature.PBUF_RING_INC, "needs pbuf_ring");
+            refused.put(IoUringFeature.RECV_MULTISHOT, "needs pbuf_ring");
         }
         return refused;
     }
@@ -88,15 +92,15 @@ final class FeatureProbe {
     }
 
     /**
-     * An {@code op} with the per-opcode flag {@code ioprio} on fd -1: a kernel that knows the flag
+     * An {@code op} with the per-opcode flag {@code ioprio} (and SQE flags {@code sqeFlags}) on fd -1: a kernel that knows the flag
      * passes the SQE and then finds no file (EBADF); one before it refuses the ioprio field itself
      * (EINVAL).
      */
     private static void onNoFile(Map<IoUringFeature, String> refused, MemorySegment callState, RingMapping ring,
-                                 IoUringFeature feature, byte op, int ioprio, String what) {
+                                 IoUringFeature feature, byte op, int ioprio, int sqeFlags, String what) {
         SubmissionQueue sq = new SubmissionQueue(ring);
         CompletionQueue cq = new CompletionQueue(ring);
-        sq.claim(op, -1, 1L).ioprio(ioprio);
+        sq.claim(op, -1, 1L).ioprio(ioprio).flags(sqeFlags);
         int r = IoUringSyscalls.enter(callState, ring.fd, sq.publish(), 1, IORING_ENTER_GETEVENTS, 0, 0);
         if (r < 0 || cq.isEmpty()) {
             refused.put(feature, explain(feature, r < 0 ? -r : Errno.EIO, "io_uring_enter"));

@@ -125,6 +125,12 @@ public final class IoUringBackend implements Backend {
         return features.enabled(IoUringFeature.ACCEPT_MULTISHOT);
     }
 
+    /** Where {@link IoUringFeature#RECV_MULTISHOT} is used (see {@link IoUringFeatures#receivesMultishot()}). */
+    @Override
+    public boolean receivesMultishot() {
+        return features.receivesMultishot();
+    }
+
     @Override
     public String name() {
         return "io_uring";

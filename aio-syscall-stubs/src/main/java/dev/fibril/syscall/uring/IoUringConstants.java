@@ -72,6 +72,7 @@ public final class IoUringConstants {
     public static final int IORING_ACCEPT_MULTISHOT = 1 << 0;      // 5.19
     /** ioprio of RECV and SEND: arm readiness first instead of trying the transfer once. */
     public static final int IORING_RECVSEND_POLL_FIRST = 1 << 0;  // 5.19
+    public static final int IORING_RECV_MULTISHOT = 1 << 1;       // 6.0, with IOSQE_BUFFER_SELECT only
     public static final int IORING_SEND_ZC_REPORT_USAGE = 1 << 3;  // 6.2
     /** A SEND_ZC notification's res bit: the kernel copied the data after all (loopback does). */
     public static final int IORING_NOTIF_USAGE_ZC_COPIED = 1 << 31;

@@ -45,6 +45,13 @@ public enum IoUringFeature {
      */
     RECV_POLL_FIRST("5.19"),
     /**
+     * IORING_RECV_MULTISHOT on a buffer-select receive (needs pbuf_ring): one RECV stays in the
+     * ring and completes each time bytes arrive, each completion with a buffer of the carrier's
+     * ring, until the runtime cancels it or the kernel ends it. An armed receive
+     * ({@code receiveLater}) uses it, so a connection that goes on reading submits no receive per read.
+     */
+    RECV_MULTISHOT("6.0"),
+    /**
      * IORING_OP_SEND_ZC: a SEND of at least the threshold ({@code -Dfibril.io_uring.send_zc_threshold})
      * goes without the kernel's copy; its buffer is held until the kernel's notification.
      */

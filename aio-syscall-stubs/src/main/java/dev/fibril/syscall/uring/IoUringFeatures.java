@@ -103,6 +103,11 @@ public final class IoUringFeatures {
         return enabled.contains(f);
     }
 
+    /** Whether a ring's buffer-select RECVs may be multishot: recv_multishot, and pbuf_ring that they need. */
+    public boolean receivesMultishot() {
+        return enabled(IoUringFeature.RECV_MULTISHOT) && enabled(IoUringFeature.PBUF_RING);
+    }
+
     /** Why {@code f} is off, or null when it is {@link #enabled}. */
     public String reason(IoUringFeature f) {
         return off.get(f);
@@ -171,6 +176,7 @@ public final class IoUringFeatures {
         use.put(IoUringFeature.PBUF_RING_INC, false); // probed, not used: see ProvidedBufferRing
         use.put(IoUringFeature.ACCEPT_MULTISHOT, enabled(IoUringFeature.ACCEPT_MULTISHOT));
         use.put(IoUringFeature.RECV_POLL_FIRST, enabled(IoUringFeature.RECV_POLL_FIRST));
+        use.put(IoUringFeature.RECV_MULTISHOT, receivesMultishot());
         for (IoUringFeature f : IoUringFeature.values()) {
             if (f.op >= 0) {
                 use.put(f, enabled(f));
@@ -192,6 +198,7 @@ public final class IoUringFeatures {
                     ? "not needed: defer_taskrun runs completion work only when the carrier waits"
                     : "needs taskrun_flag (the carrier must see, without a system call, that completions wait)";
             case TASKRUN_FLAG -> "needs coop_taskrun or defer_taskrun";
+            case RECV_MULTISHOT -> "needs pbuf_ring";
             case PBUF_RING_INC -> "probed, not used: a lent receive buffer is consumed whole and goes back to the "
                     + "kernel when its one reader releases it; incremental consumption would need a count of readers per buffer";
             default -> "not used";

@@ -33,7 +33,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *  READ, WRITE   fd, buffer region, offset = file offset (sockets: -1 or 0)
  *  RECV + FLAG_BUFFER_SELECT  fd, no buffer, length (clamped to the provided buffers' size):
  *                IOSQE_BUFFER_SELECT from group 0; the CQE's buffer id goes to selectedBuffer;
- *                opFlags = RECV_POLL_FIRST adds IORING_RECVSEND_POLL_FIRST (ioprio) where recv_poll_first is used
+ *                opFlags = RECV_POLL_FIRST adds IORING_RECVSEND_POLL_FIRST (ioprio) where recv_poll_first is used;
+ *                opFlags = RECV_MULTISHOT adds IORING_RECV_MULTISHOT (ioprio; -EINVAL where recv_multishot is not used):
+ *                each CQE with F_MORE is one receive, with its own buffer id
  *                (also on a RECV into a buffer region)
  *  RECV, SEND    fd, buffer region (SEND adds MSG_NOSIGNAL: a closed peer gives -EPIPE, not SIGPIPE;
  *                opFlags = SEND_DONTWAIT adds MSG_DONTWAIT: a full socket gives -EAGAIN, not a wait)
@@ -86,6 +88,7 @@ final class RequestCodec {
     private boolean multishotAccept;
     /** IORING_RECVSEND_POLL_FIRST where the ring uses it, else 0: the ioprio of a RECV_POLL_FIRST receive. */
     private int recvPollFirst;
+    private boolean multishotRecv;
     /** SENDs submitted as SEND_ZC, and their notifications reaped. */
     long zeroCopySends;
     long zeroCopyNotifications;
@@ -109,11 +112,12 @@ final class RequestCodec {
         this.provided = provided;
     }
 
-    /** What of SEND_ZC, IORING_ACCEPT_MULTISHOT and IORING_RECVSEND_POLL_FIRST the ring's features allow. */
+    /** What of SEND_ZC, IORING_ACCEPT_MULTISHOT, IORING_RECVSEND_POLL_FIRST and IORING_RECV_MULTISHOT the ring's features allow. */
     void features(IoUringFeatures features) {
         zeroCopyThreshold = features.enabled(IoUringFeature.SEND_ZC) ? features.sendZcThreshold() : Integer.MAX_VALUE;
         multishotAccept = features.enabled(IoUringFeature.ACCEPT_MULTISHOT);
         recvPollFirst = features.enabled(IoUringFeature.RECV_POLL_FIRST) ? IoUringConstants.IORING_RECVSEND_POLL_FIRST : 0;
+        multishotRecv = features.receivesMultishot();
     }
 
     /** Writes the SQE for {@code request} into slot {@code slot}, or fails the slot. Needs one free SQE. */
@@ -215,11 +219,20 @@ final class RequestCodec {
             if (op != Op.RECV || r.buffer() != null || provided == null || r.length() <= 0) {
                 return -Errno.EINVAL;
             }
-            // no address: the kernel picks a provided buffer when data arrives, clamped to its size
-            sq.claim(op, r.fd(), userData).len(Math.min(r.length(), provided.bufferSize())).bufGroup(ProvidedBufferRing.GROUP)
-                    .ioprio(recvIoprio(r));
+            boolean multishot = (r.opFlags() & IoRequest.RECV_MULTISHOT) != 0;
+            if (multishot && !multishotRecv) {
+                return -Errno.EINVAL;
+            }
+            // no address: the kernel picks a provided buffer when data arrives, clamped to its size;
+            // a multishot one takes no length (before 6.x the kernel refuses one), each receive fills at most a buffer
+            sq.claim(op, r.fd(), userData).len(multishot ? 0 : Math.min(r.length(), provided.bufferSize()))
+                    .bufGroup(ProvidedBufferRing.GROUP)
+                    .ioprio(recvIoprio(r) | (multishot ? IoUringConstants.IORING_RECV_MULTISHOT : 0));
             table.markKernel(slot, null, 0, -1);
             return 0;
+        }
+        if (op == Op.RECV && (r.opFlags() & IoRequest.RECV_MULTISHOT) != 0) {
+            return -Errno.EINVAL; // the kernel has each of a multishot receive's results picked from the provided buffers
         }
         ByteBuffer buffer = r.buffer();
         int position = r.position();
@@ -336,6 +349,8 @@ final class RequestCodec {
         byte op = table.opcode(slot);
         if ((cqeFlags & IoUringConstants.IORING_CQE_F_BUFFER) != 0) {
             table.request(slot).selectedBuffer(cqeFlags >>> IoUringConstants.IORING_CQE_BUFFER_SHIFT);
+        } else if (op == Op.RECV) {
+            table.request(slot).selectedBuffer(-1); // a multishot RECV's CQE without a buffer: none from an earlier one
         }
         int bounceIndex = table.bounce(slot);
         // a SEND_ZC's result (F_MORE: the notification follows) leaves the buffer to the kernel

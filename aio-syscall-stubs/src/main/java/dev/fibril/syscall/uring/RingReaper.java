@@ -112,9 +112,9 @@ final class RingReaper {
                     continue;
                 }
                 IoRequest request = table.request(slot);
-                // F_MORE: a multishot ACCEPT goes on, or a SEND_ZC's notification follows
+                // F_MORE: a multishot ACCEPT or RECV goes on, or a SEND_ZC's notification follows
                 boolean more = (flags & IORING_CQE_F_MORE) != 0;
-                boolean multishot = more && table.opcode(slot) == Op.ACCEPT;
+                boolean multishot = more && (table.opcode(slot) == Op.ACCEPT || table.opcode(slot) == Op.RECV);
                 int result;
                 try {
                     result = codec.decode(slot, res, flags);
