@@ -92,7 +92,9 @@ class ReceiveLaterContractTest {
         send(p[0], "hello later");
         await().atMost(PATIENCE).until(() -> outcome.get() != null);
         assertEquals("hello later", outcome.get());
-        await().atMost(PATIENCE).until(() -> rt.stats().descriptorsInUse() == 0 && rt.stats().fibrilsAlive() == 0);
+        // a multishot receive stands on for the next arm; a single-shot one ended with its result
+        int standing = standsOn(backend) ? 1 : 0;
+        await().atMost(PATIENCE).until(() -> rt.stats().descriptorsInUse() == standing && rt.stats().fibrilsAlive() == 0);
         assertEquals(0, rt.stats().receiveBuffersLent());
 
         AtomicReference<Object> end = new AtomicReference<>();
@@ -183,12 +185,17 @@ class ReceiveLaterContractTest {
             expected.add("message " + i);
         }
         assertEquals(expected.stream().sorted().toList(), got.stream().sorted().toList(), "every message once, none lost");
-        await().atMost(PATIENCE).untilAsserted(() -> assertTrue(
-                rt.stats().receiveBuffersLent() == 0 && rt.stats().descriptorsInUse() == 0, () -> "all back: " + rt.stats()));
         for (FibrilSocketChannel[] p : pairs) {
             p[0].close();
             p[1].close();
         }
+        await().atMost(PATIENCE).untilAsserted(() -> assertTrue(
+                rt.stats().receiveBuffersLent() == 0 && rt.stats().descriptorsInUse() == 0, () -> "all back: " + rt.stats()));
+    }
+
+    /** Whether {@code backend}'s armed receive stays in the ring after its result (a multishot RECV). */
+    private boolean standsOn(String backend) {
+        return backend.equals("io_uring") && rt.backendFeatures().active().contains("recv_multishot");
     }
 
     @ParameterizedTest

@@ -52,6 +52,10 @@ abstract class AbstractChannel implements Channel {
     void onClosed() {
     }
 
+    /** Closed, and the last call in progress ended: just before the fd is closed. Whichever thread ended it. */
+    void onLastCall() {
+    }
+
     /** The socket options this channel takes (none for a file). */
     public final Set<SocketOption<?>> supportedOptions() {
         return options;

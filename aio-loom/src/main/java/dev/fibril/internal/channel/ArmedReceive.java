@@ -12,6 +12,7 @@ import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.ReceiveBuffers;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.IoCall;
+import dev.fibril.internal.scheduler.RuntimeClosedException;
 
 import java.io.IOException;
 import java.util.Objects;
@@ -24,14 +25,31 @@ import java.util.concurrent.RejectedExecutionException;
  * Its completion keeps the result for the channel's next {@code receive()} and hands the caller's
  * task to one of the carrier's spare fibrils ({@link dev.fibril.internal.scheduler.Runners}).
  *
- * Its states are {@link ArmedResult}'s: armed (the request is submitted, and counts as a call of
- * the channel), done (the completion, on the carrier's thread, kept the result and handed the task
- * to a runner), taken by the next receive or reclaimed by the channel's close, which gives a picked
- * buffer back. The call ends once the task returned, so the fd stays open until the result was taken.
+ * Its states are {@link ArmedResult}'s: armed (the task waits for a result, and the armed call
+ * counts as a call of the channel), done (a completion, on the carrier's thread, kept the result
+ * and handed the task to a runner), taken by the next receive or reclaimed by the channel's close,
+ * which gives a picked buffer back. The call ends once the task returned, so the fd stays open
+ * until the result was taken.
+ *
+ * <p><b>The standing receive.</b> Where the ring takes multishot receives
+ * ({@link IoRequest#RECV_MULTISHOT}) the RECV stays in the ring after its first result, and the
+ * next {@code receiveLater} submits nothing: a connection that reads on costs one completion per
+ * read. A result that comes while no task is armed waits in a {@link ReceiveBacklog}, and the next
+ * arm takes it at once. A reader that falls behind does not take the carrier's buffers from every
+ * other connection: at {@link #BACKLOG_BOUND} waiting results the RECV is cancelled (results the
+ * kernel posts before the cancel lands wait too; none is lost) and the bytes after them wait in the
+ * socket until the backlog was taken and a new arm submits again. Everything of the standing
+ * receive but {@link #standingOn} is its carrier's (the loop, a command, or a section of a fibril
+ * on it): an arm from a fibril of that carrier takes the backlog in a section, one from elsewhere
+ * through a carrier command. The standing RECV counts as a call of the channel of its own, from
+ * its submission to its last completion, so the close's cancel ends it before the fd is closed;
+ * the close gives back what waits in the backlog.
  */
 final class ArmedReceive extends ArmedResult implements CompletionListener, Runnable {
     /** {@link #result()} when the carrier gave up its ring with the receive armed. */
     static final int CARRIER_FAILED = Integer.MIN_VALUE;
+    /** Results waiting for nobody at which the standing receive is cancelled; a power of two. */
+    static final int BACKLOG_BOUND = 4;
 
     private final FdHandle handle;
     /** The caller's task; written by arm before the submission, taken by the runner. */
@@ -45,9 +63,24 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
     /** The completion's result and picked buffer (-1: none); written before DONE. */
     private int result;
     private int bufferId = -1;
+    /** The carrier whose ring holds the standing receive or whose backlog is not empty; else null. Cleared on that carrier only. */
+    private volatile Carrier standingOn;
+    /** The standing (multishot) RECV while it is in the ring; its carrier's. */
+    private Descriptor standing;
+    /** Results the standing receive got for nobody; made on the first. Its carrier's. */
+    private ReceiveBacklog backlog;
+    /** The standing receive was cancelled (the backlog is full, or a receive retires it); its carrier's. */
+    private boolean cancelling;
+    /** The armed task asked for the standing receive to be cancelled; written before ARMED, read on its carrier. */
+    private boolean retire;
 
     ArmedReceive(FdHandle handle) {
         this.handle = handle;
+    }
+
+    /** Whether a standing receive is in the ring or its results wait: receives go through it until neither. */
+    boolean stands() {
+        return standingOn != null;
     }
 
     /** Whether a receive is armed, or its result waits to be taken. */
@@ -61,11 +94,36 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
      * the channel's {@code begin} and {@code end}.
      */
     void armThen(Runnable then, boolean onFibril) throws IOException {
+        armThen(then, onFibril, false);
+    }
+
+    /**
+     * As {@link #armThen(Runnable, boolean)}; with {@code retire}, a standing receive is cancelled
+     * too (a receive that waits as usual comes next), so the task waits at most for the cancel.
+     */
+    void armThen(Runnable then, boolean onFibril, boolean retire) throws IOException {
         Objects.requireNonNull(then, "then");
-        if (!arm()) {
+        if (state() != NONE) { // only this receiver moves it from NONE
             throw new IllegalStateException("receiveLater(): the receive armed before "
                     + (state() == ARMED ? "is still waiting" : "was not taken by receive()"));
         }
+        Carrier s = standingOn;
+        if (s != null) {
+            handle.begin(); // the armed call, until the task returned
+            this.then = then; // before ARMED is published: the standing receive's completion may hand it over at once
+            this.retire = retire;
+            if (!arm()) {
+                handle.end();
+                throw new IllegalStateException("receiveLater(): another receive armed meanwhile (one receiver at a time)");
+            }
+            takeStanding(s, onFibril);
+            return;
+        }
+        if (retire) {
+            then.run(); // nothing stands any more (it ended meanwhile): the caller receives as usual, with its timeout
+            return;
+        }
+        arm();
         boolean armed = false;
         try {
             armed = onFibril && submit(then);
@@ -77,6 +135,133 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
         if (!armed) {
             handle.group().start(then); // its receive waits as a plain one
+        }
+    }
+
+    /** Armed, with a standing receive on {@code s}: hands the task its next result, on {@code s}. */
+    private void takeStanding(Carrier s, boolean onFibril) throws RuntimeClosedException {
+        if (onFibril && Carrier.current() == s) {
+            try {
+                s.enter();
+            } catch (RuntimeClosedException closed) {
+                withdraw(); // the runtime is closing: the task does not run
+                throw closed;
+            }
+            try {
+                pump(s);
+            } finally {
+                s.exit();
+            }
+            return;
+        }
+        StandingCommand command = new StandingCommand(s); // an arm from another thread: the rare path
+        s.submitCommand(command);
+        if (s.isTerminated() && command.claim()) {
+            withdraw(); // its carrier ended before it could run the command
+        }
+    }
+
+    /** On {@code s}: the armed task gets the oldest waiting result, or the standing receive's next one. */
+    private void pump(Carrier s) {
+        if (state() != ARMED || standingOn != s) {
+            if (state() == ARMED) {
+                fallBack(s); // nothing stands on s any more (its carrier failed, or the close drained it)
+            }
+            return; // a completion handed a result over meanwhile
+        }
+        if (retire && standing != null && !cancelling) {
+            cancelling = true; // its last completion comes, and with it every result it got
+            cancel(s, standing);
+        }
+        retire = false;
+        if (backlog != null && backlog.size() > 0) {
+            long e = backlog.poll();
+            if (standing == null && backlog.size() == 0) {
+                standingOn = null; // before the result is published: its taker may then receive as usual
+            }
+            handOverResult(s, ReceiveBacklog.result(e), ReceiveBacklog.bufferId(e));
+        } else if (standing == null) {
+            standingOn = null;
+            fallBack(s);
+        } // else the standing receive's next completion hands it over
+    }
+
+    /**
+     * On {@code s}, armed, with nothing standing to take from: the task runs now, and its receive
+     * receives as usual (the next arm stands again).
+     */
+    private void fallBack(Carrier s) {
+        disarm();
+        handOver(s, false);
+    }
+
+    /** The armed task will not run (the runtime is closing): unarmed again, its call ended. */
+    private void withdraw() {
+        disarm();
+        dropTask();
+    }
+
+    /** The task will not run; the armed call ends. A {@link Waiter} is woken all the same: its caller must not wait on. */
+    private void dropTask() {
+        Runnable t = then;
+        then = null;
+        handle.end();
+        if (t instanceof Waiter w) {
+            w.run();
+        }
+    }
+
+    /**
+     * A task that only wakes a receive waiting in its own call (a {@code receive()} or {@code read()}
+     * while a receive stands). Its caller waits for {@link #fired}, which comes after the runner took
+     * it, so the caller may arm again at once. Made once per channel.
+     */
+    static final class Waiter implements Runnable {
+        private volatile Thread waiting;
+        private volatile boolean fired;
+
+        void reset(Thread t) {
+            fired = false;
+            waiting = t;
+        }
+
+        boolean fired() {
+            return fired;
+        }
+
+        @Override
+        public void run() {
+            Thread t = waiting;
+            fired = true;
+            java.util.concurrent.locks.LockSupport.unpark(t);
+        }
+    }
+
+    /** A task armed from another thread, taking its result on the standing receive's carrier. */
+    private final class StandingCommand extends java.util.concurrent.atomic.AtomicBoolean
+            implements dev.fibril.internal.scheduler.CarrierCommand {
+        private final Carrier on;
+
+        StandingCommand(Carrier on) {
+            this.on = on;
+        }
+
+        boolean claim() {
+            return compareAndSet(false, true);
+        }
+
+        @Override
+        public void run() {
+            if (claim()) {
+                pump(on);
+            }
+        }
+
+        @Override
+        public void abandon() {
+            if (claim()) {
+                withdraw();
+            }
         }
     }
 
@@ -97,17 +282,25 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 this.then = then;
                 this.carrier = c;
                 this.recv = picks;
+                boolean multishot = picks && handle.group().backend().receivesMultishot();
                 if (picks) {
                     d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
                     d.flags(IoRequest.FLAG_BUFFER_SELECT);
-                    d.opFlags(IoRequest.RECV_POLL_FIRST); // the reader took all there was: the receive waits
+                    // the reader took all there was: the receive waits
+                    d.opFlags(IoRequest.RECV_POLL_FIRST | (multishot ? IoRequest.RECV_MULTISHOT : 0));
                 } else {
                     d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
                     d.opFlags(IoRequest.POLLIN);
                 }
                 d.notifies(this);
                 d.channel(handle);
-                armedOn = d;
+                if (multishot) {
+                    handle.begin(); // the standing RECV's own call, until its last completion
+                    standing = d;
+                    standingOn = c;
+                } else {
+                    armedOn = d;
+                }
                 c.io().submit(d);
                 submitted = true;
                 if (handle.isClosed()) {
@@ -120,6 +313,11 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         } finally {
             if (!submitted) {
                 armedOn = null;
+                if (standing != null) {
+                    standing = null; // nothing stands: the submission failed
+                    standingOn = null;
+                    handle.end();
+                }
                 handle.end();
             }
         }
@@ -134,9 +332,119 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
     }
 
+    /** One result of the standing receive, which goes on. On its carrier. */
+    @Override
+    public void onMoreCompletion(Descriptor d, int n) {
+        Carrier s = standingOn;
+        int id = d.selectedBuffer();
+        if (d != standing || s == null) {
+            throw new IllegalStateException("a multishot receive's completion for a receive that does not stand");
+        }
+        if (id >= 0) {
+            s.receiveBuffers().picked();
+        }
+        offerOrHandOver(s, n, id);
+    }
+
+    /** On {@code s}: a result of the standing receive goes to the armed task, or else waits in the backlog. */
+    private void offerOrHandOver(Carrier s, int n, int id) {
+        if (state() == ARMED && (backlog == null || backlog.size() == 0)) {
+            handOverResult(s, n, id);
+            return;
+        }
+        if (backlog == null) {
+            backlog = new ReceiveBacklog();
+        }
+        backlog.offer(n, id);
+        if (backlog.size() >= BACKLOG_BOUND && standing != null && !cancelling) {
+            cancelling = true; // the rest wait in the socket until the backlog was taken
+            cancel(s, standing);
+        }
+    }
+
+    /** On {@code s}: the armed task gets {@code n} and buffer {@code id}, and runs on a spare of {@code s}. */
+    private void handOverResult(Carrier s, int n, int id) {
+        carrier = s;
+        recv = true;
+        result = n;
+        bufferId = id;
+        if (complete(handle) && id >= 0) {
+            s.receiveBuffers().give(id); // the close looked before DONE: it found nothing to give back
+        }
+        handOver(s, false);
+    }
+
+    /**
+     * The standing receive's last completion, on its carrier: its result goes the way of the others,
+     * but for one that carries nothing for the task (the runtime's own cancel of a full backlog, an
+     * ENOBUFS nobody waits for); an armed task left with nothing to take runs and receives as usual.
+     */
+    private void standingEnded(Carrier s, int n, int id) {
+        standing = null;
+        cancelling = false;
+        boolean closed = handle.isClosed();
+        boolean empty = backlog == null || backlog.size() == 0;
+        boolean nothing = (n == -Errno.ECANCELED && !closed) || (n == -Errno.ENOBUFS && (state() != ARMED || !empty));
+        if (nothing) {
+            if (id >= 0) {
+                s.receiveBuffers().give(id);
+            }
+        } else if (state() == ARMED && empty) {
+            standingOn = null; // before the result is published
+            handOverResult(s, n, id);
+        } else {
+            offerOrHandOver(s, n, id);
+        }
+        if (closed && backlog != null) {
+            backlog.drain(s.receiveBuffers()::give);
+        }
+        if (standingOn != null && (backlog == null || backlog.size() == 0)) {
+            standingOn = null;
+            if (state() == ARMED) {
+                fallBack(s);
+            }
+        }
+        endStandingCall(closed);
+    }
+
+    /** Ends the standing RECV's call; after a close on a fibril, as the last call out closes the fd (a ring request, not a carrier's close). */
+    private void endStandingCall(boolean closed) {
+        if (closed) {
+            try {
+                handle.group().start(handle::end);
+                return;
+            } catch (RuntimeException stopping) {
+                // the runtime takes no more fibrils: the synchronous close, then
+            }
+        }
+        handle.end();
+    }
+
+    /** The channel closed and nothing stands on {@code s}: what waits in the backlog goes back. On {@code s}. */
+    private void drainClosed(Carrier s) {
+        if (standing == null && standingOn == s && backlog != null) {
+            backlog.drain(s.receiveBuffers()::give);
+            standingOn = null;
+            if (state() == ARMED) {
+                fallBack(s); // its task finds the channel closed
+            }
+        }
+    }
+
     /** The completion, on the armed request's carrier. */
     @Override
     public void onCompletion(Descriptor d) {
+        if (d == standing) {
+            Carrier s = standingOn;
+            int n = d.result();
+            int id = d.selectedBuffer();
+            if (id >= 0) {
+                s.receiveBuffers().picked();
+            }
+            d.pool().release(d);
+            standingEnded(s, n, id);
+            return;
+        }
         Carrier c = carrier; // read before DONE is published: a receive may then arm again
         boolean picks = recv;
         int n = d.result();
@@ -163,7 +471,15 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
 
     @Override
     public void onCarrierFailed(Descriptor d) {
-        if (d != armedOn || state() != ARMED) {
+        if (d == standing) {
+            standing = null; // d stays out of the pool: the kernel may still hold it
+            backlog = null; // its buffers went with the carrier's ring
+            standingOn = null;
+            handle.end();
+            if (state() != ARMED) {
+                return;
+            }
+        } else if (d != armedOn || state() != ARMED) {
             return;
         }
         armedOn = null; // d stays out of the pool: the kernel may still hold it
@@ -185,8 +501,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 c.runners().run(this);
             }
         } catch (RuntimeException | Error e) {
-            then = null; // the result waits for a receive or the channel's close
-            handle.end();
+            dropTask(); // the result waits for a receive or the channel's close
             if (!(e instanceof java.util.concurrent.RejectedExecutionException)) {
                 throw e;
             }
@@ -235,10 +550,18 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         return carrier;
     }
 
-    /** The channel closed: a picked buffer whose result nobody took goes back to its carrier. Any thread. */
+    /**
+     * The channel closed: a picked buffer whose result nobody took goes back to its carrier, and so
+     * do those of the backlog (on its carrier: the close's cancel ends a standing receive, whose last
+     * completion gives them back; else a command does). Any thread.
+     */
     void onClose() {
         if (reclaim() && bufferId >= 0) {
             carrier.returnReceiveBuffer(bufferId);
+        }
+        Carrier s = standingOn;
+        if (s != null) {
+            s.submitCommand(() -> drainClosed(s));
         }
     }
 }

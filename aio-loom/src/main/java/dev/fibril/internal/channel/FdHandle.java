@@ -79,6 +79,9 @@ final class FdHandle implements CloseSignal {
 
     private void closeFd() {
         group.unregister(owner);
+        if (owner instanceof AbstractChannel channel) {
+            channel.onLastCall();
+        }
         // Only now, with no call of this channel in progress, so no request in flight names the fd
         // when its number is released for reuse.
         DescriptorCalls.close(group, fd);

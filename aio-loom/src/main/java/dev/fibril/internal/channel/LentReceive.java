@@ -49,6 +49,13 @@ final class LentReceive {
     private volatile ArmedReceive armed;
     /** An armed readiness wait said the socket is readable: the next receive need not wait again. */
     private boolean readable;
+    /**
+     * The lent buffer is held by the channel itself: what a read took from a standing receive's
+     * result and did not fit the caller's buffer. The next read or receive takes it first.
+     */
+    private boolean carried;
+    /** Wakes a receive or read that waits for a standing receive's result; made on the first. */
+    private ArmedReceive.Waiter waiter;
 
     LentReceive(FdHandle handle) {
         this.handle = handle;
@@ -56,6 +63,10 @@ final class LentReceive {
 
     /** The channel's receiveLater: arms a receive (see {@link ArmedReceive}). The receiver's thread. */
     void receiveLater(Runnable then) throws IOException {
+        if (carried) {
+            handle.group().start(then); // bytes a read left wait already: its receive takes them at once
+            return;
+        }
         ArmedReceive a = armed;
         if (a == null) {
             a = new ArmedReceive(handle);
@@ -72,6 +83,14 @@ final class LentReceive {
      * @throws IllegalStateException if the armed receive is still in the ring
      */
     ByteBuffer takeArmed() throws IOException {
+        if (carried) {
+            carried = false;
+            ByteBuffer v = lentView;
+            if (v.position() > 0) {
+                v.compact().flip(); // lent at position 0, as every lent buffer
+            }
+            return v;
+        }
         ArmedReceive a = armed;
         if (a == null || !a.takeResult()) {
             return PLAIN;
@@ -106,6 +125,83 @@ final class LentReceive {
         return PLAIN;
     }
 
+    /**
+     * For a receive or read while a receive stands ({@link ArmedReceive#stands}): arms a task that
+     * wakes this caller, with the standing receive cancelled, and waits for it (for at most the
+     * cancel and the results before it: no peer is waited for), then returns what
+     * {@link #takeArmed} does; {@link #PLAIN} at once when nothing stands. The wait is not
+     * interruptible; an interrupt is kept for the receive that follows. The receiver's thread.
+     */
+    ByteBuffer takeStanding() throws IOException {
+        ArmedReceive a = armed;
+        if (a == null || !a.stands()) {
+            return PLAIN;
+        }
+        ArmedReceive.Waiter w = waiter;
+        if (w == null) {
+            w = new ArmedReceive.Waiter();
+            waiter = w;
+        }
+        w.reset(Thread.currentThread());
+        a.armThen(w, onFibril(), true);
+        boolean interrupted = false;
+        while (!w.fired()) {
+            java.util.concurrent.locks.LockSupport.park(w);
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return takeArmed();
+    }
+
+    /** Whether a receive stands, so receives and reads must go through it ({@link #takeStanding}). */
+    boolean stands() {
+        ArmedReceive a = armed;
+        return a != null && a.stands();
+    }
+
+    /**
+     * For read(): copies what the channel holds for it (bytes a read left, see {@link #carried})
+     * into {@code dst}; -2 when it holds none. The receiver's thread.
+     */
+    int readCarried(ByteBuffer dst) {
+        if (!carried) {
+            return -2;
+        }
+        return copyOut(lentView, dst);
+    }
+
+    /**
+     * For read(): copies from {@code got}, which a receive just lent, into {@code dst}, and keeps what
+     * does not fit for the next read or receive; returns the count.
+     */
+    int readLent(ByteBuffer got, ByteBuffer dst) {
+        carried = true;
+        return copyOut(got, dst);
+    }
+
+    private int copyOut(ByteBuffer from, ByteBuffer dst) {
+        int n = Math.min(from.remaining(), dst.remaining());
+        int limit = from.limit();
+        from.limit(from.position() + n);
+        dst.put(from);
+        from.limit(limit);
+        if (!from.hasRemaining()) {
+            carried = false;
+            release(from);
+        }
+        return n;
+    }
+
+    /** The channel's last call ended after its close: bytes a read left go back with their buffer. */
+    void onLastCall() {
+        if (carried) {
+            carried = false;
+            release(lentView);
+        }
+    }
+
     /** Whether the caller is a fibril of this runtime, so it can borrow its carrier's buffers. */
     boolean onFibril() {
         Carrier c = Carrier.current();
@@ -124,7 +220,7 @@ final class LentReceive {
     }
 
     void checkNothingLent() {
-        if (lentView != null) {
+        if (lentView != null && !carried) {
             throw new IllegalStateException("receive(): the buffer it lent before was not released");
         }
     }

@@ -55,6 +55,9 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             ensureConnected();
             lent.checkNothingLent();
             ByteBuffer armed = lent.takeArmed();
+            if (armed == LentReceive.PLAIN && lent.stands()) {
+                armed = lent.takeStanding(); // results a standing receive got come first, in order
+            }
             if (inputShut) {
                 if (armed != null && armed != LentReceive.PLAIN) {
                     lent.release(armed);
@@ -139,6 +142,19 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             int length = dst.remaining();
             if (length == 0) {
                 return 0;
+            }
+            int held = lent.readCarried(dst);
+            if (held >= 0) {
+                return held;
+            }
+            if (lent.stands()) {
+                ByteBuffer got = lent.takeStanding(); // what a standing receive got comes first, in order
+                if (got == null) {
+                    return -1;
+                }
+                if (got != LentReceive.PLAIN) {
+                    return lent.readLent(got, dst);
+                }
             }
             Duration timeout = readTimeout;
             long timeoutNanos = timeout.isZero() ? 0 : Math.max(1, saturatedNanos(timeout));
@@ -469,6 +485,11 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     public InetSocketAddress remoteAddress() throws IOException {
         handle.ensureOpen();
         return isConnected() ? group().backend().remoteAddress(handle.fd()) : null;
+    }
+
+    @Override
+    void onLastCall() {
+        lent.onLastCall();
     }
 
     @Override

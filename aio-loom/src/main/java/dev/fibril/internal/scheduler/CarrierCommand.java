@@ -9,7 +9,7 @@ package dev.fibril.internal.scheduler;
  * after a close, a loan. It runs in the loop's phase (see {@link Ownership}), never as a
  * fibril, so it may touch the carrier's state and is never handed off half-way.
  */
-interface CarrierCommand extends Runnable {
+public interface CarrierCommand extends Runnable {
     /** The carrier terminated before running this command; tell whoever waits for it. */
     default void abandon() {
     }
