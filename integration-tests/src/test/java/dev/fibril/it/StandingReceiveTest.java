@@ -181,6 +181,33 @@ class StandingReceiveTest {
         assertEquals(0, rt.stats().receiveBuffersLent(), "every buffer back");
     }
 
+    @Test
+    void shouldLendWhatAReadLeftAtPositionZeroAndRefuseAReadWhileABufferIsLent() throws Exception {
+        byte[] all = pattern(50_000);
+        ByteArrayOutputStream seen = armOnceAndFlood(all);
+        // three results wait for nobody (the first task gave its buffer back): the receive stands until they are taken
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() >= 3);
+        inFibril(rt, () -> {
+            ByteBuffer ten = ByteBuffer.allocate(10);
+            assertEquals(10, channel.read(ten));
+            seen.write(ten.array());
+            ByteBuffer rest = channel.receive(); // the rest of the result the read took from
+            assertEquals(0, rest.position(), "a lent buffer starts at 0");
+            seen.write(bytesOf(rest.duplicate()));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> channel.read(ByteBuffer.allocate(8)),
+                    "the next bytes come in a buffer of their own, and one is lent");
+            channel.release(rest);
+            ByteBuffer big = ByteBuffer.allocate(all.length);
+            while (seen.size() < all.length) {
+                big.clear();
+                int n = channel.read(big);
+                assertTrue(n > 0, "bytes, not the end: " + n);
+                seen.write(big.array(), 0, n);
+            }
+        });
+        assertArrayEquals(all, seen.toByteArray(), "every byte once, in order");
+    }
+
     private static byte[] bytesOf(ByteBuffer b) {
         byte[] bytes = new byte[b.remaining()];
         b.get(bytes);

@@ -219,9 +219,9 @@ final class LentReceive {
         }
     }
 
-    void checkNothingLent() {
+    void checkNothingLent(String call) {
         if (lentView != null && !carried) {
-            throw new IllegalStateException("receive(): the buffer it lent before was not released");
+            throw new IllegalStateException(call + ": the buffer receive() lent before was not released");
         }
     }
 

@@ -53,7 +53,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            lent.checkNothingLent();
+            lent.checkNothingLent("receive()");
             ByteBuffer armed = lent.takeArmed();
             if (armed == LentReceive.PLAIN && lent.stands()) {
                 armed = lent.takeStanding(); // results a standing receive got come first, in order
@@ -85,7 +85,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            lent.checkNothingLent();
+            lent.checkNothingLent("receiveLater()");
             lent.receiveLater(then);
         } finally {
             handle.end();
@@ -148,6 +148,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 return held;
             }
             if (lent.stands()) {
+                lent.checkNothingLent("read()"); // it comes in a lent buffer, and one is lent at a time
                 ByteBuffer got = lent.takeStanding(); // what a standing receive got comes first, in order
                 if (got == null) {
                     return -1;
