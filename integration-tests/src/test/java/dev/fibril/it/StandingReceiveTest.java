@@ -46,21 +46,26 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class StandingReceiveTest {
     private FibrilRuntime rt;
     private FibrilSocketChannel channel;
+    /** Fewer than the floods below need: their receives also meet ENOBUFS, and wait for buffers. */
+    private static final int BUFFERS = 16;
+    private FibrilServerSocketChannel server;
     private Socket peer;
     private final List<Thread> writers = new ArrayList<>();
 
     @BeforeEach
     void connect() throws Exception {
         assumeTrue(IoUringBackend.probe().available(), () -> "io_uring cannot run here: " + IoUringBackend.probe().reason());
-        rt = Fibril.runtime().carriers(1).backend("io_uring").strict(true).receiveBuffers(64, 4096).build();
+        rt = Fibril.runtime().carriers(1).backend("io_uring").strict(true).receiveBuffers(BUFFERS, 4096).build();
         assumeTrue(rt.backendFeatures().active().contains("recv_multishot"), () -> "no multishot receive: " + rt.backendFeatures());
-        AtomicReference<FibrilServerSocketChannel> server = new AtomicReference<>();
-        inFibril(rt, () -> server.set(rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 8)));
-        peer = new Socket("127.0.0.1", server.get().localAddress().getPort());
-        inFibril(rt, () -> {
-            channel = server.get().accept();
-            server.get().close();
-        });
+        inFibril(rt, () -> server = rt.openServerSocket().bind(new InetSocketAddress("127.0.0.1", 0), 8));
+        peer = new Socket("127.0.0.1", server.localAddress().getPort());
+        channel = accept();
+    }
+
+    private FibrilSocketChannel accept() throws Exception {
+        AtomicReference<FibrilSocketChannel> accepted = new AtomicReference<>();
+        inFibril(rt, () -> accepted.set(server.accept()));
+        return accepted.get();
     }
 
     @AfterEach
@@ -70,6 +75,9 @@ class StandingReceiveTest {
         }
         if (peer != null) {
             peer.close();
+        }
+        if (server != null) {
+            server.close();
         }
         if (rt != null) {
             rt.close();
@@ -206,6 +214,41 @@ class StandingReceiveTest {
             }
         });
         assertArrayEquals(all, seen.toByteArray(), "every byte once, in order");
+    }
+
+    @Test
+    void shouldArmASingleShotReceiveWhenFewBuffersAreFree() throws Exception {
+        // 15 buffers' worth in the socket before the arm: the standing receive's first wake-up takes them all
+        peer.getOutputStream().write(pattern((BUFFERS - 1) * 4096));
+        peer.getOutputStream().flush();
+        AtomicReference<Object> first = new AtomicReference<>();
+        inFibril(rt, () -> channel.receiveLater(() -> first.set(receiveText(channel))));
+        await().atMost(PATIENCE).until(() -> first.get() != null && rt.stats().receiveBuffersLent() >= BUFFERS - 2);
+        try (Socket other = new Socket("127.0.0.1", server.localAddress().getPort())) {
+            FibrilSocketChannel b = accept();
+            AtomicReference<Object> got = new AtomicReference<>();
+            inFibril(rt, () -> b.receiveLater(() -> got.set(receiveText(b))));
+            other.getOutputStream().write("to the other".getBytes(StandardCharsets.US_ASCII));
+            await().atMost(PATIENCE).until(() -> got.get() != null);
+            assertEquals("to the other", got.get());
+            // its receive was single-shot: nothing of it stands (the flooded one's was cancelled at its bound)
+            await().atMost(PATIENCE).untilAsserted(() -> assertEquals(0, rt.stats().descriptorsInUse(), () -> rt.stats().toString()));
+            b.close();
+        }
+        channel.close();
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() == 0);
+    }
+
+    /** Receives once; the text, or what it threw. */
+    private static Object receiveText(FibrilSocketChannel ch) {
+        try {
+            ByteBuffer b = ch.receive();
+            String t = text(b);
+            ch.release(b);
+            return t;
+        } catch (Exception e) {
+            return e;
+        }
     }
 
     private static byte[] bytesOf(ByteBuffer b) {

@@ -282,7 +282,8 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 this.then = then;
                 this.carrier = c;
                 this.recv = picks;
-                boolean multishot = picks && handle.group().backend().receivesMultishot();
+                // a receive that stands keeps taking buffers: only while a quarter of them are free
+                boolean multishot = picks && handle.group().backend().receivesMultishot() && pool.plentiful();
                 if (picks) {
                     d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
                     d.flags(IoRequest.FLAG_BUFFER_SELECT);

@@ -140,6 +140,15 @@ public final class ReceiveBuffers {
         return free[--freeTop];
     }
 
+    /**
+     * Whether more than a quarter of the buffers are free: below that a receive that could stand
+     * and keep taking buffers (a multishot RECV) is not armed, so what is left goes one per
+     * waiting connection. Owner.
+     */
+    public boolean plentiful() {
+        return lent <= count - count / 4 - 1;
+    }
+
     /** Kernel-picked mode: a completion handed the runtime one of the buffers. Owner. */
     public void picked() {
         lent++;
