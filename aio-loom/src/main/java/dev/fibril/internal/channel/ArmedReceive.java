@@ -363,10 +363,12 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
     }
 
-    /** On {@code s}: the armed task gets {@code n} and buffer {@code id}, and runs on a spare of {@code s}. */
+    /**
+     * On {@code s}: the armed task gets {@code n} and buffer {@code id}, and runs on a spare of
+     * {@code s}. ({@link #recv} is as the arm that submitted the request set it.)
+     */
     private void handOverResult(Carrier s, int n, int id) {
         carrier = s;
-        recv = true;
         result = n;
         bufferId = id;
         if (complete(handle) && id >= 0) {
@@ -462,12 +464,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
             return;
         }
         armedOn = null;
-        result = n;
-        bufferId = id;
-        if (complete(handle) && id >= 0) {
-            c.receiveBuffers().give(id); // the close looked before DONE: it found nothing to give back
-        }
-        handOver(c, false);
+        handOverResult(c, n, id);
     }
 
     @Override
