@@ -4,7 +4,6 @@
  */
 package dev.fibril.internal.channel;
 
-import dev.fibril.aio.Errno;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.io.CompletionListener;
@@ -12,11 +11,9 @@ import dev.fibril.internal.io.Descriptor;
 import dev.fibril.internal.io.ReceiveBuffers;
 import dev.fibril.internal.scheduler.Carrier;
 import dev.fibril.internal.scheduler.IoCall;
-import dev.fibril.internal.scheduler.RuntimeClosedException;
 
 import java.io.IOException;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A socket channel's {@code receiveLater}: a receive in the ring with no fibril parked on it. On
@@ -31,27 +28,16 @@ import java.util.concurrent.RejectedExecutionException;
  * which gives a picked buffer back. The call ends once the task returned, so the fd stays open
  * until the result was taken.
  *
- * <p><b>The standing receive.</b> Where the ring takes multishot receives
- * ({@link IoRequest#RECV_MULTISHOT}) the RECV stays in the ring after its first result, and the
- * next {@code receiveLater} submits nothing: a connection that reads on costs one completion per
- * read. A result that comes while no task is armed waits in a {@link ReceiveBacklog}, and the next
- * arm takes it at once. A reader that falls behind does not take the carrier's buffers from every
- * other connection: at {@link #BACKLOG_BOUND} waiting results the RECV is cancelled (results the
- * kernel posts before the cancel lands wait too; none is lost) and the bytes after them wait in the
- * socket until the backlog was taken and a new arm submits again. Everything of the standing
- * receive but {@link #standingOn} is its carrier's (the loop, a command, or a section of a fibril
- * on it): an arm from a fibril of that carrier takes the backlog in a section, one from elsewhere
- * through a carrier command. The standing RECV counts as a call of the channel of its own, from
- * its submission to its last completion, so the close's cancel ends it before the fd is closed;
- * the close gives back what waits in the backlog.
+ * <p>Where the ring takes multishot receives the RECV may stand in the ring across arms; that
+ * half is {@link StandingReceive}'s, which hands its results over through this one.
  */
 final class ArmedReceive extends ArmedResult implements CompletionListener, Runnable {
     /** {@link #result()} when the carrier gave up its ring with the receive armed. */
     static final int CARRIER_FAILED = Integer.MIN_VALUE;
-    /** Results waiting for nobody at which the standing receive is cancelled; a power of two. */
-    static final int BACKLOG_BOUND = 4;
 
     private final FdHandle handle;
+    /** The standing half, where the backend takes multishot receives; else null. */
+    private final StandingReceive standing;
     /** The caller's task; written by arm before the submission, taken by the runner. */
     private Runnable then;
     /** The carrier of the armed request, whose buffer the kernel picks. */
@@ -63,24 +49,15 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
     /** The completion's result and picked buffer (-1: none); written before DONE. */
     private int result;
     private int bufferId = -1;
-    /** The carrier whose ring holds the standing receive or whose backlog is not empty; else null. Cleared on that carrier only. */
-    private volatile Carrier standingOn;
-    /** The standing (multishot) RECV while it is in the ring; its carrier's. */
-    private Descriptor standing;
-    /** Results the standing receive got for nobody; made on the first. Its carrier's. */
-    private ReceiveBacklog backlog;
-    /** The standing receive was cancelled (the backlog is full, or a receive retires it); its carrier's. */
-    private boolean cancelling;
-    /** The armed task asked for the standing receive to be cancelled; written before ARMED, read on its carrier. */
-    private boolean retire;
 
     ArmedReceive(FdHandle handle) {
         this.handle = handle;
+        this.standing = handle.group().backend().receivesMultishot() ? new StandingReceive(this, handle) : null;
     }
 
     /** Whether a standing receive is in the ring or its results wait: receives go through it until neither. */
     boolean stands() {
-        return standingOn != null;
+        return standing != null && standing.carrier() != null;
     }
 
     /** Whether a receive is armed, or its result waits to be taken. */
@@ -107,16 +84,16 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
             throw new IllegalStateException("receiveLater(): the receive armed before "
                     + (state() == ARMED ? "is still waiting" : "was not taken by receive()"));
         }
-        Carrier s = standingOn;
+        Carrier s = standing == null ? null : standing.carrier();
         if (s != null) {
             handle.begin(); // the armed call, until the task returned
             this.then = then; // before ARMED is published: the standing receive's completion may hand it over at once
-            this.retire = retire;
+            standing.retireOnArm(retire);
             if (!arm()) {
                 handle.end();
                 throw new IllegalStateException("receiveLater(): another receive armed meanwhile (one receiver at a time)");
             }
-            takeStanding(s, onFibril);
+            standing.take(s, onFibril);
             return;
         }
         if (retire) {
@@ -138,65 +115,17 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
     }
 
-    /** Armed, with a standing receive on {@code s}: hands the task its next result, on {@code s}. */
-    private void takeStanding(Carrier s, boolean onFibril) throws RuntimeClosedException {
-        if (onFibril && Carrier.current() == s) {
-            try {
-                s.enter();
-            } catch (RuntimeClosedException closed) {
-                withdraw(); // the runtime is closing: the task does not run
-                throw closed;
-            }
-            try {
-                pump(s);
-            } finally {
-                s.exit();
-            }
-            return;
-        }
-        StandingCommand command = new StandingCommand(s); // an arm from another thread: the rare path
-        s.submitCommand(command);
-        if (s.isTerminated() && command.claim()) {
-            withdraw(); // its carrier ended before it could run the command
-        }
-    }
-
-    /** On {@code s}: the armed task gets the oldest waiting result, or the standing receive's next one. */
-    private void pump(Carrier s) {
-        if (state() != ARMED || standingOn != s) {
-            if (state() == ARMED) {
-                fallBack(s); // nothing stands on s any more (its carrier failed, or the close drained it)
-            }
-            return; // a completion handed a result over meanwhile
-        }
-        if (retire && standing != null && !cancelling) {
-            cancelling = true; // its last completion comes, and with it every result it got
-            cancel(s, standing);
-        }
-        retire = false;
-        if (backlog != null && backlog.size() > 0) {
-            long e = backlog.poll();
-            if (standing == null && backlog.size() == 0) {
-                standingOn = null; // before the result is published: its taker may then receive as usual
-            }
-            handOverResult(s, ReceiveBacklog.result(e), ReceiveBacklog.bufferId(e));
-        } else if (standing == null) {
-            standingOn = null;
-            fallBack(s);
-        } // else the standing receive's next completion hands it over
-    }
-
     /**
      * On {@code s}, armed, with nothing standing to take from: the task runs now, and its receive
      * receives as usual (the next arm stands again).
      */
-    private void fallBack(Carrier s) {
+    void fallBack(Carrier s) {
         disarm();
         handOver(s, false);
     }
 
     /** The armed task will not run (the runtime is closing): unarmed again, its call ended. */
-    private void withdraw() {
+    void withdraw() {
         disarm();
         dropTask();
     }
@@ -237,38 +166,11 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
     }
 
-    /** A task armed from another thread, taking its result on the standing receive's carrier. */
-    private final class StandingCommand extends java.util.concurrent.atomic.AtomicBoolean
-            implements dev.fibril.internal.scheduler.CarrierCommand {
-        private final Carrier on;
-
-        StandingCommand(Carrier on) {
-            this.on = on;
-        }
-
-        boolean claim() {
-            return compareAndSet(false, true);
-        }
-
-        @Override
-        public void run() {
-            if (claim()) {
-                pump(on);
-            }
-        }
-
-        @Override
-        public void abandon() {
-            if (claim()) {
-                withdraw();
-            }
-        }
-    }
-
     /** Submits the RECV (or the readiness wait); false, with nothing submitted, where the backend has neither. */
     private boolean submit(Runnable then) throws IOException {
         handle.begin(); // the armed request is a call of the channel until the task returned
         boolean submitted = false;
+        boolean multishot = false;
         try {
             IoCall call = IoCall.begin(handle.group(), handle.fd());
             try {
@@ -283,7 +185,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 this.carrier = c;
                 this.recv = picks;
                 // a receive that stands keeps taking buffers: only while a quarter of them are free
-                boolean multishot = picks && handle.group().backend().receivesMultishot() && pool.plentiful();
+                multishot = picks && standing != null && pool.plentiful();
                 if (picks) {
                     d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
                     d.flags(IoRequest.FLAG_BUFFER_SELECT);
@@ -293,12 +195,10 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                     d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
                     d.opFlags(IoRequest.POLLIN);
                 }
-                d.notifies(this);
+                d.notifies(multishot ? standing : this);
                 d.channel(handle);
                 if (multishot) {
-                    handle.begin(); // the standing RECV's own call, until its last completion
-                    standing = d;
-                    standingOn = c;
+                    standing.started(c, d);
                 } else {
                     armedOn = d;
                 }
@@ -314,10 +214,8 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         } finally {
             if (!submitted) {
                 armedOn = null;
-                if (standing != null) {
-                    standing = null; // nothing stands: the submission failed
-                    standingOn = null;
-                    handle.end();
+                if (multishot) {
+                    standing.notStarted(); // nothing stands: the submission failed
                 }
                 handle.end();
             }
@@ -325,7 +223,7 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
     }
 
     /** Cancels {@code d}, best effort: it is in the ring, so the receive stays armed whatever happens here. */
-    private static void cancel(Carrier c, Descriptor d) {
+    static void cancel(Carrier c, Descriptor d) {
         try {
             c.io().cancel(d);
         } catch (RuntimeException e) {
@@ -333,41 +231,11 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         }
     }
 
-    /** One result of the standing receive, which goes on. On its carrier. */
-    @Override
-    public void onMoreCompletion(Descriptor d, int n) {
-        Carrier s = standingOn;
-        int id = d.selectedBuffer();
-        if (d != standing || s == null) {
-            throw new IllegalStateException("a multishot receive's completion for a receive that does not stand");
-        }
-        if (id >= 0) {
-            s.receiveBuffers().picked();
-        }
-        offerOrHandOver(s, n, id);
-    }
-
-    /** On {@code s}: a result of the standing receive goes to the armed task, or else waits in the backlog. */
-    private void offerOrHandOver(Carrier s, int n, int id) {
-        if (state() == ARMED && (backlog == null || backlog.size() == 0)) {
-            handOverResult(s, n, id);
-            return;
-        }
-        if (backlog == null) {
-            backlog = new ReceiveBacklog();
-        }
-        backlog.offer(n, id);
-        if (backlog.size() >= BACKLOG_BOUND && standing != null && !cancelling) {
-            cancelling = true; // the rest wait in the socket until the backlog was taken
-            cancel(s, standing);
-        }
-    }
-
     /**
      * On {@code s}: the armed task gets {@code n} and buffer {@code id}, and runs on a spare of
      * {@code s}. ({@link #recv} is as the arm that submitted the request set it.)
      */
-    private void handOverResult(Carrier s, int n, int id) {
+    void handOverResult(Carrier s, int n, int id) {
         carrier = s;
         result = n;
         bufferId = id;
@@ -377,77 +245,9 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         handOver(s, false);
     }
 
-    /**
-     * The standing receive's last completion, on its carrier: its result goes the way of the others,
-     * but for one that carries nothing for the task (the runtime's own cancel of a full backlog, an
-     * ENOBUFS nobody waits for); an armed task left with nothing to take runs and receives as usual.
-     */
-    private void standingEnded(Carrier s, int n, int id) {
-        standing = null;
-        cancelling = false;
-        boolean closed = handle.isClosed();
-        boolean empty = backlog == null || backlog.size() == 0;
-        boolean nothing = (n == -Errno.ECANCELED && !closed) || (n == -Errno.ENOBUFS && (state() != ARMED || !empty));
-        if (nothing) {
-            if (id >= 0) {
-                s.receiveBuffers().give(id);
-            }
-        } else if (state() == ARMED && empty) {
-            standingOn = null; // before the result is published
-            handOverResult(s, n, id);
-        } else {
-            offerOrHandOver(s, n, id);
-        }
-        if (closed && backlog != null) {
-            backlog.drain(s.receiveBuffers()::give);
-        }
-        if (standingOn != null && (backlog == null || backlog.size() == 0)) {
-            standingOn = null;
-            if (state() == ARMED) {
-                fallBack(s);
-            }
-        }
-        endStandingCall(closed);
-    }
-
-    /** Ends the standing RECV's call; after a close on a fibril, as the last call out closes the fd (a ring request, not a carrier's close). */
-    private void endStandingCall(boolean closed) {
-        if (closed) {
-            try {
-                handle.group().start(handle::end);
-                return;
-            } catch (RuntimeException stopping) {
-                // the runtime takes no more fibrils: the synchronous close, then
-            }
-        }
-        handle.end();
-    }
-
-    /** The channel closed and nothing stands on {@code s}: what waits in the backlog goes back. On {@code s}. */
-    private void drainClosed(Carrier s) {
-        if (standing == null && standingOn == s && backlog != null) {
-            backlog.drain(s.receiveBuffers()::give);
-            standingOn = null;
-            if (state() == ARMED) {
-                fallBack(s); // its task finds the channel closed
-            }
-        }
-    }
-
-    /** The completion, on the armed request's carrier. */
+    /** The completion of a single-shot request, on its carrier. */
     @Override
     public void onCompletion(Descriptor d) {
-        if (d == standing) {
-            Carrier s = standingOn;
-            int n = d.result();
-            int id = d.selectedBuffer();
-            if (id >= 0) {
-                s.receiveBuffers().picked();
-            }
-            d.pool().release(d);
-            standingEnded(s, n, id);
-            return;
-        }
         Carrier c = carrier; // read before DONE is published: a receive may then arm again
         boolean picks = recv;
         int n = d.result();
@@ -469,18 +269,14 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
 
     @Override
     public void onCarrierFailed(Descriptor d) {
-        if (d == standing) {
-            standing = null; // d stays out of the pool: the kernel may still hold it
-            backlog = null; // its buffers went with the carrier's ring
-            standingOn = null;
-            handle.end();
-            if (state() != ARMED) {
-                return;
-            }
-        } else if (d != armedOn || state() != ARMED) {
-            return;
+        if (d == armedOn && state() == ARMED) {
+            armedOn = null; // d stays out of the pool: the kernel may still hold it
+            carrierFailed();
         }
-        armedOn = null; // d stays out of the pool: the kernel may still hold it
+    }
+
+    /** Armed, when the carrier gave up its ring: the task runs on a new fibril, and its receive learns it. */
+    void carrierFailed() {
         result = CARRIER_FAILED;
         bufferId = -1;
         complete(handle);
@@ -557,9 +353,8 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
         if (reclaim() && bufferId >= 0) {
             carrier.returnReceiveBuffer(bufferId);
         }
-        Carrier s = standingOn;
-        if (s != null) {
-            s.submitCommand(() -> drainClosed(s));
+        if (standing != null) {
+            standing.onClose();
         }
     }
 }

@@ -4,16 +4,14 @@
  */
 package dev.fibril.internal.channel;
 
-import java.util.Arrays;
-
 /**
- * The results a multishot receive got while nobody asked for them ({@link ArmedReceive}): each a
+ * The results a multishot receive got while nobody asked for them ({@link StandingReceive}): each a
  * count (or -errno) and the buffer the kernel picked (-1: none), in arrival order. Confined to the
  * carrier whose ring holds the receive. Made on the first result that has to wait; grows, by
  * doubling, only when the kernel posts more before the receive's cancel lands than it holds.
  */
 final class ReceiveBacklog {
-    private long[] entries = new long[ArmedReceive.BACKLOG_BOUND];
+    private long[] entries = new long[StandingReceive.BACKLOG_BOUND];
     private int head;
     private int count;
 
@@ -57,6 +55,5 @@ final class ReceiveBacklog {
                 give.accept(id);
             }
         }
-        Arrays.fill(entries, 0L);
     }
 }
