@@ -8,7 +8,12 @@ import dev.fibril.aio.spi.CompletionRing;
 import dev.fibril.aio.spi.CompletionSink;
 import dev.fibril.aio.spi.IoRequest;
 
-/** A ring that passes every call to a real one; the tests' scripted rings override what they change. */
+/**
+ * A ring that passes every call to a real one; the tests' scripted rings override what they change.
+ * Provided buffers are not passed on ({@link CompletionRing#provideBuffers} keeps its default), so
+ * the runtime receives into its own buffers on a scripted ring; a test of the provided-buffer path
+ * overrides {@code provideBuffers} and {@code recycleBuffer}.
+ */
 class ForwardingRing implements CompletionRing {
     protected final CompletionRing ring;
 

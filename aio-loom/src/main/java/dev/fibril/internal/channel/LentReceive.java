@@ -49,6 +49,8 @@ final class LentReceive {
     private volatile ArmedReceive armed;
     /** An armed readiness wait said the socket is readable: the next receive need not wait again. */
     private boolean readable;
+    /** The last receive got less than a buffer's worth: the socket was drained, so the next most likely waits (a hint). */
+    private boolean drained;
     /**
      * The lent buffer is held by the channel itself: what a read took from a standing receive's
      * result and did not fit the caller's buffer. The next read or receive takes it first.
@@ -257,7 +259,11 @@ final class LentReceive {
                 int n;
                 if (pool.kernelPicks()) {
                     r.op(Op.RECV, handle.fd()).buffer(null, 0, pool.size()).flags(IoRequest.FLAG_BUFFER_SELECT);
+                    if (drained) {
+                        r.opFlags(IoRequest.RECV_POLL_FIRST); // as read() does: the kernel arms readiness without a try first
+                    }
                     n = FdCalls.submit(handle, r.timeout(timeoutNanos));
+                    drained = n >= 0 && n < pool.size();
                     id = r.request().selectedBuffer();
                     if (id >= 0) {
                         pool.picked();
