@@ -283,4 +283,53 @@ class StandingReceiveTest {
         await().atMost(PATIENCE).untilAsserted(() -> assertTrue(
                 rt.stats().receiveBuffersLent() == 0 && rt.stats().descriptorsInUse() == 0, () -> "all back: " + rt.stats()));
     }
+
+    /**
+     * A peer that floods and then resets: the armed task learns it, ECONNRESET (or the end of the
+     * stream) after a prefix of what was sent, in every round. With POLL_FIRST on the multishot RECV
+     * about one round in ten hung here: the kernel posted nothing after the reset.
+     */
+    @Test
+    void shouldEndTheArmedTaskWhenThePeerResetsAfterAFlood() throws Exception {
+        byte[] all = pattern(150_000);
+        for (int round = 0; round < 20; round++) {
+            try (Socket p = new Socket("127.0.0.1", server.localAddress().getPort());
+                 FibrilSocketChannel ch = accept()) {
+                ByteArrayOutputStream seen = new ByteArrayOutputStream();
+                AtomicReference<Object> end = new AtomicReference<>();
+                Runnable[] task = new Runnable[1];
+                task[0] = () -> {
+                    try {
+                        ByteBuffer b = ch.receive();
+                        if (b == null) {
+                            end.set("end of stream");
+                            return;
+                        }
+                        synchronized (seen) {
+                            seen.write(bytesOf(b));
+                        }
+                        ch.release(b);
+                        ch.receiveLater(task[0]);
+                    } catch (Exception e) {
+                        end.set(e);
+                    }
+                };
+                inFibril(rt, () -> ch.receiveLater(task[0]));
+                p.getOutputStream().write(all);
+                p.setSoLinger(true, 0);
+                p.close(); // RST
+                int r = round;
+                await().alias("round " + r + ": the armed task learns of the reset").atMost(PATIENCE).until(() -> end.get() != null);
+                Object e = end.get();
+                assertTrue("end of stream".equals(e) || (e instanceof dev.fibril.aio.ErrnoException x && x.errno() == dev.fibril.aio.Errno.ECONNRESET),
+                        () -> "round " + r + ": " + e);
+                byte[] got;
+                synchronized (seen) {
+                    got = seen.toByteArray();
+                }
+                assertArrayEquals(java.util.Arrays.copyOf(all, got.length), got, "a prefix of what was sent, in order");
+            }
+        }
+        await().atMost(PATIENCE).until(() -> rt.stats().receiveBuffersLent() == 0);
+    }
 }

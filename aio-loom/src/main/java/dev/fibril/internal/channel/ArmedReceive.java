@@ -189,8 +189,11 @@ final class ArmedReceive extends ArmedResult implements CompletionListener, Runn
                 if (picks) {
                     d.prepare(Op.RECV, handle.fd(), null, 0, pool.size(), 0);
                     d.flags(IoRequest.FLAG_BUFFER_SELECT);
-                    // the reader took all there was: the receive waits
-                    d.opFlags(IoRequest.RECV_POLL_FIRST | (multishot ? IoRequest.RECV_MULTISHOT : 0));
+                    // The reader took all there was: a single-shot receive waits for readiness first.
+                    // Not a multishot one: the flag holds for its every re-arm, not the first only,
+                    // and with it a reset that came after a burst was seen to end in no completion at
+                    // all (the task never ran; StandingReceiveTest's reset case).
+                    d.opFlags(multishot ? IoRequest.RECV_MULTISHOT : IoRequest.RECV_POLL_FIRST);
                 } else {
                     d.prepare(Op.POLL_ADD, handle.fd(), null, 0, 0, 0);
                     d.opFlags(IoRequest.POLLIN);
