@@ -26,9 +26,15 @@ record ServerMemory(long rssKiB, long liveHeapKiB, int sockets) {
     private static final Pattern VM_RSS = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB$");
     private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("(?m)^Total\\s+(\\d+)\\s+(\\d+)\\s*$");
 
-    /** Collects {@code pid}'s heap (with jcmd, from this JVM's JDK), then reads its RSS and sockets. */
+    /**
+     * Collects {@code pid}'s heap (with jcmd, from this JVM's JDK), gives the C heap's free memory
+     * back to the kernel ({@code System.trim_native_heap}: glibc keeps what was freed, such as the
+     * JIT's arenas of a compilation that ran meanwhile, which made rounds of one server differ by
+     * 2 KiB per connection), then reads its RSS and sockets.
+     */
     static ServerMemory afterGc(long pid) throws IOException, InterruptedException {
         long liveBytes = histogramTotalBytes(jcmd(pid, "GC.class_histogram"));
+        jcmd(pid, "System.trim_native_heap");
         return new ServerMemory(vmRssKiB(Files.readString(Path.of("/proc", Long.toString(pid), "status"))), liveBytes / 1024, sockets(pid));
     }
 
