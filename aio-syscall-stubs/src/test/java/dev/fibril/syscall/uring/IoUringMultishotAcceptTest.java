@@ -82,7 +82,7 @@ class IoUringMultishotAcceptTest extends IoUringTestBase {
         multishotAccept(server);
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), backend.localAddress(server).getPort())) {
             // the client's fd, and the one the kernel accepted into the CQ, which nobody reaps
-            await().atMost(BOUND).until(() -> {
+            await().atMost(BOUND).pollInSameThread().until(() -> {
                 ring.await(10_000_000L); // enters the kernel, which runs the accept's task work
                 return openFds() >= fdsBefore + 2; // the client's fd and the accepted one, in the CQ unreaped
             });
@@ -137,7 +137,7 @@ class IoUringMultishotAcceptTest extends IoUringTestBase {
     }
 
     private void reapUntil(int completions) {
-        await().atMost(BOUND).until(() -> {
+        await().atMost(BOUND).pollInSameThread().until(() -> {
             ring.flush();
             ring.reap(sink, 64);
             if (seen.size() < completions) {

@@ -126,7 +126,9 @@ class IoUringMultishotReceiveTest extends IoUringTestBase {
     }
 
     private void reapUntil(java.util.function.BooleanSupplier done) {
-        await().atMost(BOUND).until(() -> {
+        // on the thread that submitted: a request's task work runs only when its submitter enters
+        // the kernel (COOP_TASKRUN), so a condition polled on Awaitility's thread never saw the RECV
+        await().atMost(BOUND).pollInSameThread().until(() -> {
             ring.flush();
             ring.reap(sink, 64);
             if (!done.getAsBoolean()) {
