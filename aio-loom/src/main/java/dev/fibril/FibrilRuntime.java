@@ -110,7 +110,10 @@ public final class FibrilRuntime implements AutoCloseable {
 
     /**
      * Opens a file. Options as {@link java.nio.channels.FileChannel#open}: READ (the default),
-     * WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING.
+     * WRITE, APPEND, CREATE, CREATE_NEW, TRUNCATE_EXISTING. With APPEND every write goes to the end
+     * of the file in the kernel (O_APPEND), so appends through other channels or processes never
+     * overwrite it (on epoll only without READ, as java.nio refuses READ with APPEND; with it the
+     * runtime writes at the size it reads first).
      *
      * <p>From a fibril of this runtime the open is a request on its carrier's ring (io_uring's
      * OPENAT) and parks the fibril, where the backend's rings carry it; elsewhere it is a
@@ -145,6 +148,9 @@ public final class FibrilRuntime implements AutoCloseable {
         }
         if (write && opts.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
             flags |= Backend.O_TRUNC;
+        }
+        if (append) {
+            flags |= Backend.O_APPEND; // the kernel puts each write at the end: appends from other files never overwrite it
         }
         ensureOpen();
         String name = path.toString();

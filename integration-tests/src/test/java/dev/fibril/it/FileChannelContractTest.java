@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -49,6 +50,55 @@ class FileChannelContractTest extends ChannelContract {
                 f.force(false);
                 f.truncate(3);
                 assertEquals(3, f.size());
+            }
+        });
+    }
+
+    /** Appends through two channels of one file, from four fibrils: each record whole, none written over. */
+    @Test
+    void shouldAppendFromTwoChannelsOfOneFileWithoutOverwriting() throws Exception {
+        int records = 200;
+        int size = 100;
+        java.nio.file.Path path = file("appended");
+        inFibril(() -> {
+            try (FibrilFileChannel a = rt.openFile(path, WRITE, CREATE, APPEND);
+                 FibrilFileChannel b = rt.openFile(path, WRITE, CREATE, APPEND)) {
+                java.util.List<Thread> writers = new java.util.ArrayList<>();
+                java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+                for (int w = 0; w < 4; w++) {
+                    FibrilFileChannel ch = w % 2 == 0 ? a : b;
+                    byte[] record = new byte[size];
+                    java.util.Arrays.fill(record, (byte) ('A' + w));
+                    writers.add(rt.start(() -> {
+                        try {
+                            for (int i = 0; i < records; i++) {
+                                assertEquals(size, ch.write(ByteBuffer.wrap(record)));
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }));
+                }
+                for (Thread t : writers) {
+                    assertTrue(t.join(Duration.ofMinutes(1)), "a writer did not finish");
+                }
+                assertEquals(null, failure.get(), "a writer failed");
+                assertEquals(4L * records * size, a.size(), "an append wrote over another's record");
+            }
+            try (FibrilFileChannel in = rt.openFile(path, READ)) {
+                ByteBuffer all = ByteBuffer.allocate(4 * records * size);
+                while (all.hasRemaining() && in.read(all, all.position()) > 0) {
+                    // the whole file
+                }
+                int[] perWriter = new int[4];
+                for (int r = 0; r < 4 * records; r++) {
+                    byte tag = all.get(r * size);
+                    for (int i = 1; i < size; i++) {
+                        assertEquals(tag, all.get(r * size + i), "record " + r + " is one writer's, whole");
+                    }
+                    perWriter[tag - 'A']++;
+                }
+                assertArrayEquals(new int[] {records, records, records, records}, perWriter, "every record of every writer");
             }
         });
     }

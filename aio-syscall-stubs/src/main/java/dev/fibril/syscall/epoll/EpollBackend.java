@@ -134,7 +134,7 @@ public final class EpollBackend implements Backend {
         }
         try {
             FileChannel file = FileOpener.open(path, flags, mode);
-            return fds.add(file, FileOpener.append(flags)).fd;
+            return fds.add(file, FileOpener.emulatesAppend(flags)).fd;
         } catch (Exception e) {
             return -NioErrno.of(e);
         }

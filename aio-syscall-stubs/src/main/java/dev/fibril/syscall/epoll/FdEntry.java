@@ -50,7 +50,7 @@ final class FdEntry {
     }
 
     final int fd;
-    /** O_APPEND: every WRITE goes to the end of the file, whatever its offset. */
+    /** O_APPEND that NIO could not open with: every WRITE goes to the end of the file, whatever its offset. */
     final boolean append;
     private volatile Channel channel;
     private volatile boolean closed;

@@ -22,9 +22,11 @@ import java.util.Set;
  * open(2) on {@link FileChannel#open}: maps the {@code O_*} flags of {@link Backend} to open
  * options, and {@code mode} to POSIX permissions (the kernel applies the umask, as for open(2)).
  *
- * <p>Where NIO refuses a combination that Linux allows, the flag is emulated: {@code O_APPEND} is
- * not passed on (NIO rejects it with read access and with truncation), the fd's WRITEs go to the
- * file's end instead, which loses only the atomicity of appends against other processes;
+ * <p>Where NIO refuses a combination that Linux allows, the flag is emulated: {@code O_APPEND} on a
+ * write-only open is NIO's APPEND (the kernel's O_APPEND, so appends from several open files or
+ * processes never overwrite each other), but NIO rejects it with read access and with truncation;
+ * there it is not passed on and the fd's WRITEs go to the file's end instead
+ * ({@link #emulatesAppend}), which loses the atomicity of appends against other open files;
  * {@code O_CREAT} on a read-only open (ignored by NIO) creates the file first.
  */
 final class FileOpener {
@@ -38,9 +40,14 @@ final class FileOpener {
     private FileOpener() {
     }
 
-    /** Whether {@code flags} ask for O_APPEND. */
-    static boolean append(int flags) {
-        return (flags & Backend.O_APPEND) != 0;
+    /** Whether {@code flags} ask for O_APPEND where NIO cannot give it: with read access or truncation. */
+    static boolean emulatesAppend(int flags) {
+        return (flags & Backend.O_APPEND) != 0 && !appendsInKernel(flags);
+    }
+
+    /** Whether {@code flags} ask for O_APPEND on a write-only open without O_TRUNC, which NIO opens with O_APPEND. */
+    private static boolean appendsInKernel(int flags) {
+        return (flags & Backend.O_APPEND) != 0 && (flags & ACCESS_MASK) == Backend.O_WRONLY && (flags & Backend.O_TRUNC) == 0;
     }
 
     /**
@@ -73,6 +80,9 @@ final class FileOpener {
             }
             if ((flags & Backend.O_TRUNC) != 0) {
                 options.add(StandardOpenOption.TRUNCATE_EXISTING);
+            }
+            if (appendsInKernel(flags)) {
+                options.add(StandardOpenOption.APPEND); // a positional write appends too: pwrite(2) on Linux
             }
         } else if (create) {
             try {
