@@ -46,6 +46,7 @@ class FileChannelContractTest extends ChannelContract {
                 assertEquals(4, f.read(hole, 0));
                 assertArrayEquals(new byte[4], hole.array(), "a hole reads as zeros");
                 assertEquals(-1, f.read(ByteBuffer.allocate(1), 105));
+                assertEquals(-1, f.read(ByteBuffer.allocate(100), Long.MAX_VALUE - 5), "far past the end: end of file");
                 f.force(true);
                 f.force(false);
                 f.truncate(3);

@@ -78,6 +78,9 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         if (length == 0) {
             return 0;
         }
+        if (at > Long.MAX_VALUE - length) {
+            return -1; // no file reaches there, and the kernel refuses a range past Long.MAX_VALUE (EINVAL)
+        }
         int n = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at)),
                 "pread", path);
         if (n == 0) {
