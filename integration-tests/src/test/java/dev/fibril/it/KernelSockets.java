@@ -45,6 +45,27 @@ final class KernelSockets {
         throw new AssertionError("no fd of this process is socket inode " + inode);
     }
 
+    /**
+     * How many of this process's fds are sockets. Unlike a count of all fds it does not see the
+     * files the runtime opens for a moment (its watchdog reads {@code /proc/self/task/N/schedstat}),
+     * so two counts taken at any two instants differ by the sockets opened and closed between them.
+     */
+    static long openSockets() throws IOException {
+        long n = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (Files.readSymbolicLink(fd).toString().startsWith("socket:")) {
+                        n++;
+                    }
+                } catch (IOException e) {
+                    // closed while listing: not a socket that counts
+                }
+            }
+        }
+        return n;
+    }
+
     /** getsockopt(2) of an int option, through libc. */
     static int option(int fd, int level, int name) {
         try (Arena arena = Arena.ofConfined()) {
