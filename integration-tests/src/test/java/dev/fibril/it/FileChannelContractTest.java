@@ -5,6 +5,8 @@
 package dev.fibril.it;
 
 import dev.fibril.Fibril;
+import dev.fibril.aio.Errno;
+import dev.fibril.aio.ErrnoException;
 import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.Op;
@@ -21,7 +23,9 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Files: positional reads and writes, short transfers of large heap buffers, and a file range sent over a socket. */
 @ParameterizedClass
@@ -100,6 +104,41 @@ class FileChannelContractTest extends ChannelContract {
                     perWriter[tag - 'A']++;
                 }
                 assertArrayEquals(new int[] {records, records, records, records}, perWriter, "every record of every writer");
+            }
+        });
+    }
+
+    /**
+     * A FIFO opened as a file: {@code write()} and {@code read()} go through it in order. A
+     * positional read has no offset to honour: epoll refuses it with ESPIPE, as pread(2) does;
+     * io_uring ignores the offset on a stream, as the kernel does for any io_uring READ there.
+     */
+    @Test
+    void shouldWriteAndReadAFifoInOrder() throws Exception {
+        assumeTrue(kernelSockets(), "the simulated kernel has no FIFOs");
+        java.nio.file.Path fifo = tempDir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        inFibril(() -> {
+            try (FibrilFileChannel f = rt.openFile(fifo, READ, WRITE)) { // O_RDWR: the open waits for no other end
+                assertEquals(5, f.write(ByteBuffer.wrap("hello".getBytes())));
+                assertEquals(6, f.write(ByteBuffer.wrap(" world".getBytes())));
+                ByteBuffer got = ByteBuffer.allocate(11);
+                while (got.hasRemaining()) {
+                    assertTrue(f.read(got) > 0, "bytes the FIFO holds");
+                }
+                assertEquals("hello world", new String(got.array()));
+                assertEquals(0, f.size(), "a FIFO has no size");
+
+                assertEquals(1, f.write(ByteBuffer.wrap("!".getBytes())));
+                ByteBuffer one = ByteBuffer.allocate(1);
+                if (backend == ChannelBackend.EPOLL) {
+                    ErrnoException e = assertThrows(ErrnoException.class, () -> f.read(one, 0));
+                    assertEquals(Errno.ESPIPE, e.errno(), e.getMessage());
+                    assertTrue(f.read(one) == 1, "the byte waits for the relative read");
+                } else {
+                    assertEquals(1, f.read(one, 7), "io_uring reads the stream, whatever the offset");
+                }
+                assertEquals('!', one.get(0));
             }
         });
     }

@@ -4,6 +4,7 @@
  */
 package dev.fibril.internal.channel;
 
+import dev.fibril.aio.Errno;
 import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.CarrierGroup;
@@ -20,6 +21,12 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's
  * ring, and so are size (STATX) and truncate (FTRUNCATE) from a fibril where the rings carry them.
+ *
+ * <p>A file that has no offsets (a FIFO, a terminal) refuses a pread at the channel's position
+ * with ESPIPE where the backend passes offsets on (epoll); the relative {@code read} and
+ * {@code write} then go on at the kernel's own position (offset -1), as read(2) and write(2) do,
+ * and a positional call throws ESPIPE ("Illegal seek"). io_uring itself ignores the offset on such
+ * files, so there every call reads or writes the stream.
  */
 public final class FileChannelImpl extends AbstractChannel implements FibrilFileChannel {
     /** {@code IORING_FSYNC_DATASYNC}. */
@@ -34,6 +41,8 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
     /** Guards {@link #position} for the relative read/write calls (a virtual-thread-friendly lock). */
     private final ReentrantLock positionLock = new ReentrantLock();
     private long position;
+    /** The file refused an offset (ESPIPE): relative calls use the kernel's position. Under {@link #positionLock}. */
+    private boolean stream;
 
     public FileChannelImpl(CarrierGroup group, int fd, String path, boolean readable, boolean writable, boolean append)
             throws ClosedChannelException {
@@ -50,7 +59,10 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         checkPosition(position);
         handle.begin();
         try {
-            return readAt(dst, position);
+            if (!dst.hasRemaining()) {
+                return 0;
+            }
+            return endOfFile(FdCalls.check(readAt(dst, position), "pread", path));
         } finally {
             handle.end();
         }
@@ -62,32 +74,41 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         handle.begin();
         positionLock.lock();
         try {
-            int n = readAt(dst, position);
-            if (n > 0) {
-                position += n;
+            if (!dst.hasRemaining()) {
+                return 0;
             }
-            return n;
+            int n = readAt(dst, stream ? -1 : position);
+            if (n == -Errno.ESPIPE && !stream) {
+                stream = true; // no offsets here: read on at the kernel's position
+                n = readAt(dst, -1);
+            }
+            position += FdCalls.check(n, "read", path);
+            return endOfFile(n);
         } finally {
             positionLock.unlock();
             handle.end();
         }
     }
 
+    /**
+     * Reads into a {@code dst} with room at {@code at} (-1: the kernel's position): the bytes read,
+     * 0 at end of file, or a negated errno.
+     */
     private int readAt(ByteBuffer dst, long at) throws IOException {
         int length = Math.min(dst.remaining(), MAX_TRANSFER);
-        if (length == 0) {
-            return 0;
-        }
         if (at > Long.MAX_VALUE - length) {
-            return -1; // no file reaches there, and the kernel refuses a range past Long.MAX_VALUE (EINVAL)
+            return 0; // no file reaches there, and the kernel refuses a range past Long.MAX_VALUE (EINVAL)
         }
-        int n = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at)),
-                "pread", path);
-        if (n == 0) {
-            return -1;
+        int n = FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at));
+        if (n > 0) {
+            dst.position(dst.position() + n);
         }
-        dst.position(dst.position() + n);
         return n;
+    }
+
+    /** A read's count as the channel API has it: -1, not 0, at end of file. */
+    private static int endOfFile(int n) {
+        return n == 0 ? -1 : n;
     }
 
     @Override
@@ -96,7 +117,7 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         checkPosition(position);
         handle.begin();
         try {
-            return writeAt(src, position);
+            return writeAt(src, position, false);
         } finally {
             handle.end();
         }
@@ -108,9 +129,9 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         handle.begin();
         positionLock.lock();
         try {
-            long at = append ? sizeOrThrow() : position;
-            int n = writeAt(src, at);
-            position = at + n;
+            long at = stream ? -1 : append ? sizeOrThrow() : position;
+            int n = writeAt(src, at, true);
+            position = (at < 0 ? position : at) + n;
             return n;
         } finally {
             positionLock.unlock();
@@ -118,8 +139,12 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         }
     }
 
-    /** Writes every remaining byte, continuing after short writes with the same descriptor. */
-    private int writeAt(ByteBuffer src, long at) throws IOException {
+    /**
+     * Writes every remaining byte at {@code at} (-1: the kernel's position), continuing after short
+     * writes with the same descriptor. A {@code relative} write that the file refuses an offset
+     * (ESPIPE) goes on at the kernel's position, and the channel does from then on.
+     */
+    private int writeAt(ByteBuffer src, long at, boolean relative) throws IOException {
         int total = 0;
         if (!src.hasRemaining()) {
             return 0;
@@ -128,8 +153,14 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         try {
             while (src.hasRemaining()) {
                 int length = Math.min(src.remaining(), MAX_TRANSFER);
-                r.op(Op.WRITE, handle.fd()).buffer(src, src.position(), length).offset(at + total);
-                int n = FdCalls.check(FdCalls.submit(handle, r), "pwrite", path);
+                r.op(Op.WRITE, handle.fd()).buffer(src, src.position(), length).offset(at < 0 ? -1 : at + total);
+                int n = FdCalls.submit(handle, r);
+                if (n == -Errno.ESPIPE && relative && at >= 0 && total == 0) {
+                    stream = true; // no offsets here: write on at the kernel's position
+                    at = -1;
+                    continue;
+                }
+                FdCalls.check(n, relative ? "write" : "pwrite", path);
                 src.position(src.position() + n);
                 total += n;
             }

@@ -147,6 +147,9 @@ final class NioErrno {
         if (message.contains("Bad file descriptor")) {
             return Errno.EBADF;
         }
+        if (message.contains("Illegal seek")) {
+            return Errno.ESPIPE;
+        }
         return Errno.EIO;
     }
 }
