@@ -7,6 +7,9 @@ package dev.fibril.it;
 import dev.fibril.Fibril;
 import dev.fibril.FibrilRuntime;
 import dev.fibril.RuntimeStats;
+import dev.fibril.aio.FibrilFileChannel;
+import dev.fibril.aio.FibrilServerSocketChannel;
+import dev.fibril.aio.FibrilSocketChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,9 +19,13 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -168,6 +175,53 @@ abstract class CarrierHandoffContractTest {
         assertFinished(writer, "the writer");
         assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
         assertArrayEquals(FIFO_DATA, got[0]);
+    }
+
+    /**
+     * The neighbour's read was submitted by the carrier's thread before a fibril held that thread
+     * in open(2) of a FIFO: the read must still complete once bytes come, and only then does the
+     * neighbour open the FIFO's other end. On io_uring with COOP_TASKRUN the read's completion work
+     * is queued to the thread that submitted it, the held one: the kernel wakes it from its
+     * interruptible sleep to run that work (no IPI is sent only to a thread that is running), and
+     * open(2) goes on waiting after it.
+     */
+    @Test
+    void shouldCompleteAReadSubmittedBeforeTheCarriersThreadWasHeld() throws Exception {
+        runtime();
+        Path fifo = fifo("before");
+        Path file = backend().equals("simulated") ? Path.of("/round-trip") : tempDir.resolve("round-trip");
+        try (FibrilServerSocketChannel server = rt.openServerSocket().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
+             FibrilSocketChannel peer = rt.openSocket();
+             FibrilFileChannel roundTrip = rt.openFile(file, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+            assertEquals(1, roundTrip.write(ByteBuffer.wrap(new byte[] {7}), 0));
+            peer.connect(server.localAddress());
+            try (FibrilSocketChannel accepted = server.accept()) {
+                ByteBuffer got = ByteBuffer.allocate(4);
+                Thread neighbour = fibril(() -> {
+                    while (got.hasRemaining() && accepted.read(got) >= 0) {
+                        // the peer's four bytes
+                    }
+                    writeFifo(fifo);
+                });
+                await().atMost(PATIENCE).until(() -> neighbour.getState() == Thread.State.WAITING); // parked in its read
+                // a request after the read's, completed: the carrier's thread has entered the ring with the read
+                assertFinished(fibril(() -> assertEquals(1, roundTrip.read(ByteBuffer.allocate(1), 0))), "the round trip");
+                byte[][] fromFifo = new byte[1][];
+                Thread holder = fibril(() -> {
+                    try (FileInputStream in = new FileInputStream(fifo.toFile())) { // holds the thread until the neighbour writes
+                        fromFifo[0] = in.readAllBytes();
+                    }
+                });
+                unblockOnFailure(fifo, holder, neighbour);
+                await().atMost(PATIENCE).until(() -> rt.stats().handoffs() >= 1);
+                assertEquals(4, peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4})));
+                assertFinished(neighbour, "the neighbour whose read was in flight");
+                assertFinished(holder, "the FIFO reader");
+                assertNull(failure.get(), () -> "a fibril failed: " + failure.get());
+                assertArrayEquals(new byte[] {1, 2, 3, 4}, got.array());
+                assertArrayEquals(FIFO_DATA, fromFifo[0]);
+            }
+        }
     }
 
     @Test
