@@ -16,6 +16,11 @@ import java.nio.channels.SeekableByteChannel;
  * <p>Closing the channel while another thread is blocked in it makes that call throw
  * {@link java.nio.channels.AsynchronousCloseException}; interrupting a blocked caller cancels its
  * request, closes the channel and throws {@link java.nio.channels.ClosedByInterruptException}.
+ *
+ * <p>A file without offsets (a FIFO, a terminal) reads and writes in order through
+ * {@link #read(ByteBuffer)} and {@link #write(ByteBuffer)}. A positional call on one throws an
+ * {@link ErrnoException} for ESPIPE on the epoll backend, as pread(2) does; io_uring ignores the
+ * offset on such a file, as the kernel does for every io_uring read or write there.
  */
 public interface FibrilFileChannel extends SeekableByteChannel {
 
