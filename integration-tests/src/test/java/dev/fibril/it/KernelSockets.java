@@ -46,20 +46,30 @@ final class KernelSockets {
     }
 
     /**
-     * How many of this process's fds are sockets. Unlike a count of all fds it does not see the
-     * files the runtime opens for a moment (its watchdog reads {@code /proc/self/task/N/schedstat}),
-     * so two counts taken at any two instants differ by the sockets opened and closed between them.
+     * How many of this process's fds are TCP sockets with {@code port} at one end: a listener on it,
+     * the connections it accepted, the clients connected to it. Sockets of other tests (a client's
+     * pooled connection that its pool closes later) do not count.
      */
-    static long openSockets() throws IOException {
+    static long socketsOn(int port) throws IOException {
+        String end = String.format(":%04X", port);
+        java.util.Set<String> inodes = new java.util.HashSet<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && (f[1].endsWith(end) || f[2].endsWith(end))) {
+                    inodes.add("socket:[" + f[9] + "]");
+                }
+            }
+        }
         long n = 0;
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path fd : fds) {
                 try {
-                    if (Files.readSymbolicLink(fd).toString().startsWith("socket:")) {
+                    if (inodes.contains(Files.readSymbolicLink(fd).toString())) {
                         n++;
                     }
                 } catch (IOException e) {
-                    // closed while listing: not a socket that counts
+                    // closed while listing: not open
                 }
             }
         }
