@@ -5,6 +5,7 @@
 package dev.fibril.internal.channel;
 
 import dev.fibril.aio.Errno;
+import dev.fibril.aio.ErrnoException;
 import dev.fibril.aio.FibrilSocketChannel;
 import dev.fibril.aio.spi.IoRequest;
 import dev.fibril.aio.spi.Op;
@@ -19,14 +20,23 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ConnectionPendingException;
 import java.nio.channels.NotYetConnectedException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
-/** {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring. */
+/**
+ * {@link FibrilSocketChannel} over a backend stream socket: connect/recv/send/shutdown requests through the ring.
+ *
+ * <p>As java.nio's: one output call at a time ({@link #outputLock}: a write or a sendFile that
+ * takes several sends is whole on the wire, whoever else writes); a connection reset is reported
+ * by every read after the first that saw it; the peer's address outlives the connection; a
+ * shutdown of a connection that has ended is no error.
+ */
 public final class SocketChannelImpl extends AbstractChannel implements FibrilSocketChannel {
     private static final int UNCONNECTED = 0;
     private static final int CONNECTING = 1;
@@ -41,11 +51,23 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     private volatile boolean outputShut;
     /** Made by the first {@link #sendLater}; null until then, so a channel that never calls it pays nothing. */
     private volatile LaterSend laterSend;
+    /**
+     * Held by an output call while it sends: write and sendFile wait for it (interruptibly),
+     * tryWrite and sendLater, which never wait, take nothing while another holds it.
+     */
+    private final ReentrantLock outputLock = new ReentrantLock();
+    /** A read saw ECONNRESET: every later read throws it too, as java.nio's do. */
+    private volatile boolean inputReset;
+    /** The peer's address, kept from the connect or the accept: getpeername(2) fails once the connection ended. */
+    private volatile InetSocketAddress remote;
 
     public SocketChannelImpl(CarrierGroup group, int fd, boolean connected) throws ClosedChannelException {
         super(group, fd, "FibrilSocketChannel", ChannelOptions.SOCKET);
         this.connectState = new AtomicInteger(connected ? CONNECTED : UNCONNECTED);
         this.lent = new LentReceive(handle);
+        if (connected) {
+            this.remote = group.backend().remoteAddress(fd); // null if the peer has gone already
+        }
     }
 
     @Override
@@ -54,6 +76,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         try {
             ensureConnected();
             lent.checkNothingLent("receive()");
+            checkReset();
             ByteBuffer armed = lent.takeArmed();
             if (armed == LentReceive.PLAIN && lent.stands()) {
                 armed = lent.takeStanding(); // results a standing receive got come first, in order
@@ -75,9 +98,25 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 return n < 0 ? null : lent.lendOwn(own.flip());
             }
             return lent.receive(timeoutNanos, timeout);
+        } catch (ErrnoException e) {
+            throw keepReset(e);
         } finally {
             handle.end();
         }
+    }
+
+    /** Every read after one that saw a reset throws it again (java.nio's {@code connectionReset}). */
+    private void checkReset() throws ErrnoException {
+        if (inputReset) {
+            throw new ErrnoException("recv", Errno.ECONNRESET);
+        }
+    }
+
+    private ErrnoException keepReset(ErrnoException e) {
+        if (e.errno() == Errno.ECONNRESET) {
+            inputReset = true;
+        }
+        return e;
     }
 
     @Override
@@ -117,6 +156,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             boolean ok = false;
             try {
                 FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.CONNECT).address(inet)), "connect to", inet);
+                this.remote = inet;
                 ok = true;
             } finally {
                 connectState.set(ok ? CONNECTED : UNCONNECTED);
@@ -136,6 +176,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         try {
             ensureConnected();
             lent.checkNotArmed("read()");
+            checkReset();
             if (inputShut) {
                 return -1;
             }
@@ -180,6 +221,8 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             }
             dst.position(dst.position() + n);
             return n;
+        } catch (ErrnoException e) {
+            throw keepReset(e);
         } finally {
             handle.end();
         }
@@ -205,13 +248,16 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (outputShut) {
                 throw new ClosedChannelException();
             }
-            awaitLaterSend();
-            int total = 0;
             if (!src.hasRemaining()) {
+                awaitLaterSend(); // what a failed one reported
                 return 0;
             }
-            IoCall r = FdCalls.begin(handle, Op.SEND);
+            lockOutput();
+            int total = 0;
+            IoCall r = null;
             try {
+                awaitLaterSend();
+                r = FdCalls.begin(handle, Op.SEND);
                 while (src.hasRemaining()) {
                     r.op(Op.SEND, handle.fd()).buffer(src, src.position(), src.remaining());
                     int n = FdCalls.check(FdCalls.submit(handle, r), "send");
@@ -223,7 +269,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                     total += n;
                 }
             } finally {
-                r.end();
+                if (r != null) {
+                    r.end();
+                }
+                outputLock.unlock();
             }
             return total;
         } finally {
@@ -265,10 +314,14 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (later != null) {
                 later.takeFailure(); // never waits: with a send in flight, send() takes nothing
             }
-            if (total == 0 || total > sendLaterLimit()) {
-                return 0;
+            if (total == 0 || total > sendLaterLimit() || !outputLock.tryLock()) {
+                return 0; // with a write or a sendFile sending, bytes now would go in the middle of theirs
             }
-            return (later != null ? later : makeLaterSend()).send(one, many, (int) total);
+            try {
+                return (later != null ? later : makeLaterSend()).send(one, many, (int) total);
+            } finally {
+                outputLock.unlock();
+            }
         } finally {
             handle.end();
         }
@@ -287,6 +340,20 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 laterSend = later;
             }
             return later;
+        }
+    }
+
+    /**
+     * Takes {@link #outputLock}, parking while another output call holds it; an interrupt while it
+     * waits closes the channel, as java.nio's does.
+     */
+    private void lockOutput() throws IOException {
+        try {
+            outputLock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            FdCalls.checkWaitEnded(handle);
+            throw new ClosedByInterruptException();
         }
     }
 
@@ -321,19 +388,23 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                     return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
                 }
             }
-            if (!src.hasRemaining()) {
-                return 0;
+            if (!src.hasRemaining() || !outputLock.tryLock()) {
+                return 0; // a write or sendFile sending: awaitWritable waits for it
             }
-            // non-blocking: it ignores the interrupt status, as java.nio's non-blocking write does
-            IoCall call = FdCalls.begin(handle, handle, Op.SEND, false)
-                    .buffer(src, src.position(), src.remaining()).opFlags(IoRequest.SEND_DONTWAIT);
-            int n = FdCalls.run(handle, call);
-            if (n == -Errno.EAGAIN) {
-                return 0;
+            try {
+                // non-blocking: it ignores the interrupt status, as java.nio's non-blocking write does
+                IoCall call = FdCalls.begin(handle, handle, Op.SEND, false)
+                        .buffer(src, src.position(), src.remaining()).opFlags(IoRequest.SEND_DONTWAIT);
+                int n = FdCalls.run(handle, call);
+                if (n == -Errno.EAGAIN) {
+                    return 0;
+                }
+                FdCalls.check(n, "send");
+                src.position(src.position() + n);
+                return n;
+            } finally {
+                outputLock.unlock();
             }
-            FdCalls.check(n, "send");
-            src.position(src.position() + n);
-            return n;
         } finally {
             handle.end();
         }
@@ -353,6 +424,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
                 throw new ClosedChannelException();
             }
             awaitLaterSend();
+            if (outputLock.isLocked() && !outputLock.isHeldByCurrentThread()) {
+                lockOutput(); // a write or sendFile sending: writable for this caller once it is done
+                outputLock.unlock();
+            }
             if (!canAwaitWritable()) {
                 throw new UnsupportedOperationException("the " + group().backend().name()
                         + " backend cannot wait for a socket to become writable (no POLL_ADD)");
@@ -387,12 +462,17 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (outputShut) {
                 throw new ClosedChannelException();
             }
-            awaitLaterSend();
-            f.handle.begin();
+            lockOutput();
             try {
-                return SendFile.transfer(f, this, position, count);
+                awaitLaterSend();
+                f.handle.begin();
+                try {
+                    return SendFile.transfer(f, this, position, count);
+                } finally {
+                    f.handle.end();
+                }
             } finally {
-                f.handle.end();
+                outputLock.unlock();
             }
         } finally {
             handle.end();
@@ -458,7 +538,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
      * the FIN a send deferred, which an interrupt status left by its caller must not stop.
      */
     void shutdownNow(int how, boolean blocking) throws IOException {
-        FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, handle, Op.SHUTDOWN, blocking).opFlags(how)), "shutdown");
+        int r = FdCalls.run(handle, FdCalls.begin(handle, handle, Op.SHUTDOWN, blocking).opFlags(how));
+        if (r != -Errno.ENOTCONN) { // the connection has ended (a reset, both FINs): nothing to shut, as java.nio has it
+            FdCalls.check(r, "shutdown");
+        }
     }
 
     @Override
@@ -485,7 +568,15 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     @Override
     public InetSocketAddress remoteAddress() throws IOException {
         handle.ensureOpen();
-        return isConnected() ? group().backend().remoteAddress(handle.fd()) : null;
+        if (!isConnected()) {
+            return null;
+        }
+        InetSocketAddress r = remote;
+        if (r == null) {
+            r = group().backend().remoteAddress(handle.fd());
+            remote = r;
+        }
+        return r;
     }
 
     @Override
