@@ -381,17 +381,20 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (outputShut) {
                 throw new ClosedChannelException();
             }
-            LaterSend later = laterSend;
-            if (later != null) {
-                later.takeFailure();
-                if (later.inFlight()) {
-                    return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
-                }
-            }
-            if (!src.hasRemaining() || !outputLock.tryLock()) {
+            if (!outputLock.tryLock()) {
                 return 0; // a write or sendFile sending: awaitWritable waits for it
             }
             try {
+                LaterSend later = laterSend;
+                if (later != null) {
+                    later.takeFailure();
+                    if (later.inFlight()) {
+                        return 0; // it never waits: its bytes would go after the send in flight (awaitWritable waits for it)
+                    }
+                }
+                if (!src.hasRemaining()) {
+                    return 0;
+                }
                 // non-blocking: it ignores the interrupt status, as java.nio's non-blocking write does
                 IoCall call = FdCalls.begin(handle, handle, Op.SEND, false)
                         .buffer(src, src.position(), src.remaining()).opFlags(IoRequest.SEND_DONTWAIT);
