@@ -20,6 +20,7 @@ import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.Dumpable;
 import org.eclipse.jetty.util.thread.ThreadPool;
+import org.eclipse.jetty.util.thread.ThreadPoolBudget;
 import org.eclipse.jetty.util.thread.TryExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,8 @@ public class FibrilThreadPool extends ContainerLifeCycle
     private volatile int maxQueued = 100_000;
     private volatile long stopTimeout = 5_000;
     private String name = "fibril-pool";
+    /** What the server's components lease for good (a ServerConnector's acceptors and selectors), checked at their start. */
+    private final ThreadPoolBudget budget = new ThreadPoolBudget(this);
 
     /** A pool whose tasks run on {@code runtime}'s fibrils; stopping the pool does not close the runtime. */
     public FibrilThreadPool(FibrilRuntime runtime) {
@@ -92,6 +95,17 @@ public class FibrilThreadPool extends ContainerLifeCycle
         this.maxThreads = max;
     }
 
+    /**
+     * The budget Jetty's components lease threads from, as from a {@code QueuedThreadPool}: a
+     * component that would hold every slot for good (a {@code ServerConnector}'s acceptors and
+     * selectors with {@code maxThreads} 2) fails its start with "Insufficient configured threads"
+     * instead of leaving no slot for the requests.
+     */
+    @Override
+    public ThreadPoolBudget getThreadPoolBudget() {
+        return budget;
+    }
+
     /** Virtual threads are not kept idle, so there is no minimum; always 0. */
     @Override
     public int getMinThreads() {
@@ -106,11 +120,14 @@ public class FibrilThreadPool extends ContainerLifeCycle
         }
     }
 
-    /** Slots only {@link #tryExecute} may use; by default 1% of {@link #getMaxThreads()}, at least 1. */
+    /**
+     * Slots only {@link #tryExecute} may use; by default 1% of {@link #getMaxThreads()}, at least 1.
+     * Never all of them: {@link #execute} keeps at least one slot.
+     */
     @ManagedAttribute("slots kept for tryExecute")
     public int getReservedThreads() {
         int r = reservedThreads;
-        return r >= 0 ? Math.min(r, maxThreads - 1) : Math.max(1, maxThreads / 100);
+        return Math.min(r >= 0 ? r : Math.max(1, maxThreads / 100), maxThreads - 1);
     }
 
     /** @param reserved slots kept for {@link #tryExecute}; -1 for the default */

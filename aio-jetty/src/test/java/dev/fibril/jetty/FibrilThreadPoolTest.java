@@ -144,6 +144,37 @@ class FibrilThreadPoolTest {
     }
 
     @Test
+    void shouldRunWhatExecuteIsGivenWithOneSlot() throws Exception {
+        pool.setMaxThreads(1); // the default reserve (1%, at least 1) would have left execute no slot
+        pool.start();
+        assertEquals(0, pool.getReservedThreads());
+        CountDownLatch ran = new CountDownLatch(3);
+        for (int i = 0; i < 3; i++) {
+            pool.execute(ran::countDown);
+        }
+        assertTrue(ran.await(30, TimeUnit.SECONDS), "tasks given to execute ran: " + ran.getCount() + " left");
+    }
+
+    @Test
+    void shouldRefuseToStartAServerConnectorThatWouldHoldEverySlot() throws Exception {
+        pool.setMaxThreads(2);
+        Server server = new Server(pool);
+        ServerConnector connector = new ServerConnector(server, 1, 1); // an acceptor and a selector: both slots, for good
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        try {
+            Exception e = assertThrows(Exception.class, server::start);
+            Throwable cause = e;
+            while (!(cause instanceof IllegalStateException) && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            assertTrue(String.valueOf(cause.getMessage()).contains("Insufficient configured threads"), "refused with: " + e);
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
     void shouldRefuseTryExecuteWhenFullAndNeverQueue() throws Exception {
         pool.setMaxThreads(2);
         pool.start();
