@@ -17,10 +17,10 @@ import java.nio.channels.SeekableByteChannel;
  * {@link java.nio.channels.AsynchronousCloseException}; interrupting a blocked caller cancels its
  * request, closes the channel and throws {@link java.nio.channels.ClosedByInterruptException}.
  *
- * <p>A file without offsets (a FIFO, a terminal) reads and writes in order through
- * {@link #read(ByteBuffer)} and {@link #write(ByteBuffer)}. A positional call on one throws an
- * {@link ErrnoException} for ESPIPE on the epoll backend, as pread(2) does; io_uring ignores the
- * offset on such a file, as the kernel does for every io_uring read or write there.
+ * <p>A file without offsets (a FIFO, a terminal): on io_uring every read and write goes through it
+ * in order, waiting as a socket's do (io_uring ignores the offset on such a file); the epoll
+ * backend, whose file calls are blocking calls on the carrier, refuses each one with an
+ * {@link ErrnoException} for ESPIPE (as pread(2) does) rather than hold the carrier while one waits.
  */
 public interface FibrilFileChannel extends SeekableByteChannel {
 

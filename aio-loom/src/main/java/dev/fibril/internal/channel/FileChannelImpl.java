@@ -4,7 +4,6 @@
  */
 package dev.fibril.internal.channel;
 
-import dev.fibril.aio.Errno;
 import dev.fibril.aio.FibrilFileChannel;
 import dev.fibril.aio.spi.Op;
 import dev.fibril.internal.scheduler.CarrierGroup;
@@ -22,11 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link FibrilFileChannel} over a backend fd: pread/pwrite/fsync requests through the carrier's
  * ring, and so are size (STATX) and truncate (FTRUNCATE) from a fibril where the rings carry them.
  *
- * <p>A file that has no offsets (a FIFO, a terminal) refuses a pread at the channel's position
- * with ESPIPE where the backend passes offsets on (epoll); the relative {@code read} and
- * {@code write} then go on at the kernel's own position (offset -1), as read(2) and write(2) do,
- * and a positional call throws ESPIPE ("Illegal seek"). io_uring itself ignores the offset on such
- * files, so there every call reads or writes the stream.
+ * <p>A file that has no offsets (a FIFO, a terminal) refuses every call with ESPIPE where the
+ * backend passes offsets on (epoll, whose file calls are blocking calls on the carrier: reading
+ * such a file at the kernel's position instead could hold the carrier for good). io_uring ignores
+ * the offset on such files and waits for them as for a socket, so there every call reads or
+ * writes the stream.
  */
 public final class FileChannelImpl extends AbstractChannel implements FibrilFileChannel {
     /** {@code IORING_FSYNC_DATASYNC}. */
@@ -41,8 +40,6 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
     /** Guards {@link #position} for the relative read/write calls (a virtual-thread-friendly lock). */
     private final ReentrantLock positionLock = new ReentrantLock();
     private long position;
-    /** The file refused an offset (ESPIPE): relative calls use the kernel's position. Under {@link #positionLock}. */
-    private boolean stream;
 
     public FileChannelImpl(CarrierGroup group, int fd, String path, boolean readable, boolean writable, boolean append)
             throws ClosedChannelException {
@@ -77,12 +74,8 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
             if (!dst.hasRemaining()) {
                 return 0;
             }
-            int n = readAt(dst, stream ? -1 : position);
-            if (n == -Errno.ESPIPE && !stream) {
-                stream = true; // no offsets here: read on at the kernel's position
-                n = readAt(dst, -1);
-            }
-            position += FdCalls.check(n, "read", path);
+            int n = readAt(dst, position);
+            position += FdCalls.check(n, "pread", path);
             return endOfFile(n);
         } finally {
             positionLock.unlock();
@@ -90,10 +83,7 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         }
     }
 
-    /**
-     * Reads into a {@code dst} with room at {@code at} (-1: the kernel's position): the bytes read,
-     * 0 at end of file, or a negated errno.
-     */
+    /** Reads into a {@code dst} with room at {@code at}: the bytes read, 0 at end of file, or a negated errno. */
     private int readAt(ByteBuffer dst, long at) throws IOException {
         int length = Math.min(dst.remaining(), MAX_TRANSFER);
         if (at > Long.MAX_VALUE - length) {
@@ -117,7 +107,7 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         checkPosition(position);
         handle.begin();
         try {
-            return writeAt(src, position, false);
+            return writeAt(src, position);
         } finally {
             handle.end();
         }
@@ -129,9 +119,9 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         handle.begin();
         positionLock.lock();
         try {
-            long at = stream ? -1 : append ? sizeOrThrow() : position;
-            int n = writeAt(src, at, true);
-            position = (at < 0 ? position : at) + n;
+            long at = append ? sizeOrThrow() : position;
+            int n = writeAt(src, at);
+            position = at + n;
             return n;
         } finally {
             positionLock.unlock();
@@ -139,12 +129,8 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         }
     }
 
-    /**
-     * Writes every remaining byte at {@code at} (-1: the kernel's position), continuing after short
-     * writes with the same descriptor. A {@code relative} write that the file refuses an offset
-     * (ESPIPE) goes on at the kernel's position, and the channel does from then on.
-     */
-    private int writeAt(ByteBuffer src, long at, boolean relative) throws IOException {
+    /** Writes every remaining byte, continuing after short writes with the same descriptor. */
+    private int writeAt(ByteBuffer src, long at) throws IOException {
         int total = 0;
         if (!src.hasRemaining()) {
             return 0;
@@ -153,14 +139,8 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         try {
             while (src.hasRemaining()) {
                 int length = Math.min(src.remaining(), MAX_TRANSFER);
-                r.op(Op.WRITE, handle.fd()).buffer(src, src.position(), length).offset(at < 0 ? -1 : at + total);
-                int n = FdCalls.submit(handle, r);
-                if (n == -Errno.ESPIPE && relative && at >= 0 && total == 0) {
-                    stream = true; // no offsets here: write on at the kernel's position
-                    at = -1;
-                    continue;
-                }
-                FdCalls.check(n, relative ? "write" : "pwrite", path);
+                r.op(Op.WRITE, handle.fd()).buffer(src, src.position(), length).offset(at + total);
+                int n = FdCalls.check(FdCalls.submit(handle, r), "pwrite", path);
                 src.position(src.position() + n);
                 total += n;
             }
