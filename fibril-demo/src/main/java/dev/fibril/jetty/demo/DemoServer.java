@@ -25,11 +25,13 @@ import org.eclipse.jetty.http.pathmap.PathSpec;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.handler.PathMappingsHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ThreadPool;
@@ -109,14 +111,18 @@ public final class DemoServer implements AutoCloseable {
             }
             ContextHandler context = new ContextHandler(routes, "/");
             context.setDynamic(false);
+            Handler handlers = context;
             if (o.requestTiming) {
                 TimedHandler timed = new TimedHandler(registry, Tags.empty());
                 timed.setHandler(context);
                 timed.setDynamic(false);
-                server.setHandler(timed);
-            } else {
-                server.setHandler(context);
+                handlers = timed;
             }
+            // Counts the requests in flight, so that the stop waits for them (up to the stop timeout)
+            // instead of closing their connections at once; Jetty waits only with such a handler.
+            GracefulHandler graceful = new GracefulHandler(handlers);
+            graceful.setDynamic(false);
+            server.setHandler(graceful);
             server.setDynamic(false);
 
             if (runtime != null) {
@@ -203,7 +209,7 @@ public final class DemoServer implements AutoCloseable {
                 runtime.close();
             }
             if (recording != null) {
-                recording.close(); // after the runtime: its last events are in it
+                recording.close(); // after the runtime: its last events are in it (unless JFR's exit hook, on a signal, wrote it first)
             }
         }
     }
@@ -321,7 +327,7 @@ public final class DemoServer implements AutoCloseable {
         }
 
         /**
-         * Whether to time every request into {@code http.server.requests} (Micrometer's TimedHandler,
+         * Whether to time every request into {@code jetty.server.requests} and {@code jetty.server.handling} (Micrometer's TimedHandler,
          * on by default). Its long-task timers are a sizeable share of a plaintext request's CPU,
          * the same for every connector, so the HTTP benchmark turns it off for every server.
          */

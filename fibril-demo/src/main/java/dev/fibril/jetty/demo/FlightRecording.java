@@ -6,11 +6,13 @@ package dev.fibril.jetty.demo;
 
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
+import jdk.jfr.RecordingState;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.util.HashMap;
@@ -31,6 +33,13 @@ final class FlightRecording implements AutoCloseable {
     }
 
     static FlightRecording start(Path file) throws IOException {
+        Path folder = file.toAbsolutePath().getParent();
+        if (folder != null && !Files.isDirectory(folder)) {
+            throw new IOException("--jfr " + file + ": the folder " + folder + " does not exist");
+        }
+        if (Files.isDirectory(file)) {
+            throw new IOException("--jfr " + file + ": is a folder, not a file");
+        }
         Map<String, String> settings = new HashMap<>();
         try (InputStream in = FlightRecording.class.getResourceAsStream(FIBRIL_SETTINGS)) {
             if (in == null) {
@@ -44,7 +53,12 @@ final class FlightRecording implements AutoCloseable {
         Recording r = new Recording(settings);
         r.setName("fibril-serve");
         r.setToDisk(true);
-        r.setDestination(file);
+        try {
+            r.setDestination(file);
+        } catch (IOException e) {
+            r.close();
+            throw new IOException("--jfr " + file + ": cannot write there (" + e.getMessage() + ")", e);
+        }
         r.start();
         return new FlightRecording(r);
     }
@@ -54,10 +68,20 @@ final class FlightRecording implements AutoCloseable {
         recording.dump(file);
     }
 
-    /** Stops the recording, which writes it to its file. */
+    /**
+     * Stops the recording, which writes it to its file. On SIGTERM or Ctrl-C the JVM runs JFR's
+     * own exit hook next to the server's stop, and it may have stopped and written the recording
+     * already (then the server's last moments are not in it).
+     */
     @Override
     public void close() {
-        recording.stop();
+        try {
+            if (recording.getState() == RecordingState.RUNNING) {
+                recording.stop();
+            }
+        } catch (IllegalStateException stoppedMeanwhile) {
+            // JFR's exit hook stopped it between the look and the stop
+        }
         recording.close();
     }
 }

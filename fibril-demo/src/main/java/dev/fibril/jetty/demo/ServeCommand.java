@@ -48,7 +48,7 @@ final class ServeCommand {
               --carriers N          Fibril carrier threads (default: one per CPU)
               --idle-timeout-ms N   connection idle timeout (default 30000)
               --max-threads N       most concurrent Jetty tasks (default 10000)
-              --no-request-timing   leave out the http.server.requests timer
+              --no-request-timing   leave out the jetty.server.requests timers
               --jfr FILE            record JFR (default settings and Fibril's events) into FILE until stopped""".stripIndent();
 
     /** Reads {@code ./fibril serve}'s options; a bad one is a {@link CommandLine.UsageException}. */
