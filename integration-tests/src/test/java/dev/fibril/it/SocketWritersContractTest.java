@@ -132,6 +132,22 @@ class SocketWritersContractTest extends ChannelContract {
         assertInstanceOf(AsynchronousCloseException.class, first.get());
     }
 
+    @Test
+    void shouldRefuseAWriterWhoseTurnCameAfterTheOutputWasShut() throws Exception {
+        FibrilSocketChannel[] pair = pair();
+        AtomicReference<Throwable> first = new AtomicReference<>();
+        AtomicReference<Throwable> second = new AtomicReference<>();
+        Thread blocked = rt.start(() -> first.set(writeForever(pair[0])));
+        await().until(() -> blocked.getState() == Thread.State.WAITING);
+        Thread waiting = rt.start(() -> second.set(writeForever(pair[0])));
+        await().until(() -> waiting.getState() == Thread.State.WAITING);
+        pair[0].shutdownOutput(); // the blocked send fails (EPIPE); the waiting one must not send after the FIN
+        assertTrue(blocked.join(Duration.ofSeconds(30)) && waiting.join(Duration.ofSeconds(30)), "a writer stayed blocked");
+        assertInstanceOf(java.io.IOException.class, first.get());
+        assertInstanceOf(java.nio.channels.ClosedChannelException.class, second.get(), "as java.nio: " + second.get());
+        assertTrue(pair[0].isOpen());
+    }
+
     /** A connected client and the server's end of it. */
     private FibrilSocketChannel[] pair() throws Exception {
         FibrilSocketChannel[] pair = new FibrilSocketChannel[2];

@@ -66,12 +66,20 @@ public final class ServerSocketChannelImpl extends AbstractChannel implements Fi
             if (fd < 0) {
                 fd = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.ACCEPT)), "accept");
             }
+            SocketChannelImpl accepted;
             try {
-                return new SocketChannelImpl(group(), fd, true);
+                accepted = new SocketChannelImpl(group(), fd, true);
             } catch (ClosedChannelException e) {
                 DescriptorCalls.close(group(), fd); // runtime closed between accept and registration
                 throw e;
             }
+            try {
+                accepted.rememberPeer();
+            } catch (RuntimeException | Error e) {
+                accepted.close(); // a channel nobody was given must not keep its fd
+                throw e;
+            }
+            return accepted;
         } finally {
             handle.end();
         }

@@ -65,8 +65,23 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         super(group, fd, "FibrilSocketChannel", ChannelOptions.SOCKET);
         this.connectState = new AtomicInteger(connected ? CONNECTED : UNCONNECTED);
         this.lent = new LentReceive(handle);
-        if (connected) {
-            this.remote = group.backend().remoteAddress(fd); // null if the peer has gone already
+    }
+
+    /**
+     * For an accepted channel, at once: keeps the peer's address while the connection surely has
+     * one (later, getpeername(2) fails once it has ended). Within a call of the channel, so that a
+     * close meanwhile cannot hand the fd number to another file first.
+     */
+    void rememberPeer() {
+        try {
+            handle.begin();
+        } catch (IOException closed) {
+            return; // the runtime's close came first: there is nobody to ask about
+        }
+        try {
+            remote = group().backend().remoteAddress(handle.fd());
+        } finally {
+            handle.end();
         }
     }
 
@@ -175,8 +190,8 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
         handle.begin();
         try {
             ensureConnected();
-            lent.checkNotArmed("read()");
             checkReset();
+            lent.checkNotArmed("read()");
             if (inputShut) {
                 return -1;
             }
@@ -256,6 +271,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             int total = 0;
             IoCall r = null;
             try {
+                checkOutputOpen(); // shut while this call waited for its turn
                 awaitLaterSend();
                 r = FdCalls.begin(handle, Op.SEND);
                 while (src.hasRemaining()) {
@@ -354,6 +370,13 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             Thread.currentThread().interrupt();
             FdCalls.checkWaitEnded(handle);
             throw new ClosedByInterruptException();
+        }
+    }
+
+    /** After the wait for {@link #outputLock}: java.nio's answer to a write after shutdownOutput. */
+    private void checkOutputOpen() throws ClosedChannelException {
+        if (outputShut) {
+            throw new ClosedChannelException();
         }
     }
 
@@ -467,6 +490,7 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             }
             lockOutput();
             try {
+                checkOutputOpen();
                 awaitLaterSend();
                 f.handle.begin();
                 try {
@@ -519,13 +543,15 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     @Override
     public void shutdownOutput() throws IOException {
         shutdown(IoRequest.SHUT_WR);
-        outputShut = true;
     }
 
     private void shutdown(int how) throws IOException {
         handle.begin();
         try {
             ensureConnected();
+            if (how == IoRequest.SHUT_WR) {
+                outputShut = true; // before the FIN: a writer that it wakes, or whose turn comes after it, finds the output shut
+            }
             LaterSend later = laterSend;
             if (how == IoRequest.SHUT_WR && later != null && later.shutdownAfterSend()) {
                 return; // the FIN follows the bytes given to sendLater, once they are sent
