@@ -102,50 +102,49 @@ class SocketWritersContractTest extends ChannelContract {
 
     @Test
     void shouldEndAWriterWaitingForItsTurnWithTheClose() throws Exception {
-        FibrilSocketChannel[] pair = pair(); // the peer reads nothing: the first writer blocks for good
-        AtomicReference<Throwable> first = new AtomicReference<>();
-        AtomicReference<Throwable> second = new AtomicReference<>();
-        Thread blocked = rt.start(() -> first.set(writeForever(pair[0])));
-        await().until(() -> blocked.getState() == Thread.State.WAITING);
-        Thread waiting = rt.start(() -> second.set(writeForever(pair[0])));
-        await().until(() -> waiting.getState() == Thread.State.WAITING);
-        pair[0].close();
-        assertTrue(blocked.join(Duration.ofSeconds(30)) && waiting.join(Duration.ofSeconds(30)), "a writer stayed blocked");
-        assertInstanceOf(AsynchronousCloseException.class, first.get());
-        assertInstanceOf(AsynchronousCloseException.class, second.get());
+        Writers w = blockedAndWaiting();
+        w.channel.close();
+        assertTrue(w.blocked.join(Duration.ofSeconds(30)) && w.waiting.join(Duration.ofSeconds(30)), "a writer stayed blocked");
+        assertInstanceOf(AsynchronousCloseException.class, w.first.get());
+        assertInstanceOf(AsynchronousCloseException.class, w.second.get());
     }
 
     @Test
     void shouldCloseOnTheInterruptOfAWriterWaitingForItsTurn() throws Exception {
-        FibrilSocketChannel[] pair = pair();
-        AtomicReference<Throwable> first = new AtomicReference<>();
-        AtomicReference<Throwable> second = new AtomicReference<>();
-        Thread blocked = rt.start(() -> first.set(writeForever(pair[0])));
-        await().until(() -> blocked.getState() == Thread.State.WAITING);
-        Thread waiting = rt.start(() -> second.set(writeForever(pair[0])));
-        await().until(() -> waiting.getState() == Thread.State.WAITING);
-        waiting.interrupt();
-        assertTrue(waiting.join(Duration.ofSeconds(30)), "the interrupted writer stayed blocked");
-        assertInstanceOf(ClosedByInterruptException.class, second.get());
-        assertFalse(pair[0].isOpen(), "an interrupt closes the channel");
-        assertTrue(blocked.join(Duration.ofSeconds(30)), "the close did not end the blocked writer");
-        assertInstanceOf(AsynchronousCloseException.class, first.get());
+        Writers w = blockedAndWaiting();
+        w.waiting.interrupt();
+        assertTrue(w.waiting.join(Duration.ofSeconds(30)), "the interrupted writer stayed blocked");
+        assertInstanceOf(ClosedByInterruptException.class, w.second.get());
+        assertFalse(w.channel.isOpen(), "an interrupt closes the channel");
+        assertTrue(w.blocked.join(Duration.ofSeconds(30)), "the close did not end the blocked writer");
+        assertInstanceOf(AsynchronousCloseException.class, w.first.get());
     }
 
     @Test
     void shouldRefuseAWriterWhoseTurnCameAfterTheOutputWasShut() throws Exception {
-        FibrilSocketChannel[] pair = pair();
+        Writers w = blockedAndWaiting();
+        w.channel.shutdownOutput(); // the blocked send fails (EPIPE); the waiting one must not send after the FIN
+        assertTrue(w.blocked.join(Duration.ofSeconds(30)) && w.waiting.join(Duration.ofSeconds(30)), "a writer stayed blocked");
+        assertInstanceOf(java.io.IOException.class, w.first.get());
+        assertInstanceOf(java.nio.channels.ClosedChannelException.class, w.second.get(), "as java.nio: " + w.second.get());
+        assertTrue(w.channel.isOpen());
+    }
+
+    /** Two writers of one channel whose peer reads nothing, and what each ended with. */
+    private record Writers(FibrilSocketChannel channel, Thread blocked, AtomicReference<Throwable> first,
+                           Thread waiting, AtomicReference<Throwable> second) {
+    }
+
+    /** A writer blocked for good in its send, and a second one parked waiting for its turn. */
+    private Writers blockedAndWaiting() throws Exception {
+        FibrilSocketChannel channel = pair()[0];
         AtomicReference<Throwable> first = new AtomicReference<>();
         AtomicReference<Throwable> second = new AtomicReference<>();
-        Thread blocked = rt.start(() -> first.set(writeForever(pair[0])));
+        Thread blocked = rt.start(() -> first.set(writeForever(channel)));
         await().until(() -> blocked.getState() == Thread.State.WAITING);
-        Thread waiting = rt.start(() -> second.set(writeForever(pair[0])));
+        Thread waiting = rt.start(() -> second.set(writeForever(channel)));
         await().until(() -> waiting.getState() == Thread.State.WAITING);
-        pair[0].shutdownOutput(); // the blocked send fails (EPIPE); the waiting one must not send after the FIN
-        assertTrue(blocked.join(Duration.ofSeconds(30)) && waiting.join(Duration.ofSeconds(30)), "a writer stayed blocked");
-        assertInstanceOf(java.io.IOException.class, first.get());
-        assertInstanceOf(java.nio.channels.ClosedChannelException.class, second.get(), "as java.nio: " + second.get());
-        assertTrue(pair[0].isOpen());
+        return new Writers(channel, blocked, first, waiting, second);
     }
 
     /** A connected client and the server's end of it. */
