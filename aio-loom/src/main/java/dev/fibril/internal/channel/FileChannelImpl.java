@@ -56,10 +56,7 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         checkPosition(position);
         handle.begin();
         try {
-            if (!dst.hasRemaining()) {
-                return 0;
-            }
-            return endOfFile(FdCalls.check(readAt(dst, position), "pread", path));
+            return readAt(dst, position);
         } finally {
             handle.end();
         }
@@ -71,34 +68,32 @@ public final class FileChannelImpl extends AbstractChannel implements FibrilFile
         handle.begin();
         positionLock.lock();
         try {
-            if (!dst.hasRemaining()) {
-                return 0;
-            }
             int n = readAt(dst, position);
-            position += FdCalls.check(n, "pread", path);
-            return endOfFile(n);
+            if (n > 0) {
+                position += n;
+            }
+            return n;
         } finally {
             positionLock.unlock();
             handle.end();
         }
     }
 
-    /** Reads into a {@code dst} with room at {@code at}: the bytes read, 0 at end of file, or a negated errno. */
     private int readAt(ByteBuffer dst, long at) throws IOException {
         int length = Math.min(dst.remaining(), MAX_TRANSFER);
+        if (length == 0) {
+            return 0;
+        }
         if (at > Long.MAX_VALUE - length) {
-            return 0; // no file reaches there, and the kernel refuses a range past Long.MAX_VALUE (EINVAL)
+            return -1; // no file reaches there, and the kernel refuses a range past Long.MAX_VALUE (EINVAL)
         }
-        int n = FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at));
-        if (n > 0) {
-            dst.position(dst.position() + n);
+        int n = FdCalls.check(FdCalls.run(handle, FdCalls.begin(handle, Op.READ).buffer(dst, dst.position(), length).offset(at)),
+                "pread", path);
+        if (n == 0) {
+            return -1;
         }
+        dst.position(dst.position() + n);
         return n;
-    }
-
-    /** A read's count as the channel API has it: -1, not 0, at end of file. */
-    private static int endOfFile(int n) {
-        return n == 0 ? -1 : n;
     }
 
     @Override
