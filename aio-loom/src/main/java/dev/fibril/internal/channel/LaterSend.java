@@ -85,9 +85,9 @@ final class LaterSend implements CompletionListener {
 
     /**
      * Takes every remaining byte of {@code one}, or else of {@code many} ({@code total} of them, at
-     * most a send buffer) and submits their send; 0, taking nothing, when a send is in flight, no
-     * send buffer is free, or the caller is no fibril of the channel's carriers. Between the
-     * channel's begin and end.
+     * most a send buffer) and submits their send; 0, taking nothing, when a send is in flight,
+     * another output call of the channel is sending, no send buffer is free, or the caller is no
+     * fibril of the channel's carriers. Between the channel's begin and end.
      */
     int send(ByteBuffer one, ByteBuffer[] many, int total) throws IOException {
         if (!STATE.compareAndSet(this, IDLE, IN_FLIGHT)) {
@@ -118,6 +118,9 @@ final class LaterSend implements CompletionListener {
         Carrier here = Carrier.current();
         if (here == null || here.group() != handle.group() || !Thread.currentThread().isVirtual()) {
             return false; // another thread: the caller could not know that the bytes were copied
+        }
+        if (channel.outputBusy()) {
+            return false; // a write or sendFile sends: these bytes would go in the middle of theirs
         }
         handle.begin(); // the send is a call of the channel until its end
         boolean submitted = false;

@@ -53,7 +53,9 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     private volatile LaterSend laterSend;
     /**
      * Held by an output call while it sends: write and sendFile wait for it (interruptibly),
-     * tryWrite and sendLater, which never wait, take nothing while another holds it.
+     * tryWrite takes nothing while another holds it. sendLater does not take it: its send, once
+     * in flight, makes the others wait ({@link #awaitLaterSend}), and it looks at the lock only
+     * after it has marked the send in flight ({@link #outputBusy}).
      */
     private final ReentrantLock outputLock = new ReentrantLock();
     /** A read saw ECONNRESET: every later read throws it too, as java.nio's do. */
@@ -299,8 +301,9 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
     /**
      * Copies every remaining byte of {@code srcs} into a buffer of the carrier's and submits their
      * send without waiting for it (see {@link LaterSend}); 0, taking nothing, when the bytes are
-     * more than {@link #sendLaterLimit()}, a send of this channel is still in flight, the carrier's
-     * send buffers are all held, or the caller is no fibril of this runtime.
+     * more than {@link #sendLaterLimit()}, a send of this channel is still in flight or another
+     * output call is sending, the carrier's send buffers are all held, or the caller is no fibril
+     * of this runtime.
      */
     @Override
     public int sendLater(ByteBuffer... srcs) throws IOException {
@@ -330,14 +333,10 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             if (later != null) {
                 later.takeFailure(); // never waits: with a send in flight, send() takes nothing
             }
-            if (total == 0 || total > sendLaterLimit() || !outputLock.tryLock()) {
-                return 0; // with a write or a sendFile sending, bytes now would go in the middle of theirs
+            if (total == 0 || total > sendLaterLimit()) {
+                return 0;
             }
-            try {
-                return (later != null ? later : makeLaterSend()).send(one, many, (int) total);
-            } finally {
-                outputLock.unlock();
-            }
+            return (later != null ? later : makeLaterSend()).send(one, many, (int) total);
         } finally {
             handle.end();
         }
@@ -357,6 +356,16 @@ public final class SocketChannelImpl extends AbstractChannel implements FibrilSo
             }
             return later;
         }
+    }
+
+    /**
+     * Whether a write, sendFile or tryWrite holds {@link #outputLock}: for {@link LaterSend}, which
+     * looks after it has marked its send in flight. The holder marked the lock before it looked at
+     * that mark, so one of the two sees the other: the holder waits for the send, or the send
+     * takes nothing.
+     */
+    boolean outputBusy() {
+        return outputLock.isLocked();
     }
 
     /**
