@@ -13,7 +13,12 @@ import java.net.InetSocketAddress;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -31,15 +36,9 @@ final class KernelSockets {
     /** This process's fd of the established connection from {@code local} to {@code remote}; fails when there is none. */
     static int fdOf(InetSocketAddress local, InetSocketAddress remote) throws IOException {
         String inode = inodeOf(local.getPort(), remote.getPort());
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds) {
-                try {
-                    if (Files.readSymbolicLink(fd).toString().equals("socket:[" + inode + "]")) {
-                        return Integer.parseInt(fd.getFileName().toString());
-                    }
-                } catch (IOException e) {
-                    // closed while listing: not ours
-                }
+        for (Map.Entry<Integer, String> fd : openFds().entrySet()) {
+            if (fd.getValue().equals("socket:[" + inode + "]")) {
+                return fd.getKey();
             }
         }
         throw new AssertionError("no fd of this process is socket inode " + inode);
@@ -52,28 +51,13 @@ final class KernelSockets {
      */
     static long socketsOn(int port) throws IOException {
         String end = String.format(":%04X", port);
-        java.util.Set<String> inodes = new java.util.HashSet<>();
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 9 && (f[1].endsWith(end) || f[2].endsWith(end))) {
-                    inodes.add("socket:[" + f[9] + "]");
-                }
+        Set<String> inodes = new HashSet<>();
+        for (String[] f : tcpTable()) {
+            if (f[1].endsWith(end) || f[2].endsWith(end)) {
+                inodes.add("socket:[" + f[9] + "]");
             }
         }
-        long n = 0;
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds) {
-                try {
-                    if (inodes.contains(Files.readSymbolicLink(fd).toString())) {
-                        n++;
-                    }
-                } catch (IOException e) {
-                    // closed while listing: not open
-                }
-            }
-        }
-        return n;
+        return openFds().values().stream().filter(inodes::contains).count();
     }
 
     /** getsockopt(2) of an int option, through libc. */
@@ -93,15 +77,43 @@ final class KernelSockets {
     private static String inodeOf(int localPort, int remotePort) throws IOException {
         String wanted = String.format(":%04X", localPort);
         String peer = String.format(":%04X", remotePort);
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : Files.readAllLines(Path.of(table))) {
-                String[] f = line.trim().split("\\s+");
-                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-                if (f.length > 9 && f[1].endsWith(wanted) && f[2].endsWith(peer) && f[3].equals("01")) {
-                    return f[9];
-                }
+        for (String[] f : tcpTable()) {
+            if (f[1].endsWith(wanted) && f[2].endsWith(peer) && f[3].equals("01")) {
+                return f[9];
             }
         }
         throw new AssertionError("no established connection " + localPort + " -> " + remotePort + " in /proc/net/tcp[6]");
+    }
+
+    /**
+     * The rows of /proc/net/tcp and tcp6, split into fields: sl local_address rem_address st
+     * tx:rx tr:when retrnsmt uid timeout inode ...
+     */
+    private static List<String[]> tcpTable() throws IOException {
+        List<String[]> rows = new ArrayList<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9) {
+                    rows.add(f);
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** This process's open fds and what each refers to (its /proc/self/fd link). */
+    private static Map<Integer, String> openFds() throws IOException {
+        Map<Integer, String> links = new HashMap<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    links.put(Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
+                } catch (IOException e) {
+                    // closed while listing: not open
+                }
+            }
+        }
+        return links;
     }
 }
